@@ -1,0 +1,11 @@
+import type { Register } from './types.js';
+
+export const registerStatus: Register = (parent, runner, done) => {
+  parent
+    .command('status')
+    .description('check links, group membership, shared file modes and the login; exit 0 healthy, 1 drift, 2 operator needed')
+    .option('--json', 'print one JSON object (schemaVersion 1)')
+    .option('-q, --quiet', 'print nothing when healthy, only the problems otherwise (for cron)')
+    .option('--config <path>', 'config file (default /etc/claude-share/config, or $CLAUDE_SHARE_CONFIG)')
+    .action(async (o) => done(await runner.status({ json: !!o.json, quiet: !!o.quiet, config: o.config })));
+};

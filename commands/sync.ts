@@ -1,0 +1,13 @@
+import type { Register } from './types.js';
+
+export const registerSync: Register = (parent, runner, done) => {
+  parent
+    .command('sync')
+    .description('repair every drift: promote the freshest valid login, back up and relink every private copy')
+    .option('--dry-run', 'print exactly what would happen and change nothing')
+    .option('--json', 'print one JSON object')
+    .option('-q, --quiet', 'print nothing when nothing changed')
+    .option('--user <name>', 'only this managed user')
+    .option('--config <path>', 'config file (default /etc/claude-share/config, or $CLAUDE_SHARE_CONFIG)')
+    .action(async (o) => done(await runner.sync({ dryRun: !!o.dryRun, json: !!o.json, quiet: !!o.quiet, user: o.user, config: o.config })));
+};

@@ -1,0 +1,15 @@
+import type { Command } from 'commander';
+import type { AddUserOptions, InitOptions, StatusOptions, SyncOptions } from '../src/operations.js';
+
+/** What the commands call. The real one imports the core lazily; tests record the parsed options instead. */
+export interface Runner {
+  init(o: InitOptions): Promise<number>;
+  addUser(o: AddUserOptions): Promise<number>;
+  status(o: StatusOptions): Promise<number>;
+  sync(o: SyncOptions): Promise<number>;
+  version(): Promise<number>;
+}
+
+export type Register = (parent: Command, runner: Runner, done: (code: number) => void) => void;
+
+export const collect = (v: string, prev: string[]) => [...prev, v];

@@ -1,0 +1,210 @@
+import { sharedPath } from './items.js';
+import type { Action, Desired, Expect, Outcome } from './model.js';
+import { MAX_READ_BYTES, UMASK_BEGIN, UMASK_BLOCK, UMASK_END } from './probe.js';
+import { SHARED_FILE_MODE } from './plan.js';
+import type { FileStat, System, UserEntry } from './system.js';
+
+export interface ApplyContext {
+  /** Passwords of the users this run creates; never part of the plan, so never rendered. */
+  passwords: Map<string, string | null>;
+  /** The backup area of this run: <shared dir>/backups/<UTC timestamp>. */
+  backupRoot: string;
+  onOutcome?: (o: Outcome) => void;
+}
+
+class Conflict extends Error {}
+
+export function backupRootFor(sharedDir: string, now: Date): string {
+  return `${sharedDir}/backups/${now.toISOString().replace(/:/g, '-')}`;
+}
+
+/** Performs the actions in order; one failure does not stop the rest. Each action re-checks what it expects first. */
+export async function applyPlan(sys: System, d: Desired, actions: Action[], ctx: ApplyContext): Promise<Outcome[]> {
+  const outcomes: Outcome[] = [];
+  for (const action of actions) {
+    const backups: string[] = [];
+    let o: Outcome;
+    try {
+      const result = await applyOne(sys, d, action, ctx, backups);
+      o = { action, result, backups };
+    } catch (e) {
+      const message = e instanceof Error ? e.message : String(e);
+      o = { action, result: e instanceof Conflict ? 'conflict' : 'failed', message, backups };
+    }
+    sys.log(`${o.result} ${action.kind}${action.user ? ` user=${action.user}` : ''} path=${action.target}${backups.length ? ` backup=${backups.join(',')}` : ''}${o.message ? ` (${o.message})` : ''}`);
+    outcomes.push(o);
+    ctx.onOutcome?.(o);
+  }
+  return outcomes;
+}
+
+async function applyOne(sys: System, d: Desired, a: Action, ctx: ApplyContext, backups: string[]): Promise<Outcome['result']> {
+  const gid = () => {
+    const g = sys.getGroup(d.group);
+    if (!g) throw new Error(`group ${d.group} does not exist`);
+    return g.gid;
+  };
+  switch (a.kind) {
+    case 'create-group':
+      if (sys.getGroup(a.target)) return 'unchanged';
+      await sys.groupAdd(a.target);
+      return 'created';
+    case 'create-user':
+      if (sys.getUser(a.target)) return 'unchanged';
+      await sys.userAdd(a.target);
+      return 'created';
+    case 'set-passwords':
+      await sys.setPasswords(a.members!.map((name) => ({ name, password: ctx.passwords.get(name) ?? null })));
+      return 'created';
+    case 'add-to-group': {
+      const have = sys.getGroup(d.group)?.members ?? [];
+      const add = a.members!.filter((m) => !have.includes(m));
+      if (!add.length) return 'unchanged';
+      await sys.addGroupMembers(d.group, add);
+      return 'replaced';
+    }
+    case 'make-dir': {
+      const existed = sys.lstat(a.target);
+      sys.mkdir(a.target, a.mode!, 0, a.target.endsWith('/backups') ? 0 : gid());
+      return existed ? 'replaced' : 'created';
+    }
+    case 'seed-shared': {
+      if (sys.lstat(a.target)) throw new Conflict(`${a.target} appeared meanwhile; left alone`);
+      const bytes = a.source!.filter === 'empty-object' ? Buffer.from('{}\n') : readExpected(sys, a.source!.path, a.source!.owner!, a.source!.expect);
+      writeShared(sys, a.target, a.source!.filter === 'claude-json-min' ? minimalClaudeJson(bytes) : bytes, gid());
+      return 'created';
+    }
+    case 'promote-shared': {
+      const bytes = readExpected(sys, a.source!.path, a.source!.owner!, a.source!.expect);
+      if (a.backupShared && sys.lstat(a.target)) {
+        const old = sys.readFileNoFollow(a.target, { maxBytes: MAX_READ_BYTES });
+        if (old.ok) backups.push(writeBackup(sys, ctx, 'shared', a.backupShared.rel.replace(/^shared\//, ''), old.bytes));
+      }
+      writeShared(sys, a.target, bytes, gid());
+      return 'replaced';
+    }
+    case 'fix-shared': {
+      const st = sys.lstat(a.target);
+      if (!st || st.type !== 'file' || st.nlink > 1) throw new Conflict(`${a.target} is no longer a single regular file`);
+      sys.setOwnerMode(a.target, st.uid, gid(), a.mode!);
+      return 'replaced';
+    }
+    case 'retire-source': {
+      const b = a.backupFrom!;
+      const bytes = readExpected(sys, b.path, b.owner, b.expect);
+      backups.push(writeBackup(sys, ctx, a.user!, b.rel, bytes));
+      sys.unlink(b.path);
+      return 'backed-up';
+    }
+    case 'make-claude-dir': {
+      const user = userOf(sys, a.user!);
+      return sys.asUser(user, () => {
+        const st = sys.lstat(a.target);
+        if (st) {
+          if (st.type === 'dir' && st.uid === user.uid) return 'unchanged';
+          throw new Conflict(`${a.target} is now a ${st.type}; refusing`);
+        }
+        sys.mkdir(a.target, 0o700, user.uid, user.gid);
+        return 'created';
+      });
+    }
+    case 'link': {
+      const user = userOf(sys, a.user!);
+      const item = d.items.find((i) => a.target.endsWith('/' + i.rel))!;
+      const target = sharedPath(d.sharedDir, item);
+      let expect: Expect | undefined;
+      if (a.backupFrom) {
+        const b = a.backupFrom;
+        const bytes = readExpected(sys, a.target, user.uid, b.expect);
+        backups.push(writeBackup(sys, ctx, a.user!, b.rel, bytes));
+        expect = b.expect;
+      }
+      return sys.asUser(user, () => {
+        const st = sys.lstat(a.target);
+        if (st?.type === 'symlink' && sys.readlink(a.target) === target) return 'unchanged';
+        if (expect) {
+          if (!st || !same(st, expect)) throw new Conflict(`${a.target} changed while it was being backed up; run sync again`);
+        } else if (st && st.type !== 'symlink') {
+          throw new Conflict(`${a.target} became a ${st.type} meanwhile; left alone`);
+        }
+        sys.symlinkReplace(target, a.target);
+        return st ? 'replaced' : 'created';
+      });
+    }
+    case 'umask-block': {
+      const user = userOf(sys, a.user!);
+      return sys.asUser(user, () => {
+        const r = sys.readFileNoFollow(a.target, { owner: user.uid, maxBytes: MAX_READ_BYTES });
+        if (!r.ok && r.reason !== 'missing') throw new Conflict(`${a.target}: ${r.reason}; not written`);
+        const text = r.ok ? r.bytes.toString('utf8') : '';
+        if (text.includes(UMASK_BLOCK)) return 'unchanged';
+        sys.writeFileNoFollow(a.target, withUmaskBlock(text), 0o644);
+        return r.ok ? 'replaced' : 'created';
+      });
+    }
+    case 'write-config':
+      sys.mkdir(a.target.replace(/\/[^/]+$/, ''), 0o755, 0, 0);
+      sys.writeFileAtomic(a.target, a.after, { mode: 0o644, uid: 0, gid: 0 });
+      return 'replaced';
+  }
+}
+
+function userOf(sys: System, name: string): UserEntry {
+  const u = sys.getUser(name);
+  if (!u) throw new Error(`user ${name} does not exist`);
+  return u;
+}
+
+const same = (st: FileStat, e: Expect) => st.ino === e.ino && st.size === e.size && st.mtimeMs === e.mtimeMs;
+
+/** Reads a file found in a home only when it is still the very file the plan saw (owner, one link, same inode). */
+function readExpected(sys: System, path: string, owner: number, expect?: Expect): Buffer {
+  const r = sys.readFileNoFollow(path, { owner, maxBytes: MAX_READ_BYTES });
+  if (!r.ok) throw new Conflict(`${path}: ${r.reason}; refusing to read it`);
+  if (expect && !same(r.stat, expect)) throw new Conflict(`${path} changed since it was examined; run sync again`);
+  return r.bytes;
+}
+
+function writeShared(sys: System, path: string, bytes: Buffer, gid: number) {
+  sys.writeFileAtomic(path, bytes, { mode: SHARED_FILE_MODE, uid: 0, gid });
+}
+
+/** Backups are root-only: 0700 directories, 0600 files, never overwritten. */
+function writeBackup(sys: System, ctx: ApplyContext, who: string, rel: string, bytes: Buffer): string {
+  const parts = `${who}/${rel}`.split('/');
+  let dir = ctx.backupRoot;
+  sys.mkdir(dir.replace(/\/[^/]+$/, ''), 0o700, 0, 0);
+  sys.mkdir(dir, 0o700, 0, 0);
+  for (const part of parts.slice(0, -1)) {
+    dir = `${dir}/${part}`;
+    sys.mkdir(dir, 0o700, 0, 0);
+  }
+  let path = `${dir}/${parts[parts.length - 1]}`;
+  for (let n = 1; sys.lstat(path); n++) path = `${dir}/${parts[parts.length - 1]}.${n}`;
+  sys.writeFileAtomic(path, bytes, { mode: 0o600, uid: 0, gid: 0 });
+  return path;
+}
+
+export function withUmaskBlock(text: string): string {
+  const start = text.indexOf(UMASK_BEGIN);
+  const end = text.indexOf(UMASK_END);
+  let rest = text;
+  if (start >= 0 && end > start) rest = text.slice(0, start) + text.slice(end + UMASK_END.length).replace(/^\n/, '');
+  if (rest && !rest.endsWith('\n')) rest += '\n';
+  return rest + UMASK_BLOCK;
+}
+
+const CLAUDE_JSON_KEEP = ['oauthAccount', 'hasCompletedOnboarding', 'lastOnboardingVersion', 'userID', 'hasAvailableSubscription', 'subscriptionNoticeCount', 'hasOpusPlanDefault'];
+
+/** Only what other members need from the source's .claude.json: its projects and mcpServers hold paths and secrets. */
+export function minimalClaudeJson(bytes: Buffer): Buffer {
+  let doc: Record<string, unknown>;
+  try {
+    doc = JSON.parse(bytes.toString('utf8'));
+  } catch {
+    return Buffer.from('{}\n');
+  }
+  const out: Record<string, unknown> = {};
+  for (const k of CLAUDE_JSON_KEEP) if (doc && k in doc) out[k] = doc[k];
+  return Buffer.from(JSON.stringify(out, null, 2) + '\n');
+}

@@ -1,0 +1,114 @@
+#!/usr/bin/env node
+import { readFileSync, realpathSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import type { Command } from 'commander';
+import type { Runner } from '../commands/types.js';
+
+export const VERSION: string = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')).version;
+
+/** commander wiring only: every command file parses its flags into a typed object and hands it to the runner. */
+export async function buildProgram(runner: Runner, done: (code: number) => void): Promise<Command> {
+  const [{ Command }, { registerInit }, { registerAddUser }, { registerStatus }, { registerSync }, { registerVersion }] = await Promise.all([
+    import('commander'),
+    import('../commands/init.js'),
+    import('../commands/add-user.js'),
+    import('../commands/status.js'),
+    import('../commands/sync.js'),
+    import('../commands/version.js'),
+  ]);
+  const program = new Command('claude-share')
+    .description('share one Claude Code login between the users of one Linux server')
+    .version(VERSION, '-V, --version')
+    .showHelpAfterError('(run claude-share --help for usage)')
+    .exitOverride();
+  const server = program.command('server').description('provisioning: init, add-user, status, sync');
+  for (const parent of [server, program]) {
+    registerInit(parent, runner, done);
+    registerAddUser(parent, runner, done);
+    registerStatus(parent, runner, done);
+    registerSync(parent, runner, done);
+  }
+  registerVersion(program, runner, done);
+  return program;
+}
+
+async function realRunner(): Promise<Runner> {
+  const io = async (yes = true) => {
+    const { consoleIo } = await import('./console-io.js');
+    return consoleIo(yes);
+  };
+  const core = async () => {
+    const [ops, { RealSystem }] = await Promise.all([import('./operations.js'), import('./real-system.js')]);
+    return { ops, sys: new RealSystem() };
+  };
+  return {
+    init: async (o) => {
+      const { ops, sys } = await core();
+      return ops.runInit(sys, o, await io(o.yes));
+    },
+    addUser: async (o) => {
+      const { ops, sys } = await core();
+      return ops.runAddUser(sys, o, await io(o.yes));
+    },
+    status: async (o) => {
+      const { ops, sys } = await core();
+      return ops.runStatus(sys, o, await io());
+    },
+    sync: async (o) => {
+      const { ops, sys } = await core();
+      return ops.runSync(sys, o, await io());
+    },
+    version: async () => {
+      process.stdout.write(`claude-share ${VERSION}\n`);
+      return 0;
+    },
+  };
+}
+
+export async function main(argv: string[]): Promise<number> {
+  if (argv.length === 3 && (argv[2] === '--version' || argv[2] === '-V' || argv[2] === 'version')) {
+    process.stdout.write(`${argv[2] === 'version' ? 'claude-share ' : ''}${VERSION}\n`);
+    return 0;
+  }
+  let code = 0;
+  try {
+    const program = await buildProgram(await realRunner(), (c) => (code = c));
+    await program.parseAsync(argv);
+    return code;
+  } catch (e) {
+    return reportError(e);
+  }
+}
+
+function reportError(e: unknown): number {
+  const err = e as { name?: string; code?: string; exitCode?: number; message?: string; hint?: string };
+  if (err?.name === 'CliError') {
+    process.stderr.write(`claude-share: ${err.message}\n${err.hint ? `  fix: ${err.hint}\n` : ''}`);
+    return err.exitCode ?? 70;
+  }
+  if (typeof err?.code === 'string' && err.code.startsWith('commander.')) {
+    if (['commander.helpDisplayed', 'commander.version', 'commander.help'].includes(err.code)) return 0;
+    return 64;
+  }
+  if (err?.name === 'ExitPromptError') {
+    process.stderr.write('claude-share: cancelled; nothing was changed after the prompts\n');
+    return 64;
+  }
+  process.stderr.write(`claude-share: internal error: ${err?.message ?? String(e)}\n  please report it with the command you ran\n`);
+  if (process.env.CLAUDE_SHARE_DEBUG) console.error(e);
+  return 70;
+}
+
+function invokedDirectly(): boolean {
+  try {
+    return !!process.argv[1] && realpathSync(process.argv[1]) === fileURLToPath(import.meta.url);
+  } catch {
+    return false;
+  }
+}
+
+if (invokedDirectly()) {
+  main(process.argv).then((code) => {
+    process.exitCode = code;
+  });
+}

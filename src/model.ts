@@ -1,0 +1,157 @@
+import type { ItemId, SharedItem } from './items.js';
+import type { CredInfo } from './credentials.js';
+import type { FileStat, GroupEntry, SafeRead, UserEntry } from './system.js';
+
+/** What a run wants: read from the config (status/sync) or from flags and prompts (init/add-user). */
+export interface Desired {
+  sharedDir: string;
+  group: string;
+  sourceUser: string;
+  users: string[];
+  items: SharedItem[];
+  /** Create the group when it is missing (init). */
+  createGroup: boolean;
+  /** Users that this run creates (init/add-user); their homes are projected as empty in a dry run. */
+  createUsers: string[];
+  /** Seed missing shared copies from the source user (init). */
+  seedFromSource: boolean;
+  /** Promote fresher severed copies into the shared store (sync). */
+  promoteSevered: boolean;
+  keepSourceCopy: boolean;
+  copyFullClaudeJson: boolean;
+  /** Only these users are examined and repaired (sync --user). */
+  onlyUser?: string;
+}
+
+export type ItemState = 'ok' | 'missing' | 'broken' | 'severed' | 'wrong-target' | 'not-a-file' | 'unsafe';
+
+export interface ObservedItem {
+  item: SharedItem;
+  path: string;
+  stat: FileStat | null;
+  target?: string;
+  state: ItemState;
+  detail: string;
+  /** Content of a severed copy that decides something (credentials, .claude.json). */
+  read?: SafeRead;
+}
+
+export interface ObservedRc {
+  path: string;
+  stat: FileStat | null;
+  hasBlock: boolean;
+  problem?: string;
+}
+
+export interface ObservedUser {
+  name: string;
+  entry: UserEntry | null;
+  inGroup: boolean;
+  /** Why this home cannot be worked in safely, if so. */
+  unsafe?: string;
+  homeStat: FileStat | null;
+  claudeDir: FileStat | null;
+  items: ObservedItem[];
+  rc: ObservedRc[];
+  corrupted: string[];
+}
+
+export interface ObservedShared {
+  item: SharedItem;
+  path: string;
+  stat: FileStat | null;
+  read?: SafeRead;
+}
+
+export interface ObservedSource {
+  name: string;
+  entry: UserEntry | null;
+  files: Partial<Record<ItemId, { path: string; read: SafeRead }>>;
+}
+
+export interface Observed {
+  nowMs: number;
+  group: GroupEntry | null;
+  dirs: { path: string; stat: FileStat | null; mode: number; uid: number; group: 'shared' | 'root' }[];
+  insecureParent: string | null;
+  shared: ObservedShared[];
+  tempFiles: string[];
+  users: ObservedUser[];
+  source: ObservedSource | null;
+}
+
+export type ActionKind =
+  | 'create-group'
+  | 'create-user'
+  | 'set-passwords'
+  | 'add-to-group'
+  | 'make-dir'
+  | 'seed-shared'
+  | 'promote-shared'
+  | 'fix-shared'
+  | 'retire-source'
+  | 'make-claude-dir'
+  | 'link'
+  | 'umask-block'
+  | 'write-config';
+
+export interface Expect {
+  ino: number;
+  size: number;
+  mtimeMs: number;
+}
+
+export interface Action {
+  kind: ActionKind;
+  /** The problem code this action repairs (status shows it). */
+  code: string;
+  target: string;
+  user?: string;
+  before: string;
+  after: string;
+  reason: string;
+  /** A file in a home (or root's) that is copied to the backup area before it is replaced. */
+  backupFrom?: { path: string; owner: number; expect: Expect; rel: string };
+  /** Where the new content comes from (seed/promote). */
+  source?: { path: string; owner?: number; expect?: Expect; filter?: 'claude-json-min' | 'empty-object' };
+  /** The shared copy being replaced by a promotion is backed up first. */
+  backupShared?: { path: string; rel: string };
+  mode?: number;
+  members?: string[];
+}
+
+export type Severity = 'warning' | 'drift' | 'operator';
+
+export interface Problem {
+  code: string;
+  severity: Severity;
+  user?: string;
+  path?: string;
+  message: string;
+  fix: string;
+}
+
+export interface LoginHealth {
+  state: CredInfo['state'];
+  expiresAt?: number;
+  refreshTokenExpiresAt?: number;
+  subscriptionType?: string;
+  newerSevered: number;
+  /** Who holds the freshest usable login ('shared' or a user name), if anyone. */
+  freshest?: string;
+}
+
+export interface Plan {
+  actions: Action[];
+  problems: Problem[];
+  login: LoginHealth;
+}
+
+export type OutcomeKind = 'created' | 'unchanged' | 'replaced' | 'backed-up' | 'conflict' | 'failed';
+
+export interface Outcome {
+  action: Action;
+  result: OutcomeKind;
+  message?: string;
+  backups: string[];
+}

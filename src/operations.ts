@@ -1,0 +1,323 @@
+import { applyPlan, backupRootFor } from './apply.js';
+import { configPath, loadConfig, requireConfig, serializeConfig, type Config } from './config.js';
+import { CliError, EXIT, dataError, operatorError, unsafeError, usageError } from './errors.js';
+import { itemsFor } from './items.js';
+import { acquireLock } from './lock.js';
+import type { Action, Desired, Outcome, Plan } from './model.js';
+import { plan, planExitCode } from './plan.js';
+import { probe } from './probe.js';
+import { actionJson, driftProblems, outcomeJson, renderOutcomeLine, renderPlanText, renderProblems, renderSummary, SCHEMA_VERSION, statusJson, statusText, type StatusModel, type Style } from './render.js';
+import type { System } from './system.js';
+import { parseUsersFile, readSecretFile, type UserSpec } from './users-file.js';
+import { assertValidName, isReserved, printable } from './validate.js';
+
+export interface Io {
+  out(line: string): void;
+  err(line: string): void;
+  style: Style;
+  /** Prompts are allowed (a TTY and no --yes). */
+  interactive: boolean;
+  prompt?: Prompter;
+}
+
+export interface Prompter {
+  input(message: string, def?: string): Promise<string>;
+  password(message: string): Promise<string>;
+}
+
+export interface InitOptions {
+  sharedDir?: string;
+  group?: string;
+  sourceUser?: string;
+  usersFromFile?: string;
+  user: string[];
+  noPassword: boolean;
+  settingsLocal: boolean;
+  copyFullClaudeJson: boolean;
+  keepSourceCopy: boolean;
+  dryRun: boolean;
+  json: boolean;
+  config?: string;
+  yes: boolean;
+}
+
+export const DEFAULTS = { sharedDir: '/shared/claude-share', group: 'claudeshare', sourceUser: 'root', count: 2 };
+const REQUIRED_COMMANDS = ['useradd', 'groupadd', 'usermod', 'chpasswd', 'gpasswd'];
+
+function preflight(sys: System) {
+  if (sys.euid() !== 0) throw unsafeError('claude-share changes accounts and other users\' homes: it must run as root', 'run it with sudo');
+  if (sys.platform() !== 'linux') throw operatorError(`claude-share runs on Linux, not ${sys.platform()}`);
+  const missing = REQUIRED_COMMANDS.filter((c) => !sys.hasCommand(c));
+  if (missing.length) throw operatorError(`missing commands: ${missing.join(', ')}`, 'install the shadow utilities (Debian/Ubuntu: apt-get install passwd)');
+}
+
+function validateSharedDir(dir: string) {
+  if (!dir.startsWith('/')) throw dataError(`shared directory "${printable(dir)}" is not an absolute path`, 'pass --shared-dir /shared/claude-share or another absolute path');
+  const norm = dir.replace(/\/+$/, '');
+  if (!norm || norm.split('/').some((p) => p === '..' || p === '.')) throw dataError(`shared directory "${printable(dir)}" is / or contains . or ..`, 'pass a plain absolute path such as /shared/claude-share');
+  for (const bad of ['/etc', '/home', '/root', '/proc', '/sys', '/dev', '/run', '/tmp', '/var/tmp', '/usr', '/bin', '/sbin', '/boot']) {
+    if (norm === bad || norm.startsWith(bad + '/')) throw dataError(`shared directory ${norm} is inside ${bad}`, 'choose a root-owned place such as /shared/claude-share or /srv/claude-share');
+  }
+  return norm;
+}
+
+function desiredFrom(c: Config, extra: Partial<Desired> = {}): Desired {
+  return {
+    sharedDir: c.sharedDir,
+    group: c.group,
+    sourceUser: c.sourceUser,
+    users: c.managedUsers,
+    items: itemsFor(c.shareSettingsLocal),
+    createGroup: false,
+    createUsers: [],
+    seedFromSource: false,
+    promoteSevered: false,
+    keepSourceCopy: false,
+    copyFullClaudeJson: false,
+    ...extra,
+  };
+}
+
+function configAction(sys: System, path: string, c: Config): Action[] {
+  const text = serializeConfig(c);
+  const cur = sys.readFileNoFollow(path, { maxBytes: 1 << 20 });
+  if (cur.ok && cur.bytes.toString('utf8') === text) return [];
+  return [{ kind: 'write-config', code: 'config', target: path, before: cur.ok ? 'older config' : 'absent', after: text, reason: 'status, sync and add-user read it' }];
+}
+
+function splitUserArg(arg: string, io: Io): UserSpec {
+  const colon = arg.indexOf(':');
+  if (colon < 0) return { name: arg, password: null };
+  io.err('warning: a password on the command line is visible to other processes (ps, /proc); prefer --users-from-file or the prompt');
+  return { name: arg.slice(0, colon), password: arg.slice(colon + 1) };
+}
+
+async function promptInit(o: InitOptions, io: Io): Promise<{ o: InitOptions; users: UserSpec[] }> {
+  const p = io.prompt!;
+  const sharedDir = o.sharedDir ?? (await p.input('Shared directory', DEFAULTS.sharedDir));
+  const group = o.group ?? (await p.input('Group', DEFAULTS.group));
+  const sourceUser = o.sourceUser ?? (await p.input('Source user (whose Claude login seeds the shared copy)', DEFAULTS.sourceUser));
+  const users: UserSpec[] = [];
+  if (!o.usersFromFile && !o.user.length) {
+    const countText = await p.input('How many users to create now', String(DEFAULTS.count));
+    const count = Number.parseInt(countText, 10);
+    if (!Number.isInteger(count) || count < 0 || count > 1000) throw usageError(`"${printable(countText)}" is not a number from 0 to 1000`);
+    for (let i = 1; i <= count; i++) {
+      const name = (await p.input(`Name of user ${i}`)).trim();
+      assertValidName(name);
+      users.push({ name, password: o.noPassword ? null : await askPassword(p, name) });
+    }
+  }
+  return { o: { ...o, sharedDir, group, sourceUser }, users };
+}
+
+async function askPassword(p: Prompter, name: string): Promise<string> {
+  for (let tries = 0; tries < 3; tries++) {
+    const a = await p.password(`Password for ${name}`);
+    if (!a) continue;
+    const b = await p.password(`Repeat the password for ${name}`);
+    if (a === b) return a;
+  }
+  throw usageError(`the passwords for ${name} were empty or did not match three times`, 'run init again');
+}
+
+/** server init: group, shared directory, users, links, config. Idempotent. */
+export async function runInit(sys: System, opts: InitOptions, io: Io): Promise<number> {
+  preflight(sys);
+  let o = opts;
+  const given: UserSpec[] = [];
+  if (o.usersFromFile) given.push(...parseUsersFile(readSecretFile(sys, o.usersFromFile), o.usersFromFile));
+  for (const u of o.user) given.push(splitUserArg(u, io));
+  if (io.interactive) {
+    const r = await promptInit(o, io);
+    o = r.o;
+    given.push(...r.users);
+  }
+  const cfgPath = configPath(o.config);
+  const existing = loadConfig(sys, cfgPath);
+  const sharedDir = validateSharedDir(o.sharedDir ?? existing?.sharedDir ?? DEFAULTS.sharedDir);
+  const group = o.group ?? existing?.group ?? DEFAULTS.group;
+  const sourceUser = o.sourceUser ?? existing?.sourceUser ?? DEFAULTS.sourceUser;
+  assertValidName(group, 'group name');
+  assertValidName(sourceUser, 'source user');
+  const seen = new Set<string>();
+  for (const u of given) {
+    assertValidName(u.name);
+    if (seen.has(u.name)) throw dataError(`user ${u.name} is given twice`, 'name each user once');
+    seen.add(u.name);
+    if (u.name === 'root' || isReserved(u.name)) throw dataError(`${u.name} is a system account and cannot be a managed user`, 'choose another name');
+    if (u.name === group) throw dataError(`user ${u.name} has the same name as the group`, 'choose another user name or pass --group');
+  }
+  if (!given.length && !existing?.managedUsers.length) throw usageError('no users to manage', 'pass --users-from-file FILE or --user NAME (repeatable), or run init on a terminal to be asked');
+  if (!sys.getUser(sourceUser)) throw dataError(`source user ${sourceUser} does not exist`, 'pass --source-user with an existing account (default root)');
+  const toCreate = given.filter((u) => !sys.getUser(u.name));
+  const noPw = toCreate.filter((u) => u.password === null && !o.noPassword);
+  if (noPw.length) throw usageError(`no password for new user(s): ${noPw.map((u) => u.name).join(', ')}`, 'give NAME:PASSWORD in --users-from-file, or pass --no-password for SSH-key-only accounts');
+  for (const u of given) {
+    const e = sys.getUser(u.name);
+    if (e && e.uid < 1000) throw dataError(`${u.name} is a system account (uid ${e.uid})`, 'choose another name');
+  }
+  const members = [...new Set([...(existing?.managedUsers ?? []), ...given.map((u) => u.name), ...(sourceUser !== 'root' ? [sourceUser] : [])])];
+  const config: Config = { sharedDir, group, sourceUser, managedUsers: members, shareSettingsLocal: o.settingsLocal && (existing?.shareSettingsLocal ?? true) };
+  if (o.keepSourceCopy) io.err('warning: --keep-source-copy leaves a second copy of a single-use refresh token with the source user: the first refresh on either side logs the other out');
+  const desired = desiredFrom(config, { createGroup: true, createUsers: toCreate.map((u) => u.name), seedFromSource: true, keepSourceCopy: o.keepSourceCopy, copyFullClaudeJson: o.copyFullClaudeJson });
+  const passwords = new Map(given.map((u) => [u.name, u.password] as const));
+  return converge(sys, io, { desired, dryRun: o.dryRun, json: o.json, command: 'init', passwords, extra: () => configAction(sys, cfgPath, config), twoPass: true, notes: initNotes });
+}
+
+function initNotes(sys: System, p: Plan, outcomes: Outcome[], io: Io) {
+  if (outcomes.some((o) => o.action.kind === 'retire-source' && o.result === 'backed-up')) {
+    io.err("note: root's own Claude login was moved into the shared store. root is never linked (members can write the shared files), so root's own `claude` now needs its own /login.");
+  }
+  if (p.problems.some((x) => x.code === 'no-login')) io.err('note: the source user has no Claude login yet. The links point at a shared login that does not exist yet; after the first member logs in, run: claude-share sync');
+  const joined = outcomes.filter((o) => o.action.kind === 'add-to-group' && o.result !== 'unchanged').flatMap((o) => o.action.members ?? []);
+  const busy = joined.filter((n) => {
+    const u = sys.getUser(n);
+    return u && sys.hasProcesses(u.uid);
+  });
+  if (busy.length) io.err(`warning: logged in right now: ${busy.join(', ')}. They must log out and back in before the new group applies to them.`);
+}
+
+interface ConvergeSpec {
+  desired: Desired;
+  dryRun: boolean;
+  json: boolean;
+  command: string;
+  passwords?: Map<string, string | null>;
+  quiet?: boolean;
+  extra?: () => Action[];
+  /** Create accounts first, then look again: homes only exist once useradd has run. */
+  twoPass?: boolean;
+  notes?: (sys: System, p: Plan, outcomes: Outcome[], io: Io) => void;
+}
+
+const ACCOUNT_KINDS = new Set<Action['kind']>(['create-group', 'create-user', 'set-passwords']);
+
+/** probe → plan → (render | apply), shared by init, add-user and sync. */
+async function converge(sys: System, io: Io, s: ConvergeSpec): Promise<number> {
+  const first = plan(s.desired, probe(sys, s.desired));
+  if (first.problems.some((x) => x.code === 'shared-dir-insecure')) {
+    const p = first.problems.find((x) => x.code === 'shared-dir-insecure')!;
+    throw unsafeError(p.message, p.fix);
+  }
+  const firstActions = [...first.actions, ...(s.extra?.() ?? [])];
+  if (s.dryRun) {
+    if (s.json) io.out(JSON.stringify({ schemaVersion: SCHEMA_VERSION, command: s.command, dryRun: true, actions: firstActions.map(actionJson), problems: first.problems }, null, 2));
+    else {
+      renderPlanText(firstActions, io.style).forEach((l) => io.out(l));
+      renderProblems(first.problems, io.style).forEach((l) => io.err(l));
+    }
+    return first.problems.some((x) => x.severity === 'operator') ? EXIT.operator : EXIT.ok;
+  }
+  const release = await acquireLock();
+  try {
+    const ctx = {
+      passwords: s.passwords ?? new Map(),
+      backupRoot: backupRootFor(s.desired.sharedDir, sys.now()),
+      onOutcome: s.json ? undefined : (o: Outcome) => (s.quiet && o.result === 'unchanged' ? undefined : io.out(renderOutcomeLine(o, io.style))),
+    };
+    // Plan again under the lock: another run may have changed things since the first look.
+    let current = plan(s.desired, probe(sys, s.desired));
+    let outcomes: Outcome[] = [];
+    if (s.twoPass && current.actions.some((a) => ACCOUNT_KINDS.has(a.kind))) {
+      outcomes = await applyPlan(sys, s.desired, current.actions.filter((a) => ACCOUNT_KINDS.has(a.kind)), ctx);
+      current = plan(s.desired, probe(sys, s.desired));
+    }
+    outcomes.push(...(await applyPlan(sys, s.desired, [...current.actions.filter((a) => !ACCOUNT_KINDS.has(a.kind)), ...(s.extra?.() ?? [])], ctx)));
+    const after = plan(s.desired, probe(sys, s.desired));
+    if (s.json) {
+      io.out(JSON.stringify({ schemaVersion: SCHEMA_VERSION, command: s.command, dryRun: false, outcomes: outcomes.map(outcomeJson), problems: after.problems, remaining: after.actions.map(actionJson) }, null, 2));
+    } else {
+      if (!(s.quiet && !outcomes.some((o) => o.result !== 'unchanged'))) io.out(renderSummary(outcomes));
+      renderProblems(after.problems, io.style, s.quiet ? ['operator', 'drift'] : undefined).forEach((l) => io.err(l));
+    }
+    s.notes?.(sys, current, outcomes, io);
+    if (outcomes.some((o) => o.result === 'failed') || after.problems.some((x) => x.severity === 'operator')) return EXIT.operator;
+    if (outcomes.some((o) => o.result === 'conflict') || after.actions.length) return EXIT.drift;
+    return EXIT.ok;
+  } finally {
+    release();
+  }
+}
+
+export interface AddUserOptions {
+  name: string;
+  password?: string;
+  passwordFromFile?: string;
+  noPassword: boolean;
+  allowSystemUser: boolean;
+  dryRun: boolean;
+  json: boolean;
+  config?: string;
+  yes: boolean;
+}
+
+/** server add-user: create or adopt one account. An adopted user's private files are backed up, never promoted. */
+export async function runAddUser(sys: System, o: AddUserOptions, io: Io): Promise<number> {
+  preflight(sys);
+  assertValidName(o.name);
+  const cfgPath = configPath(o.config);
+  const c = requireConfig(sys, cfgPath);
+  if (o.name === 'root' || isReserved(o.name)) throw dataError(`${o.name} is a system account and cannot be a managed user`, 'choose another name');
+  if (o.name === c.group) throw dataError(`user ${o.name} has the same name as the group`, 'choose another user name');
+  const existing = sys.getUser(o.name);
+  if (existing && existing.uid < 1000 && !o.allowSystemUser) throw usageError(`${o.name} is a system account (uid ${existing.uid})`, 'pass --allow-system-user if you really mean it');
+  let password: string | null = null;
+  if (!existing) {
+    if (o.password !== undefined) {
+      io.err('warning: --password puts the password on the command line, visible to other processes; prefer --password-from-file or the prompt');
+      password = o.password;
+    } else if (o.passwordFromFile) password = readSecretFile(sys, o.passwordFromFile).replace(/\r?\n$/, '');
+    else if (!o.noPassword) {
+      if (!io.interactive) throw usageError(`no password for new user ${o.name}`, 'pass --password-from-file FILE, or --no-password for an SSH-key-only account');
+      password = await askPassword(io.prompt!, o.name);
+    }
+    if (password !== null && (!password || password.includes('\n'))) throw dataError('the password is empty or has a line break', 'give a one-line password');
+  }
+  const config: Config = { ...c, managedUsers: [...new Set([...c.managedUsers, o.name])] };
+  const desired = desiredFrom(config, { createUsers: existing ? [] : [o.name], onlyUser: o.name });
+  return converge(sys, io, { desired, dryRun: o.dryRun, json: o.json, command: 'add-user', passwords: new Map([[o.name, password]]), extra: () => configAction(sys, cfgPath, config), twoPass: true });
+}
+
+export interface StatusOptions {
+  json: boolean;
+  quiet: boolean;
+  config?: string;
+}
+
+export function statusModel(sys: System, c: Config): StatusModel {
+  const desired = desiredFrom(c, { promoteSevered: true });
+  const obs = probe(sys, desired);
+  const p = plan(desired, obs);
+  const problems = [...p.problems.filter((x) => x.severity === 'operator'), ...driftProblems(p.actions), ...p.problems.filter((x) => x.severity !== 'operator')];
+  return { sharedDir: c.sharedDir, group: c.group, obs, plan: p, problems, healthy: planExitCode(p) === 0 };
+}
+
+/** status: probe + plan + render; read-only. */
+export function runStatus(sys: System, o: StatusOptions, io: Io): number {
+  const c = requireConfig(sys, configPath(o.config));
+  const m = statusModel(sys, c);
+  if (o.json) io.out(JSON.stringify(statusJson(m), null, 2));
+  else if (o.quiet) renderProblems(m.problems, io.style, ['operator', 'drift']).forEach((l) => io.out(l));
+  else statusText(m, io.style).forEach((l) => io.out(l));
+  return planExitCode(m.plan);
+}
+
+export interface SyncOptions {
+  dryRun: boolean;
+  json: boolean;
+  quiet: boolean;
+  user?: string;
+  config?: string;
+}
+
+/** sync: repair every drift; the freshest valid login of the shared account becomes the shared copy. */
+export async function runSync(sys: System, o: SyncOptions, io: Io): Promise<number> {
+  preflight(sys);
+  const c = requireConfig(sys, configPath(o.config));
+  if (o.user && !c.managedUsers.includes(o.user)) throw dataError(`${o.user} is not a managed user`, `managed users: ${c.managedUsers.join(', ') || '(none)'}`);
+  const desired = desiredFrom(c, { promoteSevered: true, onlyUser: o.user });
+  return converge(sys, io, { desired, dryRun: o.dryRun, json: o.json, quiet: o.quiet, command: 'sync' });
+}
+
+export { CliError };

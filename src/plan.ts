@@ -1,0 +1,229 @@
+import { accountOfClaudeJson, inspectCredentials, isUsable, pickFreshestCredentials, sameAccount, type Candidate } from './credentials.js';
+import { homePath, sharedPath, type SharedItem } from './items.js';
+import type { Action, Desired, Expect, LoginHealth, Observed, ObservedShared, ObservedUser, Plan, Problem } from './model.js';
+import { sharedDirs } from './probe.js';
+import type { FileStat, SafeRead } from './system.js';
+
+const SYNC = 'run: claude-share sync';
+export const SHARED_FILE_MODE = 0o660;
+
+/** Pure: from what is wanted and what is there, the ordered actions and the problems only a human can fix. */
+export function plan(d: Desired, obs: Observed): Plan {
+  const actions: Action[] = [];
+  const problems: Problem[] = [];
+  const login: LoginHealth = { state: 'missing', newerSevered: 0 };
+  const p = (x: Problem) => problems.push(x);
+
+  if (obs.insecureParent) {
+    p({ code: 'shared-dir-insecure', severity: 'operator', path: d.sharedDir, message: `the shared directory is not safe: ${obs.insecureParent}`, fix: 'make every parent of the shared directory root-owned and not writable by group or others' });
+    return { actions, problems, login };
+  }
+
+  // Accounts.
+  const groupWillExist = !!obs.group || d.createGroup;
+  if (!obs.group) {
+    if (d.createGroup) actions.push({ kind: 'create-group', code: 'group-missing', target: d.group, before: 'absent', after: 'present', reason: 'the shared group does not exist' });
+    else p({ code: 'group-missing', severity: 'operator', message: `group ${d.group} does not exist`, fix: 'run: claude-share server init' });
+  }
+  const created = obs.users.filter((u) => !u.entry && d.createUsers.includes(u.name)).map((u) => u.name);
+  for (const name of created) actions.push({ kind: 'create-user', code: 'user-missing', target: name, user: name, before: 'absent', after: 'account with home and /bin/bash', reason: 'new managed user' });
+  if (created.length) actions.push({ kind: 'set-passwords', code: 'user-missing', target: created.join(','), members: created, before: 'no password', after: 'password set', reason: 'one chpasswd call, passwords on stdin' });
+  for (const u of obs.users) {
+    if (!u.entry && !created.includes(u.name)) p({ code: 'user-missing', severity: 'operator', user: u.name, message: `user ${u.name} does not exist`, fix: `create it (claude-share server add-user ${u.name}) or remove it from MANAGED_USERS` });
+  }
+  const joiners = obs.users.filter((u) => (u.entry || created.includes(u.name)) && !u.inGroup).map((u) => u.name);
+  if (obs.source?.entry && obs.source.name !== 'root' && !obs.group?.members.includes(obs.source.name) && !joiners.includes(obs.source.name)) joiners.push(obs.source.name);
+  if (joiners.length && groupWillExist) {
+    actions.push({ kind: 'add-to-group', code: 'not-in-group', target: d.group, members: joiners, before: 'not members', after: `members: ${joiners.join(', ')}`, reason: 'members need the group to read and write the shared files' });
+  }
+
+  // Shared directories.
+  for (const dir of sharedDirs(d.sharedDir)) {
+    const st = obs.dirs.find((x) => x.path === dir.path)?.stat ?? null;
+    if (st && st.type !== 'dir') {
+      p({ code: 'shared-dir-insecure', severity: 'operator', path: dir.path, message: `${dir.path} is a ${st.type}, not a directory`, fix: `move it away, then ${SYNC}` });
+      return { actions, problems, login };
+    }
+    const gidOk = dir.group === 'root' ? st?.gid === 0 : st?.gid === obs.group?.gid;
+    if (!st || st.uid !== dir.uid || !gidOk || st.mode !== dir.mode) {
+      actions.push({ kind: 'make-dir', code: st ? 'shared-dir-mode' : 'shared-dir-missing', target: dir.path, mode: dir.mode, before: st ? describeStat(st) : 'absent', after: `root:${dir.group === 'root' ? 'root' : d.group} ${oct(dir.mode)}`, reason: st ? 'owner or mode drifted' : 'needed for the shared copies' });
+    }
+  }
+
+  // Shared copies.
+  for (const sh of obs.shared) planSharedItem(d, obs, sh, actions, p, login);
+  for (const t of obs.tempFiles) p({ code: 'leftover-temp', severity: 'warning', path: t, message: `leftover temp file ${t} (an interrupted Claude write)`, fix: `remove it once no claude process is running: rm ${t}` });
+
+  // Homes.
+  for (const u of obs.users) planHome(d, u, created.includes(u.name), actions, p);
+  return { actions, problems, login };
+}
+
+function planSharedItem(d: Desired, obs: Observed, sh: ObservedShared, actions: Action[], p: (x: Problem) => void, login: LoginHealth) {
+  const { item, path, stat } = sh;
+  if (stat && stat.type !== 'file') {
+    p({ code: 'shared-not-regular', severity: 'operator', path, message: `shared copy ${path} is a ${stat.type}, not a regular file`, fix: `move it away, then ${SYNC}` });
+    return;
+  }
+  if (stat && stat.nlink > 1) {
+    p({ code: 'shared-hard-linked', severity: 'operator', path, message: `shared copy ${path} has ${stat.nlink} hard links`, fix: `copy it (cp --preserve=mode ${path} ${path}.new && mv ${path}.new ${path}), then ${SYNC}` });
+    return;
+  }
+  const sharedBytes = sh.read?.ok ? sh.read.bytes : null;
+  const severed = obs.users.flatMap((u) => u.items.filter((i) => i.item.id === item.id && i.state === 'severed' && i.read?.ok).map((i) => ({ u, i })));
+  let replaced = false;
+  const backupShared = stat ? { path, rel: `shared/${item.rel}` } : undefined;
+
+  if (item.id === 'credentials') {
+    const sharedJsonAccount = accountOfClaudeJson(readOf(obs.shared.find((s) => s.item.id === 'claude-json')?.read));
+    const shared: Candidate = { from: 'shared', info: inspectCredentials(sharedBytes, obs.nowMs), claudeJsonAccount: sharedJsonAccount };
+    const cands: Candidate[] = severed.map(({ u, i }) => ({
+      from: u.name,
+      info: inspectCredentials(readOf(i.read), obs.nowMs),
+      claudeJsonAccount: claudeJsonAccountOf(u) ?? sharedJsonAccount,
+    }));
+    const choice = pickFreshestCredentials(shared, d.promoteSevered ? cands : []);
+    login.state = shared.info.state;
+    login.expiresAt = shared.info.expiresAt;
+    login.refreshTokenExpiresAt = shared.info.refreshTokenExpiresAt;
+    login.subscriptionType = shared.info.subscriptionType;
+    const sharedExpiry = isUsable(shared.info) ? shared.info.expiresAt! : 0;
+    login.newerSevered = cands.filter((c) => isUsable(c.info) && c.info.expiresAt! > sharedExpiry && sameAccount(shared, c)).length;
+    login.freshest = choice.winner?.from;
+    for (const r of choice.rejected) {
+      if (r.reason === 'other-account') p({ code: 'other-account-login', severity: 'warning', user: r.candidate.from, message: `${r.candidate.from} logged in to another account; that login is backed up and replaced by the shared one`, fix: `tell ${r.candidate.from} to use the shared login, or remove them: claude-share server remove-user ${r.candidate.from}` });
+    }
+    const w = choice.winner;
+    if (w && w.from !== 'shared') {
+      const src = severed.find((s) => s.u.name === w.from)!;
+      actions.push({ kind: 'promote-shared', code: 'newer-login-in-home', target: path, user: w.from, before: `shared login expires ${iso(shared.info.expiresAt)}`, after: `login from ${w.from}, expires ${iso(w.info.expiresAt)}`, reason: `${w.from}'s copy holds the freshest valid token (Claude replaced the link at a token refresh)`, source: { path: src.i.path, owner: src.u.entry!.uid, expect: expectOf(src.i.stat!) }, backupShared });
+      replaced = true;
+    } else if (!stat && d.seedFromSource) {
+      replaced = seedFromSource(d, obs, item, path, actions);
+    }
+    if (!w && !replaced) {
+      const state = shared.info.state;
+      const anyStub = cands.some((c) => c.info.state === 'logged-out');
+      if (state === 'missing') p({ code: 'no-login', severity: d.seedFromSource ? 'warning' : 'operator', path, message: anyStub ? 'every copy of the login is logged out' : 'nobody has logged in to Claude yet', fix: 'log in once as a member (su - USER -c claude, then /login), then run: claude-share sync' });
+      else if (state === 'logged-out') p({ code: 'logged-out', severity: 'operator', path, message: 'the shared login is logged out (a failed refresh left a stub)', fix: 'log in again as one member (claude, then /login), then run: claude-share sync' });
+      else if (state === 'invalid-json') p({ code: 'credentials-invalid', severity: 'operator', path, message: 'the shared credentials are not valid JSON', fix: 'log in again as one member (claude, then /login), then run: claude-share sync' });
+    }
+  } else {
+    const valid = (b: Buffer | null) => !!b && b.length > 0 && isJson(b);
+    if (!valid(sharedBytes)) {
+      const best = d.promoteSevered ? severed.filter(({ i }) => valid(readOf(i.read))).sort((a, b) => b.i.stat!.mtimeMs - a.i.stat!.mtimeMs)[0] : undefined;
+      if (best) {
+        actions.push({ kind: 'promote-shared', code: stat ? 'shared-invalid' : 'shared-missing', target: path, user: best.u.name, before: stat ? 'empty or invalid JSON' : 'absent', after: `copy from ${best.u.name}`, reason: `the newest valid copy is ${best.u.name}'s`, source: { path: best.i.path, owner: best.u.entry!.uid, expect: expectOf(best.i.stat!) }, backupShared });
+        replaced = true;
+      } else if (!stat && d.seedFromSource) {
+        replaced = seedFromSource(d, obs, item, path, actions);
+      }
+      if (!replaced && !stat) {
+        actions.push({ kind: 'seed-shared', code: 'shared-missing', target: path, before: 'absent', after: '{}', reason: 'an empty shared copy keeps the group mode when Claude first writes it', source: { path: '', filter: 'empty-object' } });
+        replaced = true;
+      } else if (!replaced) {
+        p({ code: 'shared-invalid', severity: 'operator', path, message: `${path} is empty or not valid JSON, and no member has a valid copy`, fix: `repair or remove it, then ${SYNC}` });
+      }
+    }
+    warnCommands(item, sharedBytes, path, p);
+  }
+
+  if (stat && !replaced) {
+    const gid = obs.group?.gid;
+    if (stat.gid !== gid || stat.mode !== SHARED_FILE_MODE) {
+      const lacksGroup = (stat.mode & 0o060) !== 0o060 || stat.gid !== gid;
+      actions.push({ kind: 'fix-shared', code: lacksGroup ? 'permission-drift' : 'shared-mode', target: path, mode: SHARED_FILE_MODE, before: describeStat(stat), after: `group ${d.group}, ${oct(SHARED_FILE_MODE)}`, reason: lacksGroup ? 'some members cannot read or write it: to Claude they look logged out' : 'others must not read the shared login' });
+    }
+  }
+}
+
+function seedFromSource(d: Desired, obs: Observed, item: SharedItem, path: string, actions: Action[]): boolean {
+  const src = obs.source?.files[item.id];
+  if (!src?.read.ok) return false;
+  const filter = item.id === 'claude-json' && !d.copyFullClaudeJson ? 'claude-json-min' : undefined;
+  actions.push({ kind: 'seed-shared', code: 'shared-missing', target: path, user: obs.source!.name, before: 'absent', after: `copy of ${src.path}${filter ? ' (account and onboarding fields only)' : ''}`, reason: 'seeded from the source user', source: { path: src.path, owner: obs.source!.entry!.uid, expect: expectOf(src.read.stat), filter } });
+  if (item.id === 'credentials' && obs.source!.name === 'root' && !d.keepSourceCopy) {
+    actions.push({ kind: 'retire-source', code: 'source-copy', target: src.path, user: 'root', before: 'root has a private copy', after: 'moved to the backup area', reason: 'two copies of one single-use refresh token fork at the first refresh; root now needs its own login', backupFrom: { path: src.path, owner: 0, expect: expectOf(src.read.stat), rel: item.rel } });
+  }
+  return true;
+}
+
+function planHome(d: Desired, u: ObservedUser, creating: boolean, actions: Action[], p: (x: Problem) => void) {
+  if (!u.entry && !creating) return;
+  const home = u.entry?.home ?? `/home/${u.name}`;
+  if (u.unsafe) {
+    p({ code: u.homeStat ? 'home-unsafe' : 'home-missing', severity: 'operator', user: u.name, path: home, message: u.unsafe, fix: u.homeStat ? `fix the owner: chown ${u.name}: ${home}` : `create it: mkhomedir_helper ${u.name}` });
+    return;
+  }
+  if (!u.claudeDir) actions.push({ kind: 'make-claude-dir', code: 'missing', target: `${home}/.claude`, user: u.name, mode: 0o700, before: 'absent', after: 'directory owned by the user, 0700', reason: 'holds the links' });
+  for (const it of u.items) {
+    const target = sharedPath(d.sharedDir, it.item);
+    const path = u.entry ? it.path : homePath(home, it.item);
+    switch (it.state) {
+      case 'ok':
+        break;
+      case 'missing':
+      case 'broken':
+      case 'wrong-target':
+        actions.push({ kind: 'link', code: it.state, target: path, user: u.name, before: it.state === 'wrong-target' ? `link to ${it.target}` : it.state, after: `link to ${target}`, reason: it.state === 'wrong-target' ? `points elsewhere (${it.target}); nothing behind it is touched` : it.detail });
+        break;
+      case 'severed':
+        actions.push({ kind: 'link', code: 'severed', target: path, user: u.name, before: 'private file', after: `link to ${target}`, reason: 'a private copy replaced the link; it is backed up first', backupFrom: { path, owner: u.entry!.uid, expect: expectOf(it.stat!), rel: it.item.rel } });
+        break;
+      case 'not-a-file':
+        p({ code: 'not-a-file', severity: 'operator', user: u.name, path, message: `${path}: ${it.detail}`, fix: `move it away as ${u.name}, then ${SYNC}` });
+        break;
+      case 'unsafe':
+        p({ code: 'unsafe-path', severity: 'operator', user: u.name, path, message: `${path}: ${it.detail}; refusing to touch it`, fix: `inspect it; as ${u.name}, move it away, then ${SYNC}` });
+        break;
+    }
+  }
+  const rcs = u.entry ? u.rc : ['.bashrc', '.profile'].map((f) => ({ path: `${home}/${f}`, stat: null, hasBlock: false, problem: undefined }));
+  for (const rc of rcs) {
+    if (rc.problem) p({ code: 'rc-unsafe', severity: 'warning', user: u.name, path: rc.path, message: `${rc.problem}; the umask block is not written through it`, fix: `replace it with a regular file owned by ${u.name}` });
+    else if (!rc.hasBlock) actions.push({ kind: 'umask-block', code: 'umask-missing', target: rc.path, user: u.name, before: rc.stat ? 'no umask block' : 'absent', after: 'umask 002 block', reason: 'files members create stay group-writable' });
+  }
+  for (const c of u.corrupted) p({ code: 'claude-json-corrupted', severity: 'warning', user: u.name, path: c, message: `${c}: Claude found .claude.json corrupted by a concurrent write`, fix: 'check the shared .claude.json, then remove this file' });
+}
+
+const COMMAND_KEYS: Record<string, string[]> = { settings: ['hooks', 'apiKeyHelper'], 'settings-local': ['hooks', 'apiKeyHelper'], 'claude-json': ['mcpServers'] };
+
+/** Shared settings that run commands run them as every member: a warning, by design. */
+function warnCommands(item: SharedItem, bytes: Buffer | null, path: string, p: (x: Problem) => void) {
+  const keys = COMMAND_KEYS[item.id];
+  if (!keys || !bytes) return;
+  let doc: Record<string, unknown>;
+  try {
+    doc = JSON.parse(bytes.toString('utf8'));
+  } catch {
+    return;
+  }
+  const found = keys.filter((k) => doc && typeof doc === 'object' && doc[k] !== undefined && JSON.stringify(doc[k]) !== '{}');
+  if (found.length) p({ code: 'shared-runs-commands', severity: 'warning', path, message: `${path} has ${found.join(' and ')}: these run commands as every member`, fix: 'review them; remove what you do not trust' });
+}
+
+function claudeJsonAccountOf(u: ObservedUser): string | undefined {
+  const cj = u.items.find((i) => i.item.id === 'claude-json');
+  return cj?.state === 'severed' ? accountOfClaudeJson(readOf(cj.read)) : undefined;
+}
+
+const readOf = (r: SafeRead | undefined) => (r?.ok ? r.bytes : null);
+const expectOf = (st: FileStat): Expect => ({ ino: st.ino, size: st.size, mtimeMs: st.mtimeMs });
+export const oct = (m: number) => '0' + (m & 0o7777).toString(8);
+const iso = (ms?: number) => (ms ? new Date(ms).toISOString() : 'never');
+const describeStat = (st: FileStat) => `uid ${st.uid} gid ${st.gid} ${oct(st.mode)}`;
+
+function isJson(b: Buffer): boolean {
+  try {
+    JSON.parse(b.toString('utf8'));
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Status's exit code: 2 when an operator must act, 1 when sync would repair something, else 0. */
+export function planExitCode(pl: Plan): number {
+  if (pl.problems.some((x) => x.severity === 'operator')) return 2;
+  return pl.actions.length ? 1 : 0;
+}

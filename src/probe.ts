@@ -1,0 +1,146 @@
+import { homePath, sharedPath, type SharedItem } from './items.js';
+import type { Desired, ObservedItem, ObservedRc, ObservedSource, ObservedUser, Observed } from './model.js';
+import type { FileStat, System, UserEntry } from './system.js';
+
+/** Files larger than this are never read into memory: Claude's files are a few KiB. */
+export const MAX_READ_BYTES = 16 * 1024 * 1024;
+export const RC_FILES = ['.bashrc', '.profile'];
+export const UMASK_BEGIN = '# >>> claude-share >>>';
+export const UMASK_END = '# <<< claude-share <<<';
+export const UMASK_BLOCK = `${UMASK_BEGIN}\n# Keep new files group-writable so the shared Claude login stays usable by every member.\numask 002\n${UMASK_END}\n`;
+
+/** Read-only look at everything a plan needs. Never follows a link found in a home. */
+export function probe(sys: System, d: Desired): Observed {
+  const group = sys.getGroup(d.group);
+  const names = d.onlyUser ? d.users.filter((u) => u === d.onlyUser) : d.users;
+  const shared = d.items.map((item) => {
+    const path = sharedPath(d.sharedDir, item);
+    const stat = sys.lstat(path);
+    return { item, path, stat, read: stat?.type === 'file' ? sys.readFileNoFollow(path, { maxBytes: MAX_READ_BYTES }) : undefined };
+  });
+  const users = names.map((name) => probeUser(sys, d, name, group?.members.includes(name) ?? false));
+  return {
+    nowMs: sys.now().getTime(),
+    group,
+    dirs: sharedDirs(d.sharedDir).map((x) => ({ ...x, stat: sys.lstat(x.path) })),
+    insecureParent: findInsecureParent(sys, d.sharedDir),
+    shared,
+    tempFiles: [`${d.sharedDir}/home`, `${d.sharedDir}/home/.claude`].flatMap((dir) =>
+      safeReaddir(sys, dir).filter((f) => /\.tmp\./.test(f)).map((f) => `${dir}/${f}`),
+    ),
+    users,
+    source: d.seedFromSource ? probeSource(sys, d) : null,
+  };
+}
+
+export function sharedDirs(sharedDir: string) {
+  return [
+    { path: sharedDir, mode: 0o2750, uid: 0, group: 'shared' as const },
+    { path: `${sharedDir}/home`, mode: 0o2770, uid: 0, group: 'shared' as const },
+    { path: `${sharedDir}/home/.claude`, mode: 0o2770, uid: 0, group: 'shared' as const },
+    { path: `${sharedDir}/backups`, mode: 0o700, uid: 0, group: 'root' as const },
+  ];
+}
+
+/** Refuses a shared dir whose existing parents someone other than root could rename or replace. */
+export function findInsecureParent(sys: System, dir: string): string | null {
+  const parts = dir.split('/').filter(Boolean);
+  for (let i = parts.length - 1; i >= 0; i--) {
+    const p = '/' + parts.slice(0, i).join('/');
+    const st = sys.lstat(p);
+    if (!st) continue;
+    if (st.type === 'symlink') return `${p} is a symlink`;
+    if (st.uid !== 0) return `${p} is owned by uid ${st.uid}, not root`;
+    if (st.mode & 0o022) return `${p} is writable by group or others (mode ${(st.mode & 0o7777).toString(8)})`;
+  }
+  return null;
+}
+
+function safeReaddir(sys: System, dir: string): string[] {
+  const st = sys.lstat(dir);
+  return st?.type === 'dir' ? sys.readdir(dir) : [];
+}
+
+function probeUser(sys: System, d: Desired, name: string, inGroup: boolean): ObservedUser {
+  const entry = sys.getUser(name);
+  const u: ObservedUser = { name, entry, inGroup, homeStat: null, claudeDir: null, items: [], rc: [], corrupted: [] };
+  if (!entry) {
+    u.items = d.items.map((item) => ({ item, path: `~${name}/${item.rel}`, stat: null, state: 'missing', detail: 'no such user yet' }));
+    return u;
+  }
+  u.homeStat = sys.lstat(entry.home);
+  u.unsafe = homeUnsafe(entry, u.homeStat);
+  const claudePath = `${entry.home}/.claude`;
+  if (!u.unsafe) {
+    u.claudeDir = sys.lstat(claudePath);
+    const cd = u.claudeDir;
+    const claudeUnsafe = !cd ? undefined : (cd.type !== 'dir' ? `${claudePath} is a ${cd.type}, not a directory` : cd.uid !== entry.uid ? `${claudePath} is owned by uid ${cd.uid}, not ${name}` : undefined);
+    u.items = d.items.map((item) => probeItem(sys, d, entry, item, item.rel.startsWith('.claude/') ? claudeUnsafe : undefined));
+    u.rc = RC_FILES.map((f) => probeRc(sys, entry, `${entry.home}/${f}`));
+    u.corrupted = sys.readdir(entry.home).filter((f) => f.startsWith('.claude.json.corrupted.')).map((f) => `${entry.home}/${f}`);
+  } else {
+    u.items = d.items.map((item) => ({ item, path: homePath(entry.home, item), stat: null, state: 'unsafe', detail: u.unsafe! }));
+  }
+  return u;
+}
+
+function homeUnsafe(entry: UserEntry, st: FileStat | null): string | undefined {
+  if (!st) return `home ${entry.home} does not exist`;
+  if (st.type !== 'dir') return `home ${entry.home} is a ${st.type}, not a directory`;
+  if (st.uid !== entry.uid) return `home ${entry.home} is owned by uid ${st.uid}, not ${entry.name}`;
+  return undefined;
+}
+
+function probeItem(sys: System, d: Desired, entry: UserEntry, item: SharedItem, claudeUnsafe: string | undefined): ObservedItem {
+  const path = homePath(entry.home, item);
+  if (claudeUnsafe) return { item, path, stat: null, state: 'unsafe', detail: claudeUnsafe };
+  const stat = sys.lstat(path);
+  const want = sharedPath(d.sharedDir, item);
+  const o: ObservedItem = { item, path, stat, state: 'ok', detail: '' };
+  if (!stat) return { ...o, state: 'missing', detail: 'no link' };
+  if (stat.type === 'symlink') {
+    o.target = sys.readlink(path) ?? '';
+    if (o.target !== want) return { ...o, state: 'wrong-target', detail: `points to ${o.target}` };
+    if (item.id !== 'credentials' && !sys.lstat(want)) return { ...o, state: 'broken', detail: `${want} does not exist` };
+    return { ...o, detail: `→ ${want}` };
+  }
+  if (stat.type !== 'file') return { ...o, state: 'not-a-file', detail: `a ${stat.type} is in the way` };
+  const refuse = refuseReason(stat, entry.uid);
+  if (refuse) return { ...o, state: 'unsafe', detail: refuse };
+  o.state = 'severed';
+  o.detail = 'a private file replaced the link';
+  o.read = sys.readFileNoFollow(path, { owner: entry.uid, maxBytes: MAX_READ_BYTES });
+  return o;
+}
+
+/** A file found in a home is only ever read or backed up when it is the user's own, single-linked, and small. */
+export function refuseReason(st: FileStat, uid: number): string | undefined {
+  if (st.uid !== uid) return `owned by uid ${st.uid}, not the user`;
+  if (st.nlink > 1) return `has ${st.nlink} hard links`;
+  if (st.size > MAX_READ_BYTES) return `is ${st.size} bytes, over the ${MAX_READ_BYTES}-byte cap`;
+  return undefined;
+}
+
+function probeRc(sys: System, entry: UserEntry, path: string): ObservedRc {
+  const stat = sys.lstat(path);
+  if (!stat) return { path, stat, hasBlock: false };
+  if (stat.type !== 'file') return { path, stat, hasBlock: false, problem: `${path} is a ${stat.type}` };
+  const refuse = refuseReason(stat, entry.uid);
+  if (refuse) return { path, stat, hasBlock: false, problem: `${path} ${refuse}` };
+  const r = sys.readFileNoFollow(path, { owner: entry.uid, maxBytes: MAX_READ_BYTES });
+  if (!r.ok) return { path, stat, hasBlock: false, problem: `${path}: ${r.reason}` };
+  return { path, stat, hasBlock: r.bytes.toString('utf8').includes(UMASK_BLOCK) };
+}
+
+function probeSource(sys: System, d: Desired): ObservedSource {
+  const entry = sys.getUser(d.sourceUser);
+  const src: ObservedSource = { name: d.sourceUser, entry, files: {} };
+  if (!entry) return src;
+  const home = sys.lstat(entry.home);
+  if (!home || home.type !== 'dir' || home.uid !== entry.uid) return src;
+  for (const item of d.items) {
+    const path = homePath(entry.home, item);
+    src.files[item.id] = { path, read: sys.readFileNoFollow(path, { owner: entry.uid, maxBytes: MAX_READ_BYTES }) };
+  }
+  return src;
+}

@@ -1,0 +1,273 @@
+import * as fs from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { createRequire } from 'node:module';
+import type { FileStat, FileType, GroupEntry, PasswordEntry, ReadOptions, SafeRead, System, UserEntry } from './system.js';
+
+const require = createRequire(import.meta.url);
+interface PosixModule {
+  getpwnam(name: string): { name: string; uid: number; gid: number; dir: string; shell: string };
+  getgrnam(name: string): { name: string; gid: number; members: string[] };
+  openlog(ident: string, opts: Record<string, boolean>, facility: string): void;
+  syslog(priority: string, message: string): void;
+}
+let posixModule: PosixModule | undefined;
+const posix = () => (posixModule ??= require('posix') as PosixModule);
+
+const { O_RDONLY, O_WRONLY, O_CREAT, O_EXCL, O_NOFOLLOW, O_NONBLOCK, O_NOCTTY, O_DIRECTORY } = fs.constants;
+const SBIN_PATH = ['/usr/local/sbin', '/usr/local/bin', '/usr/sbin', '/usr/bin', '/sbin', '/bin'];
+
+function typeOf(st: fs.Stats): FileType {
+  if (st.isFile()) return 'file';
+  if (st.isDirectory()) return 'dir';
+  if (st.isSymbolicLink()) return 'symlink';
+  if (st.isFIFO()) return 'fifo';
+  if (st.isSocket()) return 'socket';
+  if (st.isCharacterDevice()) return 'char';
+  if (st.isBlockDevice()) return 'block';
+  return 'other';
+}
+
+const toStat = (st: fs.Stats): FileStat => ({
+  type: typeOf(st),
+  uid: st.uid,
+  gid: st.gid,
+  mode: st.mode & 0o7777,
+  nlink: st.nlink,
+  size: st.size,
+  ino: st.ino,
+  mtimeMs: st.mtimeMs,
+});
+
+const errno = (e: unknown) => (e as NodeJS.ErrnoException).code;
+const tempName = (path: string, tag: string) => {
+  const slash = path.lastIndexOf('/');
+  return `${path.slice(0, slash)}/.${path.slice(slash + 1)}.${tag}.${randomBytes(6).toString('hex')}`;
+};
+
+/** The System that touches the real machine. Commands are run with execa argv arrays, never through a shell. */
+export class RealSystem implements System {
+  private logOpen = false;
+
+  euid() {
+    return process.geteuid?.() ?? -1;
+  }
+  platform() {
+    return process.platform;
+  }
+  now() {
+    return new Date();
+  }
+  hasCommand(name: string) {
+    const dirs = [...(process.env.PATH ?? '').split(':').filter(Boolean), ...SBIN_PATH];
+    return dirs.some((d) => {
+      try {
+        fs.accessSync(`${d}/${name}`, fs.constants.X_OK);
+        return true;
+      } catch {
+        return false;
+      }
+    });
+  }
+
+  getUser(name: string): UserEntry | null {
+    try {
+      const p = posix().getpwnam(name);
+      return { name: p.name, uid: p.uid, gid: p.gid, home: p.dir, shell: p.shell };
+    } catch {
+      return null;
+    }
+  }
+  getGroup(name: string): GroupEntry | null {
+    try {
+      const g = posix().getgrnam(name);
+      return { name: g.name, gid: g.gid, members: g.members };
+    } catch {
+      return null;
+    }
+  }
+  hasProcesses(uid: number) {
+    for (const pid of fs.readdirSync('/proc')) {
+      if (!/^\d+$/.test(pid)) continue;
+      try {
+        if (fs.statSync(`/proc/${pid}`).uid === uid) return true;
+      } catch {
+        /* the process ended */
+      }
+    }
+    return false;
+  }
+
+  lstat(path: string) {
+    const st = fs.lstatSync(path, { throwIfNoEntry: false });
+    return st ? toStat(st) : null;
+  }
+  readlink(path: string) {
+    try {
+      return fs.readlinkSync(path);
+    } catch {
+      return null;
+    }
+  }
+  readdir(path: string) {
+    try {
+      return fs.readdirSync(path);
+    } catch {
+      return [];
+    }
+  }
+
+  readFileNoFollow(path: string, opts: ReadOptions): SafeRead {
+    let fd: number;
+    try {
+      fd = fs.openSync(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY);
+    } catch (e) {
+      const code = errno(e);
+      if (code === 'ENOENT' || code === 'ENOTDIR') return { ok: false, reason: 'missing' };
+      if (code === 'ELOOP') return { ok: false, reason: 'symlink' };
+      return { ok: false, reason: 'unreadable' };
+    }
+    try {
+      const stat = toStat(fs.fstatSync(fd));
+      if (stat.type !== 'file') return { ok: false, reason: 'not-regular', stat };
+      if (opts.owner !== undefined && stat.uid !== opts.owner) return { ok: false, reason: 'wrong-owner', stat };
+      if (stat.nlink > 1) return { ok: false, reason: 'hard-linked', stat };
+      if (stat.size > opts.maxBytes) return { ok: false, reason: 'too-large', stat };
+      const buf = Buffer.alloc(Math.min(stat.size, opts.maxBytes) + 1);
+      let len = 0;
+      for (;;) {
+        const n = fs.readSync(fd, buf, len, buf.length - len, null);
+        if (n === 0) break;
+        len += n;
+        if (len >= buf.length) return { ok: false, reason: 'too-large', stat };
+      }
+      return { ok: true, bytes: buf.subarray(0, len), stat };
+    } catch {
+      return { ok: false, reason: 'unreadable' };
+    } finally {
+      fs.closeSync(fd);
+    }
+  }
+
+  mkdir(path: string, mode: number, uid: number, gid: number) {
+    try {
+      fs.mkdirSync(path, { mode: 0o700 });
+    } catch (e) {
+      if (errno(e) !== 'EEXIST') throw e;
+    }
+    const fd = fs.openSync(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW);
+    try {
+      fs.fchownSync(fd, uid, gid);
+      fs.fchmodSync(fd, mode);
+    } finally {
+      fs.closeSync(fd);
+    }
+  }
+
+  writeFileAtomic(path: string, bytes: Buffer | string, opts: { mode: number; uid: number; gid: number }) {
+    const tmp = tempName(path, 'claude-share');
+    const fd = fs.openSync(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0o600);
+    try {
+      fs.writeFileSync(fd, bytes);
+      fs.fchownSync(fd, opts.uid, opts.gid);
+      fs.fchmodSync(fd, opts.mode);
+      fs.fsyncSync(fd);
+    } catch (e) {
+      fs.closeSync(fd);
+      fs.rmSync(tmp, { force: true });
+      throw e;
+    }
+    fs.closeSync(fd);
+    fs.renameSync(tmp, path);
+  }
+
+  setOwnerMode(path: string, uid: number, gid: number, mode: number) {
+    const fd = fs.openSync(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY);
+    try {
+      const st = fs.fstatSync(fd);
+      if (!st.isFile() || st.nlink > 1) throw new Error(`${path} is not a single regular file`);
+      fs.fchownSync(fd, uid, gid);
+      fs.fchmodSync(fd, mode);
+    } finally {
+      fs.closeSync(fd);
+    }
+  }
+
+  symlinkReplace(target: string, path: string) {
+    const tmp = tempName(path, 'claude-share-link');
+    fs.symlinkSync(target, tmp);
+    try {
+      fs.renameSync(tmp, path);
+    } catch (e) {
+      fs.rmSync(tmp, { force: true });
+      throw e;
+    }
+  }
+
+  unlink(path: string) {
+    fs.unlinkSync(path);
+  }
+
+  writeFileNoFollow(path: string, bytes: Buffer | string, mode: number) {
+    const st = fs.lstatSync(path, { throwIfNoEntry: false });
+    if (st && !st.isFile()) throw new Error(`${path} is not a regular file`);
+    const tmp = tempName(path, 'claude-share');
+    const fd = fs.openSync(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0o600);
+    try {
+      fs.writeFileSync(fd, bytes);
+      fs.fchmodSync(fd, st ? st.mode & 0o7777 : mode);
+      fs.fsyncSync(fd);
+    } finally {
+      fs.closeSync(fd);
+    }
+    fs.renameSync(tmp, path);
+  }
+
+  async groupAdd(name: string) {
+    await run('groupadd', [name]);
+  }
+  async userAdd(name: string) {
+    await run('useradd', ['--create-home', '--shell', '/bin/bash', name]);
+  }
+  async setPasswords(entries: PasswordEntry[]) {
+    const lines = entries.filter((e) => e.password !== null).map((e) => `${e.name}:${e.password}\n`);
+    // useradd leaves a new account's password locked, which is what --no-password wants.
+    if (lines.length) await run('chpasswd', [], lines.join(''));
+  }
+  async addGroupMembers(group: string, members: string[]) {
+    const have = this.getGroup(group)?.members ?? [];
+    const all = [...new Set([...have, ...members])];
+    await run('gpasswd', ['-M', all.join(','), group]);
+  }
+
+  asUser<T>(user: UserEntry, fn: () => T): T {
+    const groups = process.getgroups!();
+    process.setgroups!([user.gid]);
+    process.setegid!(user.gid);
+    process.seteuid!(user.uid);
+    try {
+      return fn();
+    } finally {
+      process.seteuid!(0);
+      process.setegid!(0);
+      process.setgroups!(groups);
+    }
+  }
+
+  log(message: string) {
+    try {
+      if (!this.logOpen) {
+        posix().openlog('claude-share', { pid: true }, 'authpriv');
+        this.logOpen = true;
+      }
+      posix().syslog('info', message);
+    } catch {
+      /* no syslog on this machine: the output still names every change */
+    }
+  }
+}
+
+async function run(cmd: string, args: string[], input?: string) {
+  const { execa } = await import('execa');
+  const r = await execa(cmd, args, { input, reject: false, stdin: input === undefined ? 'ignore' : undefined, env: { LC_ALL: 'C' } });
+  if (r.exitCode !== 0) throw new Error(`${cmd} failed (exit ${r.exitCode}): ${String(r.stderr).trim().split('\n')[0]}`);
+}

@@ -1,0 +1,148 @@
+import { describeExpiry } from './credentials.js';
+import type { Action, Observed, Outcome, Plan, Problem } from './model.js';
+import { oct } from './plan.js';
+
+export const SCHEMA_VERSION = 1;
+
+export interface Style {
+  color: boolean;
+}
+
+const paint = (s: Style, code: number, text: string) => (s.color ? `\x1b[${code}m${text}\x1b[0m` : text);
+
+/** "would X" in a dry run, "X-ed" after: one table, so both views always agree. */
+const VERBS: Record<Action['kind'], [string, string]> = {
+  'create-group': ['would create group', 'created group'],
+  'create-user': ['would create user', 'created user'],
+  'set-passwords': ['would set the password of', 'set the password of'],
+  'add-to-group': ['would add to group', 'added to group'],
+  'make-dir': ['would set up directory', 'set up directory'],
+  'seed-shared': ['would seed shared copy', 'seeded shared copy'],
+  'promote-shared': ['would promote into shared copy', 'promoted into shared copy'],
+  'fix-shared': ['would fix group and mode of', 'fixed group and mode of'],
+  'retire-source': ["would move the source's private copy to the backups:", "moved the source's private copy to the backups:"],
+  'make-claude-dir': ['would create', 'created'],
+  link: ['would link', 'linked'],
+  'umask-block': ['would add the umask block to', 'added the umask block to'],
+  'write-config': ['would write', 'wrote'],
+};
+
+export function describeAction(a: Action, done: boolean): string {
+  const verb = VERBS[a.kind][done ? 1 : 0];
+  const object = a.kind === 'add-to-group' ? `${a.target}: ${a.members!.join(', ')}` : a.kind === 'set-passwords' ? a.members!.join(', ') : a.target;
+  const extra = a.kind === 'link' ? ` → ${a.after.replace(/^link to /, '')}` : a.kind === 'promote-shared' ? ` (from ${a.user})` : '';
+  return `${verb} ${object}${extra}`;
+}
+
+export function renderPlanText(actions: Action[], s: Style): string[] {
+  if (!actions.length) return ['nothing to do'];
+  return actions.map((a) => `${paint(s, 36, '→')} ${describeAction(a, false)}  ${paint(s, 2, `(${a.reason})`)}`);
+}
+
+export function renderOutcomeLine(o: Outcome, s: Style): string {
+  const sym = o.result === 'unchanged' ? paint(s, 2, '·') : o.result === 'failed' || o.result === 'conflict' ? paint(s, 31, '✗') : paint(s, 32, '✓');
+  const text = o.result === 'unchanged' ? `unchanged: ${o.action.target}` : o.result === 'failed' || o.result === 'conflict' ? `${o.result}: ${describeAction(o.action, false).replace(/^would /, '')}: ${o.message}` : describeAction(o.action, true);
+  return `${sym} ${text}${o.backups.map((b) => `\n    backup: ${b}`).join('')}`;
+}
+
+export function renderSummary(outcomes: Outcome[]): string {
+  const count = (k: string[]) => outcomes.filter((o) => k.includes(o.result)).length;
+  const changed = count(['created', 'replaced', 'backed-up']);
+  const bad = count(['failed', 'conflict']);
+  const backups = outcomes.reduce((n, o) => n + o.backups.length, 0);
+  if (!outcomes.length) return 'nothing to do: everything is already in place';
+  return `${changed} changed, ${count(['unchanged'])} unchanged, ${bad} failed${backups ? `, ${backups} backed up` : ''}`;
+}
+
+export function renderProblems(problems: Problem[], s: Style, severities: Problem['severity'][] = ['operator', 'drift', 'warning']): string[] {
+  return problems
+    .filter((p) => severities.includes(p.severity))
+    .map((p) => {
+      const tag = p.severity === 'operator' ? paint(s, 31, 'error') : p.severity === 'warning' ? paint(s, 33, 'warning') : paint(s, 33, 'drift');
+      return `${tag} [${p.code}] ${p.message}\n    fix: ${p.fix}`;
+    });
+}
+
+export function actionJson(a: Action) {
+  return { kind: a.kind, code: a.code, target: a.target, user: a.user, before: a.before, after: a.after, reason: a.reason, members: a.members };
+}
+
+export function outcomeJson(o: Outcome) {
+  return { ...actionJson(o.action), result: o.result, message: o.message, backups: o.backups };
+}
+
+/** Drift as status reports it: every action sync would take is a repairable problem. */
+export function driftProblems(actions: Action[]): Problem[] {
+  return actions.map((a) => ({
+    code: a.code,
+    severity: 'drift' as const,
+    user: a.user,
+    path: a.target,
+    message: `${a.target}: ${a.before} (${a.reason})`,
+    fix: 'run: claude-share sync',
+  }));
+}
+
+export interface StatusModel {
+  sharedDir: string;
+  group: string;
+  obs: Observed;
+  plan: Plan;
+  problems: Problem[];
+  healthy: boolean;
+}
+
+export function statusJson(m: StatusModel) {
+  const { obs, plan } = m;
+  return {
+    schemaVersion: SCHEMA_VERSION,
+    healthy: m.healthy,
+    sharedDir: m.sharedDir,
+    group: m.group,
+    login: {
+      state: plan.login.state,
+      expiresAt: plan.login.expiresAt ? new Date(plan.login.expiresAt).toISOString() : null,
+      refreshTokenExpiresAt: plan.login.refreshTokenExpiresAt ? new Date(plan.login.refreshTokenExpiresAt).toISOString() : null,
+      subscriptionType: plan.login.subscriptionType ?? null,
+      newerSevered: plan.login.newerSevered,
+      freshest: plan.login.freshest ?? null,
+    },
+    users: obs.users.map((u) => ({
+      name: u.name,
+      exists: !!u.entry,
+      inGroup: u.inGroup,
+      items: u.items.map((i) => ({ path: i.path, state: i.state, detail: i.detail })),
+    })),
+    shared: obs.shared.map((s) => ({
+      path: s.path,
+      mode: s.stat ? oct(s.stat.mode) : null,
+      owner: s.stat?.uid ?? null,
+      group: s.stat?.gid ?? null,
+      state: sharedState(m, s.path),
+    })),
+    problems: m.problems,
+  };
+}
+
+function sharedState(m: StatusModel, path: string): string {
+  const p = m.problems.find((x) => x.path === path && x.severity !== 'warning');
+  if (p) return p.code;
+  return m.obs.shared.find((s) => s.path === path)?.stat ? 'ok' : 'missing';
+}
+
+export function statusText(m: StatusModel, s: Style): string[] {
+  const { obs, plan } = m;
+  const out: string[] = [];
+  out.push(`claude-share status: ${m.healthy ? paint(s, 32, 'healthy') : paint(s, 31, 'needs attention')}  (shared dir ${m.sharedDir}, group ${m.group})`);
+  const l = plan.login;
+  out.push(`login: ${l.state}${l.expiresAt ? `, access token expires ${describeExpiry(l.expiresAt, obs.nowMs)}` : ''}${l.refreshTokenExpiresAt ? `, refresh token expires ${describeExpiry(l.refreshTokenExpiresAt, obs.nowMs)}` : ''}${l.subscriptionType ? `, subscription ${l.subscriptionType}` : ''}`);
+  if (l.newerSevered) out.push(`       ${l.newerSevered} severed cop${l.newerSevered === 1 ? 'y holds' : 'ies hold'} a newer token than the shared copy`);
+  const heads = ['USER', 'GROUP', ...(obs.users[0]?.items.map((i) => i.item.rel.replace(/^\.claude\//, '')) ?? [])];
+  const rows = obs.users.map((u) => [u.name, u.entry ? (u.inGroup ? 'yes' : 'NO') : '-', ...u.items.map((i) => i.state)]);
+  const widths = heads.map((h, c) => Math.max(h.length, ...rows.map((r) => (r[c] ?? '').length)));
+  const fmt = (r: string[]) => r.map((x, c) => x.padEnd(widths[c])).join('  ').trimEnd();
+  out.push('', fmt(heads), ...rows.map(fmt), '', 'shared copies:');
+  for (const sh of obs.shared) out.push(`  ${sh.path}  ${sh.stat ? `uid ${sh.stat.uid} gid ${sh.stat.gid} ${oct(sh.stat.mode)}` : 'absent'}  ${sharedState(m, sh.path)}`);
+  if (m.problems.length) out.push('', ...renderProblems(m.problems, s));
+  return out;
+}

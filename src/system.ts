@@ -1,0 +1,93 @@
+/** Everything that touches the OS goes through this interface, so the core runs against an in-memory system in tests. */
+export type FileType = 'file' | 'dir' | 'symlink' | 'fifo' | 'socket' | 'char' | 'block' | 'other';
+
+export interface FileStat {
+  type: FileType;
+  uid: number;
+  gid: number;
+  /** Permission bits including setuid/setgid/sticky (mode & 0o7777). */
+  mode: number;
+  nlink: number;
+  size: number;
+  ino: number;
+  mtimeMs: number;
+}
+
+export interface UserEntry {
+  name: string;
+  uid: number;
+  gid: number;
+  home: string;
+  shell: string;
+}
+
+export interface GroupEntry {
+  name: string;
+  gid: number;
+  members: string[];
+}
+
+export type SafeReadFailure = 'missing' | 'symlink' | 'not-regular' | 'wrong-owner' | 'hard-linked' | 'too-large' | 'unreadable';
+export type SafeRead =
+  | { ok: true; bytes: Buffer; stat: FileStat }
+  | { ok: false; reason: SafeReadFailure; stat?: FileStat };
+
+export interface ReadOptions {
+  /** Refuse unless the file belongs to this uid. */
+  owner?: number;
+  maxBytes: number;
+}
+
+export interface PasswordEntry {
+  name: string;
+  /** null locks the password (SSH-key-only accounts). */
+  password: string | null;
+}
+
+export interface System {
+  euid(): number;
+  platform(): string;
+  now(): Date;
+  hasCommand(name: string): boolean;
+
+  getUser(name: string): UserEntry | null;
+  getGroup(name: string): GroupEntry | null;
+  /** True when the uid owns any running process (the user is logged in). */
+  hasProcesses(uid: number): boolean;
+
+  lstat(path: string): FileStat | null;
+  readlink(path: string): string | null;
+  readdir(path: string): string[];
+  /**
+   * Reads a regular file through one descriptor opened with O_NOFOLLOW|O_NONBLOCK, then checks it with fstat:
+   * a planted symlink, FIFO, device, hard link or giant file is refused before a byte is read.
+   */
+  readFileNoFollow(path: string, opts: ReadOptions): SafeRead;
+
+  /** mkdir (if missing) then chown/chmod; refuses when the path is a symlink. */
+  mkdir(path: string, mode: number, uid: number, gid: number): void;
+  /** Temp file in the same directory, fsync, rename over path, then owner and mode. */
+  writeFileAtomic(path: string, bytes: Buffer | string, opts: { mode: number; uid: number; gid: number }): void;
+  /** chown+chmod through a descriptor opened without following links. */
+  setOwnerMode(path: string, uid: number, gid: number, mode: number): void;
+  /** Atomically replaces path with a symlink to target (symlink at a temp name, rename over). */
+  symlinkReplace(target: string, path: string): void;
+  unlink(path: string): void;
+  /** Write or create a file without following a final symlink; mode is used when creating. */
+  writeFileNoFollow(path: string, bytes: Buffer | string, mode: number): void;
+
+  groupAdd(name: string): Promise<void>;
+  userAdd(name: string): Promise<void>;
+  /** All passwords in one chpasswd call fed on stdin; null entries are locked. */
+  setPasswords(entries: PasswordEntry[]): Promise<void>;
+  /** Adds members to a group in one call. */
+  addGroupMembers(group: string, members: string[]): Promise<void>;
+
+  /**
+   * Runs fn with the user's uid and gid (effective ids, supplementary groups dropped) so that links planted in the
+   * user's home cannot point root's writes elsewhere. fn must be synchronous.
+   */
+  asUser<T>(user: UserEntry, fn: () => T): T;
+
+  log(message: string): void;
+}

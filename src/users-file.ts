@@ -1,0 +1,52 @@
+import { CliError, EXIT, dataError, unsafeError } from './errors.js';
+import type { System } from './system.js';
+import { nameProblem } from './validate.js';
+
+export interface UserSpec {
+  name: string;
+  password: string | null;
+}
+
+export const MAX_SECRET_FILE_BYTES = 1024 * 1024;
+
+/** Parses `name:password` lines; every bad line is reported at once, with its number, and nothing is changed. */
+export function parseUsersFile(text: string, source: string): UserSpec[] {
+  const errors: string[] = [];
+  const seen = new Map<string, number>();
+  const users: UserSpec[] = [];
+  text.split('\n').forEach((raw, i) => {
+    const n = i + 1;
+    const line = raw.endsWith('\r') ? raw.slice(0, -1) : raw;
+    if (!line.trim() || line.trimStart().startsWith('#')) return;
+    const colon = line.indexOf(':');
+    if (colon < 0) {
+      errors.push(`line ${n}: expected name:password`);
+      return;
+    }
+    const name = line.slice(0, colon);
+    const password = line.slice(colon + 1);
+    const bad = nameProblem(name);
+    if (bad) errors.push(`line ${n}: ${bad}`);
+    else if (seen.has(name)) errors.push(`line ${n}: duplicate user "${name}" (first on line ${seen.get(name)})`);
+    if (!password) errors.push(`line ${n}: empty password for "${name}"`);
+    if (!bad && !seen.has(name)) seen.set(name, n);
+    users.push({ name, password });
+  });
+  if (errors.length) throw dataError(`${source}: ${errors.length} bad line(s):\n  ${errors.join('\n  ')}`, 'fix these lines; nothing was changed');
+  if (!users.length) throw dataError(`${source}: no users in the file`, 'add lines of the form name:password');
+  return users;
+}
+
+/** Reads a file that holds passwords: root-owned, mode 0600, a regular file reached without a symlink. */
+export function readSecretFile(sys: System, path: string): string {
+  const r = sys.readFileNoFollow(path, { maxBytes: MAX_SECRET_FILE_BYTES });
+  const fix = `run: chown root:root ${path} && chmod 0600 ${path}`;
+  if (!r.ok) {
+    if (r.reason === 'missing') throw new CliError('bad-input', EXIT.dataErr, `${path}: no such file`, 'check the path');
+    if (r.reason === 'too-large') throw dataError(`${path}: larger than ${MAX_SECRET_FILE_BYTES} bytes`, 'split the file');
+    throw unsafeError(`refusing ${path}: ${r.reason === 'symlink' ? 'it is a symlink' : r.reason}`, 'pass a regular root-owned file with mode 0600');
+  }
+  if (r.stat.uid !== 0) throw unsafeError(`refusing ${path}: owned by uid ${r.stat.uid}, not root`, fix);
+  if ((r.stat.mode & 0o777) !== 0o600) throw unsafeError(`refusing ${path}: mode ${(r.stat.mode & 0o7777).toString(8)}, not 600`, fix);
+  return r.bytes.toString('utf8');
+}
