@@ -2,7 +2,6 @@ import { applyPlan, backupRootFor } from './apply.js';
 import { configPath, loadConfig, requireConfig, serializeConfig, type Config } from './config.js';
 import { CliError, EXIT, dataError, operatorError, unsafeError, usageError } from './errors.js';
 import { itemsFor } from './items.js';
-import { acquireLock } from './lock.js';
 import type { Action, Desired, Outcome, Plan } from './model.js';
 import { plan, planExitCode } from './plan.js';
 import { probe } from './probe.js';
@@ -209,7 +208,7 @@ async function converge(sys: System, io: Io, s: ConvergeSpec): Promise<number> {
     }
     return first.problems.some((x) => x.severity === 'operator') ? EXIT.operator : EXIT.ok;
   }
-  const release = await acquireLock();
+  const release = await sys.lock();
   try {
     const ctx = {
       passwords: s.passwords ?? new Map(),

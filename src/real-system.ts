@@ -253,6 +253,11 @@ export class RealSystem implements System {
     }
   }
 
+  async lock() {
+    const { acquireLock } = await import('./lock.js');
+    return acquireLock();
+  }
+
   log(message: string) {
     try {
       if (!this.logOpen) {

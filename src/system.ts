@@ -90,4 +90,6 @@ export interface System {
   asUser<T>(user: UserEntry, fn: () => T): T;
 
   log(message: string): void;
+  /** Exclusive lock for mutating commands; resolves to its release function. */
+  lock(): Promise<() => void>;
 }

@@ -1,0 +1,259 @@
+import type { FileStat, FileType, GroupEntry, PasswordEntry, ReadOptions, SafeRead, System, UserEntry } from '../../src/system.js';
+
+interface Node {
+  type: FileType;
+  uid: number;
+  gid: number;
+  mode: number;
+  content: Buffer;
+  target: string;
+  ino: number;
+  mtimeMs: number;
+  nlink: number;
+}
+
+/** An in-memory Linux: users, groups and a file tree with owners, modes, symlinks (followed in the middle of a path, as the kernel does). */
+export class MemorySystem implements System {
+  files = new Map<string, Node>();
+  users = new Map<string, UserEntry>();
+  groups = new Map<string, GroupEntry>();
+  passwords = new Map<string, string | null>();
+  logs: string[] = [];
+  calls: string[] = [];
+  running = new Set<number>();
+  clock = Date.parse('2026-11-23T12:00:00Z');
+  private ino = 100;
+  private identity: { uid: number; gid: number } = { uid: 0, gid: 0 };
+  private nextUid = 1000;
+
+  constructor() {
+    this.addDir('/', 0, 0, 0o755);
+    for (const d of ['/etc', '/home', '/root', '/shared', '/run', '/run/lock']) this.addDir(d, 0, 0, 0o755);
+    this.chmod('/root', 0o700);
+    this.users.set('root', { name: 'root', uid: 0, gid: 0, home: '/root', shell: '/bin/bash' });
+    this.groups.set('root', { name: 'root', gid: 0, members: [] });
+  }
+
+  // ---- fixture helpers ----
+  addDir(path: string, uid: number, gid: number, mode: number) {
+    this.files.set(path, this.node('dir', uid, gid, mode));
+  }
+  addFile(path: string, content: string | Buffer, uid = 0, gid = 0, mode = 0o644) {
+    const n = this.node('file', uid, gid, mode);
+    n.content = Buffer.from(content);
+    this.files.set(path, n);
+    return n;
+  }
+  addLink(path: string, target: string, uid = 0, gid = 0) {
+    const n = this.node('symlink', uid, gid, 0o777);
+    n.target = target;
+    this.files.set(path, n);
+  }
+  addUser(name: string, opts: { uid?: number; home?: string } = {}) {
+    const uid = opts.uid ?? this.nextUid++;
+    const home = opts.home ?? `/home/${name}`;
+    this.users.set(name, { name, uid, gid: uid, home, shell: '/bin/bash' });
+    this.groups.set(name, { name, gid: uid, members: [] });
+    if (!this.files.has(home)) this.addDir(home, uid, uid, 0o750);
+    return this.users.get(name)!;
+  }
+  content(path: string) {
+    return this.files.get(path)?.content.toString('utf8');
+  }
+  chmod(path: string, mode: number) {
+    this.files.get(path)!.mode = mode;
+  }
+  snapshot() {
+    return JSON.stringify([...this.files.entries()].map(([p, n]) => [p, n.type, n.uid, n.gid, n.mode, n.target, n.content.toString('base64')]).concat([...this.users.keys()].map((u) => ['user', u])).concat([...this.groups.values()].map((g) => ['group', g.name, g.members.join(',')])));
+  }
+
+  private node(type: FileType, uid: number, gid: number, mode: number): Node {
+    return { type, uid, gid, mode, content: Buffer.alloc(0), target: '', ino: this.ino++, mtimeMs: this.clock, nlink: 1 };
+  }
+
+  /** Resolves every component but the last through symlinks, as path lookup does. */
+  private resolveParent(path: string): string {
+    const parts = path.split('/').filter(Boolean);
+    let cur = '';
+    for (let i = 0; i < parts.length - 1; i++) {
+      cur = `${cur}/${parts[i]}`;
+      for (let hops = 0; this.files.get(cur)?.type === 'symlink'; hops++) {
+        if (hops > 8) throw err('ELOOP');
+        const t = this.files.get(cur)!.target;
+        cur = t.startsWith('/') ? t.replace(/\/+$/, '') : `${cur.replace(/\/[^/]*$/, '')}/${t}`;
+      }
+      const n = this.files.get(cur);
+      if (!n) throw err('ENOENT');
+      if (n.type !== 'dir') throw err('ENOTDIR');
+    }
+    return `${cur}/${parts[parts.length - 1] ?? ''}`.replace(/^\/\/$/, '/');
+  }
+  private real(path: string): string {
+    return path === '/' ? '/' : this.resolveParent(path);
+  }
+  private canWriteDir(dirPath: string) {
+    const { uid, gid } = this.identity;
+    if (uid === 0) return true;
+    const d = this.files.get(dirPath);
+    if (!d) throw err('ENOENT');
+    if (d.uid === uid) return (d.mode & 0o200) !== 0;
+    if (d.gid === gid) return (d.mode & 0o020) !== 0;
+    return (d.mode & 0o002) !== 0;
+  }
+  private checkWrite(path: string) {
+    const dir = path.replace(/\/[^/]+$/, '') || '/';
+    if (!this.canWriteDir(dir)) throw err('EACCES');
+  }
+
+  // ---- System ----
+  euid() {
+    return this.identity.uid;
+  }
+  platform() {
+    return 'linux';
+  }
+  now() {
+    return new Date(this.clock);
+  }
+  hasCommand() {
+    return true;
+  }
+  getUser(name: string) {
+    return this.users.get(name) ?? null;
+  }
+  getGroup(name: string) {
+    const g = this.groups.get(name);
+    return g ? { ...g, members: [...g.members] } : null;
+  }
+  hasProcesses(uid: number) {
+    return this.running.has(uid);
+  }
+  lstat(path: string): FileStat | null {
+    let p: string;
+    try {
+      p = this.real(path);
+    } catch {
+      return null;
+    }
+    const n = this.files.get(p);
+    return n ? { type: n.type, uid: n.uid, gid: n.gid, mode: n.mode, nlink: n.nlink, size: n.type === 'symlink' ? n.target.length : n.content.length, ino: n.ino, mtimeMs: n.mtimeMs } : null;
+  }
+  readlink(path: string) {
+    const n = this.files.get(this.real(path));
+    return n?.type === 'symlink' ? n.target : null;
+  }
+  readdir(path: string) {
+    const p = this.real(path).replace(/\/$/, '');
+    return [...this.files.keys()].filter((k) => k !== p && k.startsWith(p + '/') && !k.slice(p.length + 1).includes('/')).map((k) => k.slice(p.length + 1));
+  }
+  readFileNoFollow(path: string, opts: ReadOptions): SafeRead {
+    this.calls.push(`read ${path}`);
+    let p: string;
+    try {
+      p = this.real(path);
+    } catch {
+      return { ok: false, reason: 'missing' };
+    }
+    const n = this.files.get(p);
+    if (!n) return { ok: false, reason: 'missing' };
+    if (n.type === 'symlink') return { ok: false, reason: 'symlink' };
+    const stat = this.lstat(path)!;
+    if (n.type !== 'file') return { ok: false, reason: 'not-regular', stat };
+    if (opts.owner !== undefined && n.uid !== opts.owner) return { ok: false, reason: 'wrong-owner', stat };
+    if (n.nlink > 1) return { ok: false, reason: 'hard-linked', stat };
+    if (n.content.length > opts.maxBytes) return { ok: false, reason: 'too-large', stat };
+    const { uid, gid } = this.identity;
+    const readable = uid === 0 || (n.uid === uid ? n.mode & 0o400 : n.gid === gid ? n.mode & 0o040 : n.mode & 0o004);
+    if (!readable) return { ok: false, reason: 'unreadable' };
+    return { ok: true, bytes: Buffer.from(n.content), stat };
+  }
+  mkdir(path: string, mode: number, uid: number, gid: number) {
+    const p = this.real(path);
+    const n = this.files.get(p);
+    if (n && n.type !== 'dir') throw err(n.type === 'symlink' ? 'ELOOP' : 'EEXIST');
+    if (!n) {
+      this.checkWrite(p);
+      this.files.set(p, this.node('dir', this.identity.uid, this.identity.gid, mode));
+    }
+    const d = this.files.get(p)!;
+    if (this.identity.uid !== 0 && (uid !== this.identity.uid || d.uid !== this.identity.uid)) throw err('EPERM');
+    Object.assign(d, { uid, gid, mode });
+  }
+  writeFileAtomic(path: string, bytes: Buffer | string, opts: { mode: number; uid: number; gid: number }) {
+    const p = this.real(path);
+    this.checkWrite(p);
+    const n = this.node('file', opts.uid, opts.gid, opts.mode);
+    n.content = Buffer.from(bytes);
+    this.files.set(p, n);
+    this.calls.push(`write ${p}`);
+  }
+  setOwnerMode(path: string, uid: number, gid: number, mode: number) {
+    const n = this.files.get(this.real(path));
+    if (!n) throw err('ENOENT');
+    if (n.type === 'symlink') throw err('ELOOP');
+    if (n.type !== 'file' || n.nlink > 1) throw new Error('not a single regular file');
+    Object.assign(n, { uid, gid, mode });
+  }
+  symlinkReplace(target: string, path: string) {
+    const p = this.real(path);
+    this.checkWrite(p);
+    if (this.files.get(p)?.type === 'dir') throw err('EISDIR');
+    const n = this.node('symlink', this.identity.uid, this.identity.gid, 0o777);
+    n.target = target;
+    this.files.set(p, n);
+    this.calls.push(`link ${p}`);
+  }
+  unlink(path: string) {
+    const p = this.real(path);
+    this.checkWrite(p);
+    this.files.delete(p);
+  }
+  writeFileNoFollow(path: string, bytes: Buffer | string, mode: number) {
+    const p = this.real(path);
+    const old = this.files.get(p);
+    if (old && old.type !== 'file') throw err('ELOOP');
+    this.checkWrite(p);
+    const n = this.node('file', this.identity.uid, this.identity.gid, old?.mode ?? mode);
+    n.content = Buffer.from(bytes);
+    this.files.set(p, n);
+  }
+  async groupAdd(name: string) {
+    this.calls.push(`groupadd ${name}`);
+    this.groups.set(name, { name, gid: 900 + this.groups.size, members: [] });
+  }
+  async userAdd(name: string) {
+    this.calls.push(`useradd ${name}`);
+    this.addUser(name);
+    this.passwords.set(name, null);
+  }
+  async setPasswords(entries: PasswordEntry[]) {
+    this.calls.push(`chpasswd ${entries.map((e) => e.name).join(',')}`);
+    for (const e of entries) this.passwords.set(e.name, e.password);
+  }
+  async addGroupMembers(group: string, members: string[]) {
+    this.calls.push(`gpasswd ${group} ${members.join(',')}`);
+    const g = this.groups.get(group)!;
+    g.members = [...new Set([...g.members, ...members])];
+  }
+  asUser<T>(user: UserEntry, fn: () => T): T {
+    const saved = this.identity;
+    this.identity = { uid: user.uid, gid: user.gid };
+    try {
+      return fn();
+    } finally {
+      this.identity = saved;
+    }
+  }
+  log(message: string) {
+    this.logs.push(message);
+  }
+  locked = 0;
+  async lock() {
+    this.locked++;
+    return () => void this.locked--;
+  }
+}
+
+function err(code: string) {
+  return Object.assign(new Error(code), { code });
+}

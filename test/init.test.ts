@@ -1,0 +1,148 @@
+import { describe, expect, it } from 'vitest';
+import { runInit, runStatus } from '../src/operations.js';
+import { captureIo, creds, HOUR, initOpts, machineWithRootLogin } from './helpers/fixtures.js';
+import { MemorySystem } from './helpers/memory-system.js';
+
+const SH = '/shared/claude-share/home';
+
+async function initTwoUsers(sys: MemorySystem, extra: Record<string, unknown> = {}) {
+  sys.addFile('/root/users', 'alice:pw-a\nbob:pw:b\n', 0, 0, 0o600);
+  const io = captureIo();
+  const code = await runInit(sys, initOpts({ usersFromFile: '/root/users', ...extra }), io);
+  return { code, io };
+}
+
+describe('server init on the in-memory system', () => {
+  it('creates group, users, shared copies and links, and moves root\'s credentials', async () => {
+    const now = Date.parse('2026-11-23T12:00:00Z');
+    const sys = machineWithRootLogin(now + 5 * HOUR);
+    const rootCreds = sys.content('/root/.claude/.credentials.json');
+    const { code, io } = await initTwoUsers(sys);
+    expect(io.errors.join('\n')).toContain("root's own `claude` now needs its own /login");
+    expect(code).toBe(0);
+    expect(sys.getGroup('claudeshare')!.members.sort()).toEqual(['alice', 'bob']);
+    expect(sys.passwords.get('bob')).toBe('pw:b');
+    expect(sys.calls.filter((c) => c.startsWith('chpasswd'))).toEqual(['chpasswd alice,bob']);
+    expect(sys.content(`${SH}/.claude/.credentials.json`)).toBe(rootCreds);
+    expect(sys.lstat('/root/.claude/.credentials.json')).toBeNull();
+    const backups = [...sys.files.keys()].filter((p) => p.includes('/backups/') && p.endsWith('.credentials.json'));
+    expect(backups).toHaveLength(1);
+    expect(sys.content(backups[0])).toBe(rootCreds);
+    expect(sys.lstat(backups[0])!.mode).toBe(0o600);
+    const cj = JSON.parse(sys.content(`${SH}/.claude.json`)!);
+    expect(cj.oauthAccount.accountUuid).toBe('acct-1');
+    expect(cj.projects).toBeUndefined();
+    expect(cj.mcpServers).toBeUndefined();
+    for (const u of ['alice', 'bob']) {
+      for (const rel of ['.claude/.credentials.json', '.claude.json', '.claude/settings.json', '.claude/settings.local.json']) {
+        expect(sys.readlink(`/home/${u}/${rel}`)).toBe(`${SH}/${rel}`);
+      }
+      expect(sys.lstat(`/home/${u}/.claude`)).toMatchObject({ type: 'dir', uid: sys.getUser(u)!.uid, mode: 0o700 });
+      expect(sys.content(`/home/${u}/.bashrc`)).toContain('umask 002');
+      expect(sys.content(`/home/${u}/.profile`)).toContain('umask 002');
+    }
+    for (const rel of ['.claude/.credentials.json', '.claude.json', '.claude/settings.json', '.claude/settings.local.json']) {
+      expect(sys.lstat(`${SH}/${rel}`)).toMatchObject({ gid: sys.getGroup('claudeshare')!.gid, mode: 0o660 });
+    }
+    expect(sys.lstat('/shared/claude-share')).toMatchObject({ uid: 0, mode: 0o2750 });
+    expect(sys.lstat(SH)).toMatchObject({ uid: 0, mode: 0o2770 });
+    expect(sys.content('/etc/claude-share/config')).toContain('MANAGED_USERS=alice,bob');
+    expect(io.lines.join('\n')).not.toMatch(/pw-a|sk-ant/);
+  });
+
+  it('a second identical run changes nothing, and status is healthy', async () => {
+    const sys = machineWithRootLogin(Date.parse('2026-11-23T17:00:00Z'));
+    await initTwoUsers(sys);
+    const before = sys.snapshot();
+    const { code, io } = await initTwoUsers(sys);
+    expect(code).toBe(0);
+    expect(sys.snapshot()).toBe(before);
+    expect(io.lines.at(-1)).toMatch(/nothing to do/);
+    expect(runStatus(sys, { json: false, quiet: true, config: '/etc/claude-share/config' }, captureIo())).toBe(0);
+  });
+
+  it('--dry-run changes nothing and lists the actions', async () => {
+    const sys = machineWithRootLogin(Date.parse('2026-11-23T17:00:00Z'));
+    sys.addFile('/root/users', 'alice:pw\n', 0, 0, 0o600);
+    const before = sys.snapshot();
+    const io = captureIo();
+    expect(await runInit(sys, initOpts({ usersFromFile: '/root/users', dryRun: true }), io)).toBe(0);
+    expect(sys.snapshot()).toBe(before);
+    const text = io.lines.join('\n');
+    expect(text).toContain('would create user alice');
+    expect(text).toContain('would link /home/alice/.claude/.credentials.json');
+  });
+
+  it('succeeds without any login and says so; the credentials link waits for the first login', async () => {
+    const sys = new MemorySystem();
+    const { code, io } = await initTwoUsers(sys);
+    expect(code).toBe(0);
+    expect(io.errors.join('\n')).toMatch(/no Claude login yet/);
+    expect(sys.lstat(`${SH}/.claude/.credentials.json`)).toBeNull();
+    expect(sys.readlink('/home/alice/.claude/.credentials.json')).toBe(`${SH}/.claude/.credentials.json`);
+    expect(sys.content(`${SH}/.claude.json`)).toBe('{}\n');
+  });
+
+  it('a non-root source user becomes a member; its private files are backed up and linked', async () => {
+    const sys = new MemorySystem();
+    const carol = sys.addUser('carol');
+    sys.addDir('/home/carol/.claude', carol.uid, carol.gid, 0o700);
+    const c = creds(Date.parse('2026-11-23T20:00:00Z'));
+    sys.addFile('/home/carol/.claude/.credentials.json', c, carol.uid, carol.gid, 0o600);
+    const { code } = await initTwoUsers(sys, { sourceUser: 'carol' });
+    expect(code).toBe(0);
+    expect(sys.content(`${SH}/.claude/.credentials.json`)).toBe(c);
+    expect(sys.readlink('/home/carol/.claude/.credentials.json')).toBe(`${SH}/.claude/.credentials.json`);
+    expect(sys.getGroup('claudeshare')!.members).toContain('carol');
+    const backup = [...sys.files.keys()].find((p) => p.includes('/backups/') && p.includes('/carol/') && p.endsWith('.credentials.json'));
+    expect(backup && sys.content(backup)).toBe(c);
+  });
+
+  it('refuses to run as non-root with exit 77', async () => {
+    const sys = new MemorySystem();
+    (sys as unknown as { euid: () => number }).euid = () => 1000;
+    await expect(runInit(sys, initOpts({ user: ['alice'] }), captureIo())).rejects.toMatchObject({ exitCode: 77 });
+  });
+
+  it('refuses a shared directory whose parent a member can write, before any change', async () => {
+    const sys = new MemorySystem();
+    sys.addDir('/srv', 0, 0, 0o777);
+    sys.addFile('/root/users', 'alice:pw\n', 0, 0, 0o600);
+    const before = sys.snapshot();
+    await expect(runInit(sys, initOpts({ usersFromFile: '/root/users', sharedDir: '/srv/cs' }), captureIo())).rejects.toMatchObject({ exitCode: 77 });
+    expect(sys.snapshot()).toBe(before);
+  });
+
+  it.each([
+    ['mode 0644', (s: MemorySystem) => s.addFile('/root/users', 'alice:pw\n', 0, 0, 0o644), 77],
+    ['a symlink', (s: MemorySystem) => (s.addFile('/root/real', 'alice:pw\n', 0, 0, 0o600), s.addLink('/root/users', '/root/real')), 77],
+    ['not owned by root', (s: MemorySystem) => s.addFile('/root/users', 'alice:pw\n', 1000, 0, 0o600), 77],
+    ['a bad name', (s: MemorySystem) => s.addFile('/root/users', 'Alice:pw\n', 0, 0, 0o600), 65],
+    ['a duplicate', (s: MemorySystem) => s.addFile('/root/users', 'alice:pw\nalice:pw2\n', 0, 0, 0o600), 65],
+    ['an empty password', (s: MemorySystem) => s.addFile('/root/users', 'alice:\n', 0, 0, 0o600), 65],
+  ])('refuses a users file with %s and changes nothing', async (_, make, exitCode) => {
+    const sys = new MemorySystem();
+    make(sys);
+    const before = sys.snapshot();
+    await expect(runInit(sys, initOpts({ usersFromFile: '/root/users' }), captureIo())).rejects.toMatchObject({ exitCode });
+    expect(sys.snapshot()).toBe(before);
+  });
+
+  it('without users and without a terminal, names the flag (exit 64)', async () => {
+    await expect(runInit(new MemorySystem(), initOpts(), captureIo())).rejects.toMatchObject({ exitCode: 64, hint: expect.stringContaining('--users-from-file') });
+  });
+
+  it('never writes through a ~/.claude that is a symlink to /etc', async () => {
+    const sys = machineWithRootLogin(Date.parse('2026-11-23T17:00:00Z'));
+    const eve = sys.addUser('eve');
+    sys.addLink('/home/eve/.claude', '/etc', eve.uid, eve.gid);
+    sys.addFile('/root/users', 'eve:pw\n', 0, 0, 0o600);
+    const etcBefore = [...sys.files.keys()].filter((p) => p.startsWith('/etc/')).sort();
+    const io = captureIo();
+    const code = await runInit(sys, initOpts({ usersFromFile: '/root/users' }), io);
+    expect(code).toBe(2);
+    expect(io.errors.join('\n')).toMatch(/unsafe-path/);
+    expect([...sys.files.keys()].filter((p) => p.startsWith('/etc/') && p !== '/etc/claude-share/config' && p !== '/etc/claude-share').sort()).toEqual(etcBefore);
+    expect(sys.readlink('/home/eve/.claude.json')).toBe(`${SH}/.claude.json`);
+  });
+});
