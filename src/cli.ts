@@ -4,7 +4,19 @@ import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
 import type { Runner } from '../commands/types.js';
 
-export const VERSION: string = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')).version;
+/** package.json is two levels up from dist/src/cli.js, one level up from src/cli.ts (tests). */
+function readVersion(): string {
+  for (const rel of ['../../package.json', '../package.json']) {
+    try {
+      return JSON.parse(readFileSync(new URL(rel, import.meta.url), 'utf8')).version;
+    } catch {
+      /* try the next layout */
+    }
+  }
+  return 'unknown';
+}
+
+export const VERSION = readVersion();
 
 /** commander wiring only: every command file parses its flags into a typed object and hands it to the runner. */
 export async function buildProgram(runner: Runner, done: (code: number) => void): Promise<Command> {

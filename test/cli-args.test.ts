@@ -1,0 +1,38 @@
+import { describe, expect, it } from 'vitest';
+import { buildProgram } from '../src/cli.js';
+import type { Runner } from '../commands/types.js';
+
+async function parse(argv: string[]) {
+  const calls: [string, unknown][] = [];
+  const rec = (name: string) => async (o?: unknown) => (calls.push([name, o]), 0);
+  const runner: Runner = { init: rec('init'), addUser: rec('addUser'), status: rec('status'), sync: rec('sync'), version: rec('version') };
+  const program = await buildProgram(runner, () => {});
+  program.configureOutput({ writeErr: () => {}, writeOut: () => {} });
+  await program.parseAsync(['node', 'claude-share', ...argv]);
+  return calls;
+}
+
+describe('argv → options', () => {
+  it.each<[string[], string, Record<string, unknown>]>([
+    [['server', 'init', '--yes', '--users-from-file', '/root/u'], 'init', { yes: true, usersFromFile: '/root/u', noPassword: false, settingsLocal: true, dryRun: false }],
+    [['init', '--user', 'a', '--user', 'b:pw', '--no-password'], 'init', { user: ['a', 'b:pw'], noPassword: true }],
+    [['init', '--shared-dir', '/srv/cs', '--group', 'g', '--source-user', 'carol', '--no-settings-local', '--copy-full-claude-json', '--keep-source-copy', '--dry-run', '--json', '--config', '/tmp/c'], 'init', { sharedDir: '/srv/cs', group: 'g', sourceUser: 'carol', settingsLocal: false, copyFullClaudeJson: true, keepSourceCopy: true, dryRun: true, json: true, config: '/tmp/c' }],
+    [['server', 'add-user', 'dave', '--password-from-file', '/root/p'], 'addUser', { name: 'dave', passwordFromFile: '/root/p', noPassword: false, password: undefined }],
+    [['add-user', 'dave', '--password', 'x', '--allow-system-user', '--dry-run'], 'addUser', { name: 'dave', password: 'x', allowSystemUser: true, dryRun: true }],
+    [['add-user', 'dave', '--no-password'], 'addUser', { noPassword: true, password: undefined }],
+    [['status', '--json'], 'status', { json: true, quiet: false }],
+    [['server', 'status', '-q'], 'status', { quiet: true, json: false }],
+    [['sync', '--dry-run', '--user', 'alice'], 'sync', { dryRun: true, user: 'alice', json: false }],
+    [['server', 'sync', '--quiet', '--json'], 'sync', { quiet: true, json: true }],
+    [['version'], 'version', {}],
+  ])('%j', async (argv, name, expected) => {
+    const calls = await parse(argv);
+    expect(calls).toHaveLength(1);
+    expect(calls[0][0]).toBe(name);
+    if (Object.keys(expected).length) expect(calls[0][1]).toMatchObject(expected);
+  });
+
+  it.each([[['init', '--bogus']], [['add-user']], [['nosuch']]])('%j is a usage error', async (argv) => {
+    await expect(parse(argv)).rejects.toMatchObject({ code: expect.stringMatching(/^commander\./) });
+  });
+});

@@ -1,0 +1,36 @@
+import { describe, expect, it } from 'vitest';
+import { parseUsersFile } from '../src/users-file.js';
+import { nameProblem } from '../src/validate.js';
+
+describe('parseUsersFile', () => {
+  it('reads name:password lines with comments, blanks and CRLF; the password is all after the first colon', () => {
+    expect(parseUsersFile('# team\r\n\r\nalice:s3cret\r\nbob:a:b:c\n  # indented comment\n', 'f')).toEqual([
+      { name: 'alice', password: 's3cret' },
+      { name: 'bob', password: 'a:b:c' },
+    ]);
+  });
+
+  it('reports every bad line with its number, and no password', () => {
+    let msg = '';
+    try {
+      parseUsersFile('alice:pw1\nBad:pw2\nalice:pw3\ncarol:\nnocolon\n', 'users.txt');
+    } catch (e) {
+      msg = (e as Error).message;
+      expect((e as { exitCode: number }).exitCode).toBe(65);
+    }
+    expect(msg).toContain('line 2');
+    expect(msg).toContain('line 3: duplicate user "alice" (first on line 1)');
+    expect(msg).toContain('line 4: empty password');
+    expect(msg).toContain('line 5: expected name:password');
+    expect(msg).not.toMatch(/pw1|pw2|pw3/);
+  });
+
+  it('refuses an empty file', () => {
+    expect(() => parseUsersFile('# nothing\n', 'f')).toThrow(/no users/);
+  });
+});
+
+describe('nameProblem', () => {
+  it.each(['alice', '_svc', 'a-b_c9', 'machine$', 'a'.repeat(32)])('accepts %s', (n) => expect(nameProblem(n)).toBeNull());
+  it.each(['', 'Alice', '9lives', '-x', 'a b', 'a/../b', '..', 'é', 'a'.repeat(33), 'a$b', 'x\u0000y'])('refuses %j', (n) => expect(nameProblem(n)).not.toBeNull());
+});
