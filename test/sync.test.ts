@@ -1,0 +1,179 @@
+import { beforeEach, describe, expect, it } from 'vitest';
+import { runInit, runStatus, runSync } from '../src/operations.js';
+import { captureIo, creds, HOUR, initOpts, machineWithRootLogin } from './helpers/fixtures.js';
+import type { MemorySystem } from './helpers/memory-system.js';
+
+const NOW = Date.parse('2026-11-23T12:00:00Z');
+const SH = '/shared/claude-share/home';
+const SHARED_CREDS = `${SH}/.claude/.credentials.json`;
+const CFG = '/etc/claude-share/config';
+let sys: MemorySystem;
+
+const status = () => runStatus(sys, { json: false, quiet: false, config: CFG }, captureIo());
+const statusJson = () => {
+  const io = captureIo();
+  const code = runStatus(sys, { json: true, quiet: false, config: CFG }, io);
+  return { code, doc: JSON.parse(io.lines.join('\n')) };
+};
+const sync = async (extra = {}) => {
+  const io = captureIo();
+  const code = await runSync(sys, { dryRun: false, json: false, quiet: false, config: CFG, ...extra }, io);
+  return { code, io };
+};
+const uid = (n: string) => sys.getUser(n)!.uid;
+const home = (n: string, rel: string) => `/home/${n}/${rel}`;
+const backupsOf = (suffix: string) => [...sys.files.keys()].filter((p) => p.includes('/backups/') && p.endsWith(suffix));
+
+/** The five ways Claude Code writes .credentials.json (../shared/claude-code-facts.md), done as the member. */
+const fakeClaude = {
+  inPlaceThenChmod(user: string, json: string) {
+    const n = sys.files.get(SHARED_CREDS)!;
+    n.content = Buffer.from(json);
+    if (n.uid === uid(user)) n.mode = 0o600;
+  },
+  tempRenameInHome(user: string, json: string) {
+    sys.addFile(home(user, '.claude/.credentials.json'), json, uid(user), uid(user), 0o600).mtimeMs = sys.clock++;
+  },
+  oneHopRenameInShared(user: string, json: string) {
+    const old = sys.files.get(SHARED_CREDS)!;
+    sys.addFile(SHARED_CREDS, json, uid(user), old.gid, old.mode);
+  },
+};
+
+beforeEach(async () => {
+  sys = machineWithRootLogin(NOW + 2 * HOUR);
+  sys.addFile('/root/users', 'alice:a\nbob:b\ncarol:c\n', 0, 0, 0o600);
+  expect(await runInit(sys, initOpts({ usersFromFile: '/root/users' }), captureIo())).toBe(0);
+  expect(status()).toBe(0);
+});
+
+describe('status and sync against each Claude write mode', () => {
+  it('(a) in-place write + chmod 0600 by the owner: permission drift, repaired to 0660', async () => {
+    sys.files.get(SHARED_CREDS)!.uid = uid('alice');
+    fakeClaude.inPlaceThenChmod('alice', creds(NOW + 8 * HOUR, { account: 'acct-1' }));
+    const { code, doc } = statusJson();
+    expect(code).toBe(1);
+    expect(doc.problems.map((p: { code: string }) => p.code)).toContain('permission-drift');
+    expect((await sync()).code).toBe(0);
+    expect(sys.lstat(SHARED_CREDS)!.mode).toBe(0o660);
+    expect(JSON.parse(sys.content(SHARED_CREDS)!).claudeAiOauth.expiresAt).toBe(NOW + 8 * HOUR);
+    expect(status()).toBe(0);
+  });
+
+  it('(b) temp + rename in ~/.claude severs the link: the newer token is promoted, never thrown away', async () => {
+    const fresh = creds(NOW + 8 * HOUR, { account: 'acct-1', extra: { futureField: { keep: true } } });
+    const old = sys.content(SHARED_CREDS);
+    fakeClaude.tempRenameInHome('bob', fresh);
+    const { code, doc } = statusJson();
+    expect(code).toBe(1);
+    expect(doc.users.find((u: { name: string }) => u.name === 'bob').items[0]).toMatchObject({ state: 'severed' });
+    expect(doc.login.newerSevered).toBe(1);
+    expect(JSON.stringify(doc)).not.toContain('sk-ant');
+    const r = await sync();
+    expect(r.code).toBe(0);
+    expect(sys.content(SHARED_CREDS)).toBe(fresh);
+    expect(sys.lstat(SHARED_CREDS)).toMatchObject({ uid: 0, mode: 0o660, gid: sys.getGroup('claudeshare')!.gid });
+    expect(sys.readlink(home('bob', '.claude/.credentials.json'))).toBe(SHARED_CREDS);
+    expect(backupsOf('/shared/.claude/.credentials.json').map((p) => sys.content(p))).toEqual([old]);
+    expect(backupsOf('/bob/.claude/.credentials.json').map((p) => sys.content(p))).toEqual([fresh]);
+    expect(r.io.lines.join('\n')).toMatch(/backup: .*bob/);
+    expect(sys.logs.some((l) => l.includes('promote-shared') && l.includes('user=bob'))).toBe(true);
+    expect(sys.logs.join('\n')).not.toContain('sk-ant');
+    expect(status()).toBe(0);
+    const again = sys.snapshot();
+    expect((await sync()).code).toBe(0);
+    expect(sys.snapshot()).toBe(again);
+  });
+
+  it('(c) one-hop temp + rename in the shared dir keeps the link and the mode: healthy', async () => {
+    fakeClaude.oneHopRenameInShared('carol', creds(NOW + 8 * HOUR, { account: 'acct-1' }));
+    expect(status()).toBe(0);
+  });
+
+  it('(d) a logged-out stub never wins: backed up and relinked', async () => {
+    const shared = sys.content(SHARED_CREDS);
+    const stub = creds(0, { refresh: '', account: 'acct-1' });
+    fakeClaude.tempRenameInHome('alice', stub);
+    expect(status()).toBe(1);
+    expect((await sync()).code).toBe(0);
+    expect(sys.content(SHARED_CREDS)).toBe(shared);
+    expect(backupsOf('/alice/.claude/.credentials.json').map((p) => sys.content(p))).toEqual([stub]);
+    expect(sys.readlink(home('alice', '.claude/.credentials.json'))).toBe(SHARED_CREDS);
+  });
+
+  it('(e) /login with another account never wins, and the report names the user', async () => {
+    const shared = sys.content(SHARED_CREDS);
+    fakeClaude.tempRenameInHome('carol', creds(NOW + 9 * HOUR, { account: 'acct-OTHER' }));
+    const { doc } = statusJson();
+    expect(doc.problems.find((p: { code: string }) => p.code === 'other-account-login')).toMatchObject({ user: 'carol' });
+    const r = await sync();
+    expect(r.io.errors.join('\n')).toBe('');
+    expect(sys.content(SHARED_CREDS)).toBe(shared);
+    expect(backupsOf('/carol/.claude/.credentials.json')).toHaveLength(1);
+  });
+
+  it('several members severed: the greatest expiresAt wins and every copy is backed up', async () => {
+    fakeClaude.tempRenameInHome('alice', creds(NOW + 3 * HOUR, { account: 'acct-1' }));
+    fakeClaude.tempRenameInHome('bob', creds(NOW + 7 * HOUR, { account: 'acct-1' }));
+    fakeClaude.tempRenameInHome('carol', creds(NOW + 5 * HOUR, { account: 'acct-1' }));
+    expect(statusJson().doc.login.newerSevered).toBe(3);
+    expect((await sync()).code).toBe(0);
+    expect(JSON.parse(sys.content(SHARED_CREDS)!).claudeAiOauth.expiresAt).toBe(NOW + 7 * HOUR);
+    for (const u of ['alice', 'bob', 'carol']) expect(backupsOf(`/${u}/.claude/.credentials.json`)).toHaveLength(1);
+    expect(status()).toBe(0);
+  });
+
+  it('a deleted link, a wrong target, a member out of the group: all repaired; a dry run changes nothing first', async () => {
+    sys.files.delete(home('alice', '.claude/settings.json'));
+    sys.addLink(home('bob', '.claude.json'), '/tmp/elsewhere', uid('bob'), uid('bob'));
+    sys.groups.get('claudeshare')!.members = ['alice', 'bob'];
+    const { code, doc } = statusJson();
+    expect(code).toBe(1);
+    const codes = doc.problems.map((p: { code: string }) => p.code);
+    expect(codes).toEqual(expect.arrayContaining(['missing', 'wrong-target', 'not-in-group']));
+    const before = sys.snapshot();
+    const dry = await sync({ dryRun: true });
+    expect(dry.code).toBe(0);
+    expect(sys.snapshot()).toBe(before);
+    expect(dry.io.lines.join('\n')).toMatch(/would link \/home\/bob\/\.claude\.json/);
+    expect((await sync()).code).toBe(0);
+    expect(sys.readlink(home('bob', '.claude.json'))).toBe(`${SH}/.claude.json`);
+    expect(sys.getGroup('claudeshare')!.members).toContain('carol');
+    expect(status()).toBe(0);
+  });
+
+  it('a shared file set to 0600 by its owner is permission drift for the others', async () => {
+    const n = sys.files.get(`${SH}/.claude/settings.json`)!;
+    n.uid = uid('alice');
+    n.mode = 0o600;
+    expect(statusJson().doc.problems.find((p: { code: string }) => p.code === 'permission-drift')).toBeTruthy();
+    expect((await sync()).code).toBe(0);
+    expect(sys.lstat(`${SH}/.claude/settings.json`)).toMatchObject({ uid: uid('alice'), mode: 0o660 });
+  });
+
+  it('logged out everywhere and no login at all need an operator (exit 2)', async () => {
+    sys.addFile(SHARED_CREDS, creds(0, { refresh: '' }), 0, sys.getGroup('claudeshare')!.gid, 0o660);
+    expect(status()).toBe(2);
+    sys.files.delete(SHARED_CREDS);
+    expect(statusJson().doc.problems.find((p: { code: string }) => p.code === 'no-login')).toMatchObject({ severity: 'operator' });
+  });
+
+  it('a severed file that is a hard link or belongs to someone else is never read', async () => {
+    fakeClaude.tempRenameInHome('alice', creds(NOW + 9 * HOUR));
+    sys.files.get(home('alice', '.claude/.credentials.json'))!.nlink = 2;
+    sys.calls.length = 0;
+    expect(status()).toBe(2);
+    expect(sys.calls).not.toContain(`read ${home('alice', '.claude/.credentials.json')}`);
+    const r = await sync();
+    expect(r.code).toBe(2);
+    expect(sys.files.get(home('alice', '.claude/.credentials.json'))!.type).toBe('file');
+  });
+
+  it('--user limits the work to one member', async () => {
+    sys.files.delete(home('alice', '.claude/settings.json'));
+    sys.files.delete(home('bob', '.claude/settings.json'));
+    expect((await sync({ user: 'bob' })).code).toBe(0);
+    expect(sys.readlink(home('bob', '.claude/settings.json'))).toBeTruthy();
+    expect(sys.lstat(home('alice', '.claude/settings.json'))).toBeNull();
+  });
+});
