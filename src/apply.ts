@@ -65,6 +65,7 @@ async function applyOne(sys: System, d: Desired, a: Action, ctx: ApplyContext, b
     }
     case 'make-dir': {
       const existed = sys.lstat(a.target);
+      if (!existed) ensureParents(sys, a.target);
       sys.mkdir(a.target, a.mode!, 0, a.target.endsWith('/backups') ? 0 : gid());
       return existed ? 'replaced' : 'created';
     }
@@ -146,6 +147,15 @@ async function applyOne(sys: System, d: Desired, a: Action, ctx: ApplyContext, b
       sys.mkdir(a.target.replace(/\/[^/]+$/, ''), 0o755, 0, 0);
       sys.writeFileAtomic(a.target, a.after, { mode: 0o644, uid: 0, gid: 0 });
       return 'replaced';
+  }
+}
+
+/** Missing parents of the shared directory are created root-owned 0755 (existing ones were vetted by probe). */
+function ensureParents(sys: System, path: string) {
+  const parts = path.split('/').filter(Boolean);
+  for (let i = 1; i < parts.length; i++) {
+    const p = '/' + parts.slice(0, i).join('/');
+    if (!sys.lstat(p)) sys.mkdir(p, 0o755, 0, 0);
   }
 }
 
