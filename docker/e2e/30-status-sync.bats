@@ -1,0 +1,219 @@
+#!/usr/bin/env bats
+# status and sync against every kind of drift, with a fake Claude that writes as the member.
+
+SD=/shared/claude-share
+SHARED=$SD/home/.claude/.credentials.json
+FAKE=${BATS_TEST_DIRNAME}/fake-claude.sh
+
+setup() {
+  load test_helper
+  reset_state
+  rm -rf /root/.claude /root/.claude.json
+  install -d -m 0700 /root/.claude
+  fake_creds "$(ms_from_now 3600)" initial >/root/.claude/.credentials.json
+  printf '{"oauthAccount":{"accountUuid":"00000000-0000-4000-8000-000000000001"},"hasCompletedOnboarding":true}\n' >/root/.claude.json
+  make_users_file /root/users.txt $'csalice:pw\ncsbob:pw\ncscarol:pw\n'
+  claude-share server init --yes --users-from-file /root/users.txt >/dev/null
+  chmod o+rx "$BATS_TEST_DIRNAME"
+}
+
+count_backups() { # WHO -- credentials backups of WHO (a user, or "shared")
+  find $SD/backups -path "$SD/backups/*/$1/.claude/.credentials.json" | wc -l
+}
+
+claude_as() { # USER MODE CONTENT [RELPATH]
+  printf '%s\n' "$3" | su - "$1" -c "bash $FAKE $2 ${4:-}"
+}
+
+world() {
+  find /shared /home -xdev -printf '%p %y %u:%g %m %l %s %T@\n' 2>/dev/null | sort
+  getent group claudeshare
+}
+
+# After a repair: healthy, every member reads EXPECTED through its link, a second
+# sync changes nothing, and a dry run then has nothing to do.
+assert_converged() {
+  run claude-share status
+  assert_success
+  for u in csalice csbob cscarol; do
+    run su - "$u" -c 'cat ~/.claude/.credentials.json'
+    assert_success
+    assert_output "$1"
+  done
+  local before
+  before=$(world)
+  run claude-share sync
+  assert_success
+  assert_output --partial 'nothing to do'
+  assert_equal "$(world)" "$before"
+}
+
+dry_run_changes_nothing() {
+  local before
+  before=$(world)
+  run claude-share sync --dry-run
+  assert_success
+  assert_output --partial 'would '
+  assert_equal "$(world)" "$before"
+}
+
+@test "(a) in-place write + chmod 0600 by the file's owner: permission-drift, repaired to 0660" {
+  chown csalice $SHARED
+  local fresh
+  fresh=$(fake_creds "$(ms_from_now 28800)" a-inplace)
+  claude_as csalice inplace "$fresh"
+  assert_equal "$(stat -c %a $SHARED)" 600
+  run su - csbob -c 'cat ~/.claude/.credentials.json'
+  assert_failure
+  run claude-share status
+  assert_failure 1
+  assert_output --partial permission-drift
+  dry_run_changes_nothing
+  run claude-share sync
+  assert_success
+  assert_equal "$(stat -c '%G %a' $SHARED)" "claudeshare 660"
+  assert_converged "$fresh"
+}
+
+@test "(b) temp + rename severs the link: the newer token becomes the shared copy, both old copies backed up" {
+  local old fresh
+  old=$(cat $SHARED)
+  fresh=$(fake_creds "$(ms_from_now 28800)" b-sever)
+  claude_as csbob sever "$fresh"
+  [ -f /home/csbob/.claude/.credentials.json ] && [ ! -L /home/csbob/.claude/.credentials.json ]
+  run claude-share status
+  assert_failure 1
+  assert_output --partial severed
+  assert_output --partial 'newer token'
+  refute_output --partial sk-ant
+  run claude-share status --json
+  assert_failure 1
+  echo "$output" | node -e '
+    const d = JSON.parse(require("fs").readFileSync(0, "utf8"));
+    const bob = d.users.find((u) => u.name === "csbob");
+    if (d.schemaVersion !== 1 || d.healthy || d.login.newerSevered !== 1 || bob.items[0].state !== "severed") process.exit(1);'
+  dry_run_changes_nothing
+  run claude-share sync
+  assert_success
+  assert_output --partial backup:
+  assert_equal "$(cat $SHARED)" "$fresh"
+  assert_equal "$(cat "$(find $SD/backups -path '*/shared/.claude/.credentials.json')")" "$old"
+  assert_equal "$(cat "$(find $SD/backups -path '*/csbob/.claude/.credentials.json')")" "$fresh"
+  assert_converged "$fresh"
+}
+
+@test "(c) one-hop temp + rename in the shared dir keeps link and mode: healthy as it is" {
+  local fresh
+  fresh=$(fake_creds "$(ms_from_now 28800)" c-onehop)
+  claude_as cscarol onehop "$fresh"
+  assert_equal "$(stat -c '%U %G %a' $SHARED)" "cscarol claudeshare 660"
+  assert_converged "$fresh"
+}
+
+@test "(d) a logged-out stub never wins: backed up and relinked" {
+  local shared stub
+  shared=$(cat $SHARED)
+  stub=$(fake_creds 0 stub | sed 's/"refreshToken":"[^"]*"/"refreshToken":""/')
+  claude_as csalice sever "$stub"
+  run claude-share status
+  assert_failure 1
+  run claude-share sync
+  assert_success
+  assert_equal "$(cat "$(find $SD/backups -path '*/csalice/.claude/.credentials.json')")" "$stub"
+  assert_converged "$shared"
+}
+
+@test "(e) /login with another account never wins; the report names the user" {
+  local shared
+  shared=$(cat $SHARED)
+  claude_as cscarol sever "$(fake_creds "$(ms_from_now 90000)" other 99999999-0000-4000-8000-000000000009)"
+  run claude-share status
+  assert_failure 1
+  assert_output --partial 'cscarol logged in to another account'
+  run claude-share sync
+  assert_success
+  assert_output --partial cscarol
+  assert_converged "$shared"
+}
+
+@test "several members severed with different expiry: the greatest expiresAt wins" {
+  local best
+  best=$(fake_creds "$(ms_from_now 30000)" best)
+  claude_as csalice sever "$(fake_creds "$(ms_from_now 10000)" early)"
+  claude_as csbob sever "$best"
+  claude_as cscarol sever "$(fake_creds "$(ms_from_now 20000)" middle)"
+  dry_run_changes_nothing
+  run claude-share sync
+  assert_success
+  for who in shared csalice csbob cscarol; do
+    assert_equal "$(count_backups $who)" 1
+  done
+  assert_converged "$best"
+}
+
+@test "a deleted link, a link pointing elsewhere, a member out of the group: detected, repaired" {
+  local shared
+  shared=$(cat $SHARED)
+  su - csalice -c 'rm ~/.claude/settings.json'
+  su - csbob -c 'ln -sfn /tmp/elsewhere ~/.claude.json'
+  gpasswd -d cscarol claudeshare >/dev/null
+  run claude-share status
+  assert_failure 1
+  assert_output --partial missing
+  assert_output --partial wrong-target
+  assert_output --partial not-in-group
+  dry_run_changes_nothing
+  run claude-share sync
+  assert_success
+  run id -nG cscarol
+  assert_output --partial claudeshare
+  assert_equal "$(readlink /home/csbob/.claude.json)" "$SD/home/.claude.json"
+  assert_converged "$shared"
+}
+
+@test "a shared file set to 0600 by its owner: permission-drift, repaired" {
+  chown csalice $SD/home/.claude/settings.json
+  su - csalice -c "chmod 0600 $SD/home/.claude/settings.json"
+  run claude-share status --json
+  assert_failure 1
+  assert_output --partial permission-drift
+  run claude-share sync
+  assert_success
+  assert_equal "$(stat -c '%U %a' $SD/home/.claude/settings.json)" "csalice 660"
+  assert_converged "$(cat $SHARED)"
+}
+
+@test "status --quiet prints nothing when healthy" {
+  run claude-share status --quiet
+  assert_success
+  assert_output ''
+  su - csalice -c 'rm ~/.claude/settings.json'
+  run claude-share status --quiet
+  assert_failure 1
+  assert_output --partial missing
+}
+
+@test "two syncs at once on a drifted system: both succeed or one reports the lock; healthy; no backup lost" {
+  local fresh
+  fresh=$(fake_creds "$(ms_from_now 40000)" race)
+  claude_as csalice sever "$fresh"
+  claude_as csbob sever "$(fake_creds 0 stub2 | sed 's/"refreshToken":"[^"]*"/"refreshToken":""/')"
+  claude-share sync >/tmp/s1.out 2>&1 & p1=$!
+  claude-share sync >/tmp/s2.out 2>&1 & p2=$!
+  rc1=0; wait $p1 || rc1=$?
+  rc2=0; wait $p2 || rc2=$?
+  cat /tmp/s1.out /tmp/s2.out
+  [[ $rc1 == 0 || ( $rc1 == 2 && $(cat /tmp/s1.out) == *"holds"* ) ]]
+  [[ $rc2 == 0 || ( $rc2 == 2 && $(cat /tmp/s2.out) == *"holds"* ) ]]
+  for who in shared csalice csbob; do
+    assert_equal "$(count_backups $who)" 1
+  done
+  assert_converged "$fresh"
+}
+
+@test "a stale lock left by a killed process is broken" {
+  echo 999999 >/run/lock/claude-share.lock
+  run claude-share sync
+  assert_success
+  [ ! -e /run/lock/claude-share.lock ]
+}
