@@ -1,5 +1,7 @@
 import type { Command } from 'commander';
 import type { AddUserOptions, InitOptions, StatusOptions, SyncOptions } from '../src/operations.js';
+import type { ServiceOptions } from '../src/service.js';
+import type { WatchOptions } from '../src/watch.js';
 
 /** What the commands call. The real one imports the core lazily; tests record the parsed options instead. */
 export interface Runner {
@@ -8,6 +10,9 @@ export interface Runner {
   status(o: StatusOptions): Promise<number>;
   sync(o: SyncOptions): Promise<number>;
   version(): Promise<number>;
+  watch(o: WatchOptions): Promise<number>;
+  installService(o: ServiceOptions): Promise<number>;
+  installCron(o: ServiceOptions & { heal: boolean }): Promise<number>;
 }
 
 export type Register = (parent: Command, runner: Runner, done: (code: number) => void) => void;

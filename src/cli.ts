@@ -20,20 +20,22 @@ export const VERSION = readVersion();
 
 /** commander wiring only: every command file parses its flags into a typed object and hands it to the runner. */
 export async function buildProgram(runner: Runner, done: (code: number) => void): Promise<Command> {
-  const [{ Command }, { registerInit }, { registerAddUser }, { registerStatus }, { registerSync }, { registerVersion }] = await Promise.all([
+  const [{ Command }, { registerInit }, { registerAddUser }, { registerStatus }, { registerSync }, { registerVersion }, { registerWatch }] = await Promise.all([
     import('commander'),
     import('../commands/init.js'),
     import('../commands/add-user.js'),
     import('../commands/status.js'),
     import('../commands/sync.js'),
     import('../commands/version.js'),
+    import('../commands/watch.js'),
   ]);
   const program = new Command('claude-share')
     .description('share one Claude Code login between the users of one Linux server')
     .version(VERSION, '-V, --version')
     .showHelpAfterError('(run claude-share --help for usage)')
     .exitOverride();
-  const server = program.command('server').description('provisioning: init, add-user, status, sync');
+  const server = program.command('server').description('provisioning and healing: init, add-user, status, sync, watch, install-service, install-cron');
+  registerWatch(server, runner, done);
   for (const parent of [server, program]) {
     registerInit(parent, runner, done);
     registerAddUser(parent, runner, done);
@@ -69,6 +71,18 @@ async function realRunner(): Promise<Runner> {
     sync: async (o) => {
       const { ops, sys } = await core();
       return ops.runSync(sys, o, await io());
+    },
+    watch: async (o) => {
+      const [{ runWatch }, { sys }] = await Promise.all([import('./watch.js'), core()]);
+      return runWatch(sys, o, await io());
+    },
+    installService: async (o) => {
+      const [{ runInstallService }, { sys }] = await Promise.all([import('./service.js'), core()]);
+      return runInstallService(sys, o, await io());
+    },
+    installCron: async (o) => {
+      const [{ runInstallCron }, { sys }] = await Promise.all([import('./service.js'), core()]);
+      return runInstallCron(sys, o, await io());
     },
     version: async () => {
       process.stdout.write(`claude-share ${VERSION}\n`);

@@ -19,8 +19,8 @@ export interface Desired {
   promoteSevered: boolean;
   keepSourceCopy: boolean;
   copyFullClaudeJson: boolean;
-  /** Only these users are examined and repaired (sync --user). */
-  onlyUser?: string;
+  /** Only these users are examined and repaired (sync --user, add-user, the watcher). */
+  onlyUsers?: string[];
 }
 
 export type ItemState = 'ok' | 'missing' | 'broken' | 'severed' | 'wrong-target' | 'not-a-file' | 'unsafe';

@@ -274,7 +274,7 @@ export async function runAddUser(sys: System, o: AddUserOptions, io: Io): Promis
     if (password !== null && (!password || password.includes('\n'))) throw dataError('the password is empty or has a line break', 'give a one-line password');
   }
   const config: Config = { ...c, managedUsers: [...new Set([...c.managedUsers, o.name])] };
-  const desired = desiredFrom(config, { createUsers: existing ? [] : [o.name], onlyUser: o.name });
+  const desired = desiredFrom(config, { createUsers: existing ? [] : [o.name], onlyUsers: [o.name] });
   return converge(sys, io, { desired, dryRun: o.dryRun, json: o.json, command: 'add-user', passwords: new Map([[o.name, password]]), extra: () => configAction(sys, cfgPath, config), twoPass: true });
 }
 
@@ -285,7 +285,7 @@ export interface StatusOptions {
 }
 
 export function statusModel(sys: System, c: Config): StatusModel {
-  const desired = desiredFrom(c, { promoteSevered: true });
+  const desired = syncDesired(c);
   const obs = probe(sys, desired);
   const p = plan(desired, obs);
   const problems = [...p.problems.filter((x) => x.severity === 'operator'), ...driftProblems(p.actions), ...p.problems.filter((x) => x.severity !== 'operator')];
@@ -315,8 +315,14 @@ export async function runSync(sys: System, o: SyncOptions, io: Io): Promise<numb
   preflight(sys);
   const c = requireConfig(sys, configPath(o.config));
   if (o.user && !c.managedUsers.includes(o.user)) throw dataError(`${o.user} is not a managed user`, `managed users: ${c.managedUsers.join(', ') || '(none)'}`);
-  const desired = desiredFrom(c, { promoteSevered: true, onlyUser: o.user });
-  return converge(sys, io, { desired, dryRun: o.dryRun, json: o.json, quiet: o.quiet, command: 'sync' });
+  return converge(sys, io, { desired: syncDesired(c, o.user ? [o.user] : undefined), dryRun: o.dryRun, json: o.json, quiet: o.quiet, command: 'sync' });
+}
+
+export const syncDesired = (c: Config, onlyUsers?: string[]) => desiredFrom(c, { promoteSevered: true, onlyUsers });
+
+/** One quiet sync pass for the watcher: the same converge as `sync`, its lines going to io. */
+export function healOnce(sys: System, c: Config, io: Io, onlyUsers?: string[]): Promise<number> {
+  return converge(sys, io, { desired: syncDesired(c, onlyUsers), dryRun: false, json: false, quiet: true, command: 'watch' });
 }
 
 export { CliError };

@@ -12,7 +12,7 @@ export const UMASK_BLOCK = `${UMASK_BEGIN}\n# Keep new files group-writable so t
 /** Read-only look at everything a plan needs. Never follows a link found in a home. */
 export function probe(sys: System, d: Desired): Observed {
   const group = sys.getGroup(d.group);
-  const names = d.onlyUser ? d.users.filter((u) => u === d.onlyUser) : d.users;
+  const names = d.onlyUsers ? d.users.filter((u) => d.onlyUsers!.includes(u)) : d.users;
   const shared = d.items.map((item) => {
     const path = sharedPath(d.sharedDir, item);
     const stat = sys.lstat(path);

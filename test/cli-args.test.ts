@@ -5,7 +5,7 @@ import type { Runner } from '../commands/types.js';
 async function parse(argv: string[]) {
   const calls: [string, unknown][] = [];
   const rec = (name: string) => async (o?: unknown) => (calls.push([name, o]), 0);
-  const runner: Runner = { init: rec('init'), addUser: rec('addUser'), status: rec('status'), sync: rec('sync'), version: rec('version') };
+  const runner: Runner = { init: rec('init'), addUser: rec('addUser'), status: rec('status'), sync: rec('sync'), version: rec('version'), watch: rec('watch'), installService: rec('installService'), installCron: rec('installCron') };
   const program = await buildProgram(runner, () => {});
   program.configureOutput({ writeErr: () => {}, writeOut: () => {} });
   await program.parseAsync(['node', 'claude-share', ...argv]);
@@ -25,11 +25,19 @@ describe('argv → options', () => {
     [['sync', '--dry-run', '--user', 'alice'], 'sync', { dryRun: true, user: 'alice', json: false }],
     [['server', 'sync', '--quiet', '--json'], 'sync', { quiet: true, json: true }],
     [['version'], 'version', {}],
+    [['server', 'watch'], 'watch', { debounceMs: 200, sweepMinutes: 5 }],
+    [['server', 'watch', '--debounce', '50', '--sweep', '1'], 'watch', { debounceMs: 50, sweepMinutes: 1 }],
+    [['server', 'install-service', '--uninstall'], 'installService', { uninstall: true }],
+    [['server', 'install-cron', '--heal'], 'installCron', { heal: true, uninstall: false }],
   ])('%j', async (argv, name, expected) => {
     const calls = await parse(argv);
     expect(calls).toHaveLength(1);
     expect(calls[0][0]).toBe(name);
     if (Object.keys(expected).length) expect(calls[0][1]).toMatchObject(expected);
+  });
+
+  it('a non-numeric --debounce is a usage error (64)', async () => {
+    await expect(parse(['server', 'watch', '--debounce', 'x'])).rejects.toMatchObject({ exitCode: 64 });
   });
 
   it.each([[['init', '--bogus']], [['add-user']], [['nosuch']]])('%j is a usage error', async (argv) => {

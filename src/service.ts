@@ -1,0 +1,106 @@
+import { existsSync, realpathSync } from 'node:fs';
+import { loadConfig, configPath } from './config.js';
+import { operatorError } from './errors.js';
+import type { Io } from './operations.js';
+import type { System } from './system.js';
+
+export const UNIT_PATH = '/etc/systemd/system/claude-share-watch.service';
+export const CRON_PATH = '/etc/cron.d/claude-share';
+
+/** The command to put in unit and cron files: the installed binary, else the one running now. */
+export function selfPath(): string {
+  if (existsSync('/usr/local/bin/claude-share')) return '/usr/local/bin/claude-share';
+  return realpathSync(process.argv[1]);
+}
+
+/**
+ * The watcher needs root's powers over homes (it acts as each user) and the shared dir, and nothing else:
+ * no network, no kernel tunables, no new privileges. RestrictSUIDSGID stays off: the shared dirs are setgid.
+ */
+export function unitFile(bin: string, sharedDir: string): string {
+  return `# Written by claude-share server install-service. Remove with: claude-share server install-service --uninstall
+[Unit]
+Description=claude-share: heal severed Claude Code login links within a second
+Documentation=man:claude-share(8)
+After=local-fs.target
+
+[Service]
+Type=simple
+ExecStart=${bin} server watch
+ExecReload=/bin/kill -HUP $MAINPID
+Restart=on-failure
+RestartSec=2s
+NoNewPrivileges=yes
+ProtectSystem=full
+ReadWritePaths=${sharedDir} /etc/claude-share /run/lock
+PrivateTmp=yes
+PrivateNetwork=yes
+PrivateDevices=yes
+ProtectKernelTunables=yes
+ProtectKernelModules=yes
+ProtectKernelLogs=yes
+ProtectControlGroups=yes
+ProtectClock=yes
+ProtectHostname=yes
+RestrictNamespaces=yes
+RestrictRealtime=yes
+LockPersonality=yes
+SystemCallArchitectures=native
+RestrictAddressFamilies=AF_UNIX
+CapabilityBoundingSet=CAP_CHOWN CAP_FOWNER CAP_SETUID CAP_SETGID CAP_DAC_OVERRIDE CAP_DAC_READ_SEARCH CAP_KILL
+
+[Install]
+WantedBy=multi-user.target
+`;
+}
+
+export function cronFile(bin: string, heal: boolean): string {
+  return `# Written by claude-share server install-cron. Remove with: claude-share server install-cron --uninstall
+# cron mails root whatever these print: ${heal ? 'sync --quiet prints only what it changed or could not fix' : 'status --quiet prints only problems'}.
+MAILTO=root
+${heal ? '* * * * *' : '*/5 * * * *'} root ${bin} ${heal ? 'sync --quiet' : 'status --quiet'}
+`;
+}
+
+export interface ServiceOptions {
+  uninstall: boolean;
+  config?: string;
+}
+
+const hasSystemd = () => existsSync('/run/systemd/system');
+
+export async function runInstallService(sys: System, o: ServiceOptions, io: Io): Promise<number> {
+  const { execa } = await import('execa');
+  if (o.uninstall) {
+    if (hasSystemd()) await execa('systemctl', ['disable', '--now', 'claude-share-watch.service'], { reject: false });
+    if (sys.lstat(UNIT_PATH)) sys.unlink(UNIT_PATH);
+    if (hasSystemd()) await execa('systemctl', ['daemon-reload'], { reject: false });
+    io.out(`removed ${UNIT_PATH}`);
+    return 0;
+  }
+  const c = loadConfig(sys, configPath(o.config));
+  if (!c) throw operatorError('no configuration', 'run claude-share server init first');
+  sys.writeFileAtomic(UNIT_PATH, unitFile(selfPath(), c.sharedDir), { mode: 0o644, uid: 0, gid: 0 });
+  io.out(`wrote ${UNIT_PATH}`);
+  if (!hasSystemd()) {
+    io.err('systemd is not running on this machine: the unit was written but not started.');
+    io.err('use cron instead: claude-share server install-cron --heal');
+    return 2;
+  }
+  await execa('systemctl', ['daemon-reload']);
+  await execa('systemctl', ['enable', '--now', 'claude-share-watch.service']);
+  io.out('enabled and started claude-share-watch.service (journalctl -u claude-share-watch to follow it)');
+  return 0;
+}
+
+export function runInstallCron(sys: System, o: ServiceOptions & { heal: boolean }, io: Io): number {
+  if (o.uninstall) {
+    if (sys.lstat(CRON_PATH)) sys.unlink(CRON_PATH);
+    io.out(`removed ${CRON_PATH}`);
+    return 0;
+  }
+  if (!sys.lstat('/etc/cron.d')) sys.mkdir('/etc/cron.d', 0o755, 0, 0);
+  sys.writeFileAtomic(CRON_PATH, cronFile(selfPath(), o.heal), { mode: 0o644, uid: 0, gid: 0 });
+  io.out(`wrote ${CRON_PATH}: ${o.heal ? 'sync --quiet every minute' : 'status --quiet every 5 minutes'}`);
+  return 0;
+}

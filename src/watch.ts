@@ -1,0 +1,168 @@
+import * as fs from 'node:fs';
+import { configPath, loadConfig, type Config } from './config.js';
+import { operatorError } from './errors.js';
+import { healOnce, type Io } from './operations.js';
+import type { System, UserEntry } from './system.js';
+
+export interface WatchOptions {
+  config?: string;
+  debounceMs: number;
+  sweepMinutes: number;
+}
+
+/** A directory to watch and whom an event in it concerns (null: every member, i.e. the shared copies). */
+export interface WatchTarget {
+  dir: string;
+  user: string | null;
+}
+
+/**
+ * Where Claude's writes show up: the shared dirs (in-place and one-hop writes), each home (.claude.json and the
+ * .claude dir being replaced) and each ~/.claude (the rename that severs a link). Only real directories owned by
+ * the expected user are watched, so a member's symlink never points the watcher elsewhere.
+ */
+export function watchTargets(sys: System, c: Config): WatchTarget[] {
+  const t: WatchTarget[] = [];
+  const realDir = (p: string, uid: number | null) => {
+    const st = sys.lstat(p);
+    return !!st && st.type === 'dir' && (uid === null || st.uid === uid);
+  };
+  for (const d of [`${c.sharedDir}/home`, `${c.sharedDir}/home/.claude`]) if (realDir(d, 0)) t.push({ dir: d, user: null });
+  for (const name of c.managedUsers) {
+    const u: UserEntry | null = sys.getUser(name);
+    if (!u || !realDir(u.home, u.uid)) continue;
+    t.push({ dir: u.home, user: name });
+    if (realDir(`${u.home}/.claude`, u.uid)) t.push({ dir: `${u.home}/.claude`, user: name });
+  }
+  return t;
+}
+
+const RELEVANT = /^(\.claude|\.claude\.json|\.credentials\.json|settings\.json|settings\.local\.json|\.bashrc|\.profile)$/;
+
+/** Claude's own temp files and our link temps come and go during a write; the final rename is what matters. */
+export function isRelevant(file: string | null): boolean {
+  if (!file) return true;
+  return RELEVANT.test(file);
+}
+
+/** server watch: heal within about a second of Claude's write, sweep every N minutes for missed events. */
+export async function runWatch(sys: System, o: WatchOptions, io: Io): Promise<number> {
+  const cfgPath = configPath(o.config);
+  let config = loadConfig(sys, cfgPath);
+  if (!config) throw operatorError(`no configuration at ${cfgPath}`, 'run claude-share server init first');
+  const watchers = new Map<string, fs.FSWatcher>();
+  const pending = new Set<string | null>();
+  let firstEventAt = 0;
+  let timer: NodeJS.Timeout | null = null;
+  let healing: Promise<void> = Promise.resolve();
+  let stopping = false;
+
+  const say = (msg: string) => {
+    io.out(`${new Date().toISOString()} ${msg}`);
+    sys.log(msg);
+  };
+
+  const rearm = () => {
+    const want = new Map(watchTargets(sys, config!).map((t) => [t.dir, t]));
+    for (const [dir, w] of watchers) {
+      if (!want.has(dir)) {
+        w.close();
+        watchers.delete(dir);
+      }
+    }
+    for (const [dir, t] of want) {
+      if (watchers.has(dir)) continue;
+      try {
+        const w = fs.watch(dir, { persistent: true }, (_event, file) => onEvent(t, file === null ? null : String(file)));
+        w.on('error', () => {
+          w.close();
+          watchers.delete(dir);
+          schedule(t.user);
+        });
+        watchers.set(dir, w);
+      } catch {
+        /* vanished meanwhile: the next sweep or home event re-arms it */
+      }
+    }
+    // The config's directory: a new user added by add-user gets watched without a restart.
+    const cfgDir = cfgPath.replace(/\/[^/]+$/, '');
+    if (!watchers.has(cfgDir)) {
+      try {
+        watchers.set(cfgDir, fs.watch(cfgDir, (_e, f) => (String(f) === cfgPath.slice(cfgDir.length + 1) ? reload('config changed') : undefined)));
+      } catch {
+        /* no config dir: nothing to follow */
+      }
+    }
+  };
+
+  const onEvent = (t: WatchTarget, file: string | null) => {
+    if (stopping || !isRelevant(file)) return;
+    schedule(t.user);
+  };
+
+  const schedule = (user: string | null) => {
+    if (!pending.size) firstEventAt = Date.now();
+    pending.add(user);
+    if (timer) clearTimeout(timer);
+    timer = setTimeout(flush, o.debounceMs);
+  };
+
+  const flush = () => {
+    timer = null;
+    const batch = [...pending];
+    const since = firstEventAt;
+    pending.clear();
+    healing = healing.then(() => heal(batch, since));
+  };
+
+  const heal = async (batch: (string | null)[], since: number) => {
+    if (stopping) return;
+    const users = batch.includes(null) ? undefined : (batch as string[]);
+    const lines: string[] = [];
+    const quietIo: Io = { ...io, out: (l) => lines.push(l), err: (l) => lines.push(l) };
+    try {
+      const code = await healOnce(sys, config!, quietIo, users);
+      const changed = lines.filter((l) => l.startsWith('✓') || l.startsWith('✗'));
+      if (changed.length) {
+        say(`healed ${users ? users.join(',') : 'all members'} in ${since ? Date.now() - since : 0} ms (exit ${code})`);
+        lines.forEach((l) => io.out(`  ${l}`));
+      }
+    } catch (e) {
+      say(`heal failed: ${(e as Error).message}`);
+    }
+    rearm();
+  };
+
+  const reload = (why: string) => {
+    try {
+      const next = loadConfig(sys, cfgPath);
+      if (next) config = next;
+      say(`reloaded the config (${why}): ${config!.managedUsers.length} managed users`);
+    } catch (e) {
+      say(`kept the old config: ${(e as Error).message}`);
+    }
+    rearm();
+    schedule(null);
+  };
+
+  rearm();
+  say(`watching ${watchers.size} directories for ${config.managedUsers.length} managed users (debounce ${o.debounceMs} ms, sweep every ${o.sweepMinutes} min)`);
+  schedule(null);
+  const sweep = setInterval(() => schedule(null), o.sweepMinutes * 60_000);
+
+  return new Promise<number>((resolve) => {
+    const stop = async (sig: string) => {
+      if (stopping) return;
+      stopping = true;
+      clearInterval(sweep);
+      if (timer) clearTimeout(timer);
+      for (const w of watchers.values()) w.close();
+      await healing;
+      say(`stopped (${sig})`);
+      resolve(0);
+    };
+    process.on('SIGTERM', () => void stop('SIGTERM'));
+    process.on('SIGINT', () => void stop('SIGINT'));
+    process.on('SIGHUP', () => reload('SIGHUP'));
+  });
+}
