@@ -21,7 +21,6 @@ export function unitFile(bin: string, sharedDir: string): string {
   return `# Written by claude-share server install-service. Remove with: claude-share server install-service --uninstall
 [Unit]
 Description=claude-share: heal severed Claude Code login links within a second
-Documentation=man:claude-share(8)
 After=local-fs.target
 
 [Service]

@@ -1,0 +1,147 @@
+#!/usr/bin/env bats
+# server watch heals within seconds; install-service and install-cron write valid files.
+
+SD=/shared/claude-share
+SHARED=$SD/home/.claude/.credentials.json
+FAKE=${BATS_TEST_DIRNAME}/fake-claude.sh
+LOG=/tmp/watch.log
+
+setup() {
+  load test_helper
+  reset_state
+  rm -rf /root/.claude /root/.claude.json /etc/cron.d/claude-share /etc/systemd/system/claude-share-watch.service
+  install -d -m 0700 /root/.claude
+  fake_creds "$(ms_from_now 3600)" initial >/root/.claude/.credentials.json
+  make_users_file /root/users.txt $'csalice:pw\ncsbob:pw\n'
+  claude-share server init --yes --users-from-file /root/users.txt >/dev/null
+  chmod o+rx "$BATS_TEST_DIRNAME"
+}
+
+teardown() {
+  [[ -n "${WATCH_PID:-}" ]] && kill "$WATCH_PID" 2>/dev/null && wait "$WATCH_PID" 2>/dev/null
+  return 0
+}
+
+start_watch() {
+  claude-share server watch --debounce 200 >>"$LOG" 2>&1 &
+  WATCH_PID=$!
+  for _ in $(seq 100); do grep -q 'watching' "$LOG" 2>/dev/null && return 0; sleep 0.1; done
+  cat "$LOG"
+  return 1
+}
+
+claude_as() { printf '%s\n' "$3" | su - "$1" -c "bash $FAKE $2 ${4:-}"; }
+
+# Polls status (bounded: about 10 s) until it is healthy.
+wait_healthy() {
+  for _ in $(seq 50); do claude-share status --quiet >/dev/null 2>&1 && return 0; sleep 0.2; done
+  claude-share status || true
+  cat "$LOG"
+  return 1
+}
+
+@test "the watcher heals each Claude write mode within seconds, keeping the freshest token" {
+  : >"$LOG"
+  start_watch
+  local t1 t2 t3
+  t1=$(fake_creds "$(ms_from_now 10000)" w-sever)
+  claude_as csalice sever "$t1"
+  wait_healthy
+  assert_equal "$(cat $SHARED)" "$t1"
+  [ -n "$(find $SD/backups -path "$SD/backups/*/csalice/.claude/.credentials.json")" ]
+
+  chown csbob $SHARED
+  t2=$(fake_creds "$(ms_from_now 20000)" w-inplace)
+  claude_as csbob inplace "$t2"
+  wait_healthy
+  assert_equal "$(stat -c %a $SHARED)" 660
+  assert_equal "$(cat $SHARED)" "$t2"
+
+  claude_as csbob sever "$(fake_creds 0 stub | sed 's/"refreshToken":"[^"]*"/"refreshToken":""/')"
+  wait_healthy
+  assert_equal "$(cat $SHARED)" "$t2"
+
+  claude_as csalice sever "$(fake_creds "$(ms_from_now 99999)" other 99999999-0000-4000-8000-000000000009)"
+  wait_healthy
+  assert_equal "$(cat $SHARED)" "$t2"
+
+  t3=$(fake_creds "$(ms_from_now 30000)" w-onehop)
+  claude_as csalice onehop "$t3"
+  wait_healthy
+  assert_equal "$(cat $SHARED)" "$t3"
+  grep -q 'healed csalice in [0-9]* ms' "$LOG"
+  for u in csalice csbob; do
+    assert_equal "$(su - $u -c 'cat ~/.claude/.credentials.json')" "$t3"
+  done
+}
+
+@test "a user added while the watcher runs is healed too" {
+  : >"$LOG"
+  start_watch
+  claude-share server add-user cscarol --no-password >/dev/null
+  sleep 1
+  local t
+  t=$(fake_creds "$(ms_from_now 50000)" carol-new)
+  claude_as cscarol sever "$t"
+  wait_healthy
+  assert_equal "$(cat $SHARED)" "$t"
+}
+
+@test "kill -9 in the middle of a heal: the next start converges and nothing is lost" {
+  : >"$LOG"
+  start_watch
+  local t
+  t=$(fake_creds "$(ms_from_now 60000)" killed)
+  claude_as csalice sever "$t"
+  sleep 0.25
+  kill -9 "$WATCH_PID"
+  wait "$WATCH_PID" 2>/dev/null || true
+  start_watch
+  wait_healthy
+  assert_equal "$(cat $SHARED)" "$t"
+  # Whichever run backed it up, csalice's private copy is in the backups exactly once or more, never lost.
+  run bash -c "cat $SD/backups/*/csalice/.claude/.credentials.json"
+  assert_output --partial 'sk-ant-ort01-killed'
+}
+
+@test "SIGTERM stops the watcher cleanly" {
+  : >"$LOG"
+  start_watch
+  kill -TERM "$WATCH_PID"
+  local rc=0
+  wait "$WATCH_PID" || rc=$?
+  WATCH_PID=
+  assert_equal "$rc" 0
+  grep -q 'stopped (SIGTERM)' "$LOG"
+}
+
+@test "install-service writes a unit that systemd-analyze verify accepts; without systemd it points to cron" {
+  run claude-share server install-service
+  if [[ -d /run/systemd/system ]]; then assert_success; else
+    assert_failure 2
+    assert_output --partial install-cron
+  fi
+  [ -f /etc/systemd/system/claude-share-watch.service ]
+  grep -q '^Restart=on-failure$' /etc/systemd/system/claude-share-watch.service
+  grep -q "^ReadWritePaths=$SD " /etc/systemd/system/claude-share-watch.service
+  if command -v systemd-analyze >/dev/null; then
+    run systemd-analyze verify /etc/systemd/system/claude-share-watch.service
+    assert_success
+  fi
+  run claude-share server install-service --uninstall
+  assert_success
+  [ ! -e /etc/systemd/system/claude-share-watch.service ]
+}
+
+@test "install-cron: status every 5 minutes, or sync every minute with --heal; --uninstall removes it" {
+  run claude-share server install-cron
+  assert_success
+  run cat /etc/cron.d/claude-share
+  assert_line --regexp '^\*/5 \* \* \* \* root /.*claude-share status --quiet$'
+  assert_equal "$(stat -c '%U %a' /etc/cron.d/claude-share)" "root 644"
+  claude-share server install-cron --heal
+  run cat /etc/cron.d/claude-share
+  assert_line --regexp '^\* \* \* \* \* root /.*claude-share sync --quiet$'
+  claude-share server install-cron --uninstall
+  [ ! -e /etc/cron.d/claude-share ]
+}
