@@ -1,0 +1,90 @@
+#!/usr/bin/env bash
+# Install (or upgrade in place) claude-share into /usr/local/lib/claude-share, linked as /usr/local/bin/claude-share.
+#
+#   sudo ./install.sh                 from a clone
+#   curl -fsSL URL/install.sh | sudo REF=<commit> bash   clones CLAUDE_SHARE_REPO at REF first
+#   sudo ./install.sh --uninstall     removes the program; never the shared directory, backups or user data
+set -euo pipefail
+
+PREFIX=${PREFIX:-/usr/local}
+LIB="$PREFIX/lib/claude-share"
+BIN="$PREFIX/bin/claude-share"
+REPO_URL=${CLAUDE_SHARE_REPO:-https://github.com/claude-share/claude-share.git}
+REF=${REF:-main}
+NODE_MIN=20
+
+say() { printf 'install.sh: %s\n' "$*"; }
+die() { printf 'install.sh: error: %s\n' "$*" >&2; exit "${2:-1}"; }
+
+[[ $(id -u) -eq 0 ]] || die "run it as root: sudo $0 $*" 77
+
+if [[ "${1:-}" == --uninstall ]]; then
+  rm -f "$BIN"
+  rm -rf "$LIB"
+  say "removed $BIN and $LIB. The shared directory, its backups, /etc/claude-share and every home are untouched;"
+  say "run 'claude-share server uninstall' BEFORE this to give members private copies (see README)."
+  exit 0
+fi
+[[ $# -eq 0 ]] || die "unknown argument: $1 (use --uninstall or nothing)" 64
+
+apt_install() {
+  command -v apt-get >/dev/null || die "missing $*; install them with your package manager and run this again" 69
+  say "installing $* with apt-get"
+  DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "$@" >/dev/null ||
+    { apt-get update >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "$@" >/dev/null; }
+}
+
+node_major() { node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0; }
+
+# Node.js 20 or newer: the distribution's package when it is new enough, else a precise instruction.
+if ! command -v node >/dev/null || [[ $(node_major) -lt $NODE_MIN ]]; then
+  if command -v apt-cache >/dev/null; then
+    candidate=$(apt-cache policy nodejs 2>/dev/null | awk '/Candidate:/ {print $2}' | sed -E 's/^[0-9]+://; s/[^0-9].*//')
+    if [[ -n "$candidate" && "$candidate" -ge $NODE_MIN ]]; then apt_install nodejs npm; fi
+  fi
+  if ! command -v node >/dev/null || [[ $(node_major) -lt $NODE_MIN ]]; then
+    die "Node.js $NODE_MIN or newer is required (found: $(node --version 2>/dev/null || echo none)) and this distribution does not package it.
+  Install it from https://nodejs.org/en/download (or NodeSource: https://github.com/nodesource/distributions), then run this again." 69
+  fi
+fi
+command -v npm >/dev/null || apt_install npm
+
+# The posix addon is compiled by node-gyp: it needs python3, make and a C++ compiler.
+missing=()
+command -v python3 >/dev/null || missing+=(python3)
+command -v make >/dev/null || missing+=(make)
+command -v g++ >/dev/null || missing+=(g++)
+[[ ${#missing[@]} -eq 0 ]] || apt_install "${missing[@]}"
+for tool in useradd groupadd usermod chpasswd gpasswd; do
+  command -v "$tool" >/dev/null || PATH="$PATH:/usr/sbin:/sbin" command -v "$tool" >/dev/null || apt_install passwd
+done
+
+# The source: this checkout, or a fresh clone at REF when piped from curl.
+here=$(cd "$(dirname "${BASH_SOURCE[0]:-.}")" 2>/dev/null && pwd -P || true)
+if [[ -n "$here" && -f "$here/package.json" && -d "$here/src" ]] && grep -q '"name": "claude-share"' "$here/package.json"; then
+  src=$here
+else
+  command -v git >/dev/null || apt_install git ca-certificates
+  src=$(mktemp -d /tmp/claude-share-src.XXXXXX)
+  trap 'rm -rf "$src"' EXIT
+  say "cloning $REPO_URL at $REF"
+  git clone --quiet "$REPO_URL" "$src"
+  git -C "$src" checkout --quiet "$REF"
+fi
+
+# Build in a staging copy, then swap it in: an upgrade that fails leaves the old version working.
+stage=$(mktemp -d "$PREFIX/lib/.claude-share-stage.XXXXXX" 2>/dev/null || { mkdir -p "$PREFIX/lib" && mktemp -d "$PREFIX/lib/.claude-share-stage.XXXXXX"; })
+trap 'rm -rf "$stage"; [[ "${src:-}" == /tmp/claude-share-src.* ]] && rm -rf "$src"' EXIT
+tar -C "$src" --exclude=./node_modules --exclude=./dist --exclude=./.git -cf - . | tar -C "$stage" -xf -
+say "building (npm ci, tsc)"
+(cd "$stage" && npm ci --no-audit --no-fund --loglevel=error >/dev/null && npm run --silent build >/dev/null && npm prune --omit=dev --loglevel=error >/dev/null)
+chmod -R go-w "$stage"
+chmod 0755 "$stage"
+rm -rf "$LIB.old"
+[[ -e "$LIB" ]] && mv "$LIB" "$LIB.old"
+mv "$stage" "$LIB"
+rm -rf "$LIB.old"
+mkdir -p "$(dirname "$BIN")"
+ln -sfn "$LIB/dist/src/cli.js" "$BIN"
+say "installed $("$BIN" --version) at $BIN"
+say "next: sudo claude-share server init"
