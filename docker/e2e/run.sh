@@ -194,8 +194,25 @@ host_fingerprint() {
   return 0
 }
 
+# The suites drive prompts through a pty (expect), switch users (su: login),
+# manage accounts (passwd) and isolate the network (ip). Missing ones are
+# installed from Debian's packages, so the README's test command stands alone.
+ensure_tools() {
+  local -A need=([expect]=expect [passwd]=useradd [login]=su [util-linux]=unshare [procps]=ps [iproute2]=ip)
+  local pkg missing=()
+  for pkg in "${!need[@]}"; do
+    command -v "${need[$pkg]}" >/dev/null 2>&1 || missing+=("$pkg")
+  done
+  [[ ${#missing[@]} -eq 0 ]] && return 0
+  command -v apt-get >/dev/null 2>&1 || die 2 "missing tools for the e2e suites: ${missing[*]} (install them, or use Docker)."
+  log "installing ${missing[*]} (apt-get)"
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" </dev/null >/dev/null 2>&1 ||
+    { apt-get update -qq </dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" </dev/null; }
+}
+
 run_in_sandbox() {
   require_dist
+  ensure_tools
   command -v chroot >/dev/null 2>&1 || die 2 "chroot not found (coreutils)."
   grep -qw overlay /proc/filesystems || modprobe overlay 2>/dev/null || true
   grep -qw overlay /proc/filesystems || die 2 "the kernel has no overlayfs: the e2e sandbox needs it (or use Docker)."
