@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import type { AddUserOptions, InitOptions, StatusOptions, SyncOptions } from '../src/operations.js';
+import type { AddUserOptions, InitOptions, RemoveUserOptions, StatusOptions, SyncOptions, UninstallOptions } from '../src/operations.js';
 import type { ServiceOptions } from '../src/service.js';
 import type { WatchOptions } from '../src/watch.js';
 
@@ -13,6 +13,9 @@ export interface Runner {
   watch(o: WatchOptions): Promise<number>;
   installService(o: ServiceOptions): Promise<number>;
   installCron(o: ServiceOptions & { heal: boolean }): Promise<number>;
+  removeUser(o: RemoveUserOptions): Promise<number>;
+  uninstall(o: UninstallOptions): Promise<number>;
+  completion(shell: string, program: Command): Promise<number>;
 }
 
 export type Register = (parent: Command, runner: Runner, done: (code: number) => void) => void;

@@ -139,10 +139,39 @@ async function applyOne(sys: System, d: Desired, a: Action, ctx: ApplyContext, b
         if (!r.ok && r.reason !== 'missing') throw new Conflict(`${a.target}: ${r.reason}; not written`);
         const text = r.ok ? r.bytes.toString('utf8') : '';
         if (text.includes(UMASK_BLOCK)) return 'unchanged';
-        sys.writeFileNoFollow(a.target, withUmaskBlock(text), 0o644);
+        sys.replaceFile(a.target, withUmaskBlock(text), 0o644);
         return r.ok ? 'replaced' : 'created';
       });
     }
+    case 'privatize': {
+      const user = userOf(sys, a.user!);
+      const src = a.source?.path ? sys.readFileNoFollow(a.source.path, { maxBytes: MAX_READ_BYTES }) : null;
+      if (src && !src.ok) throw new Conflict(`${a.source!.path}: ${src.reason}; not copied`);
+      return sys.asUser(user, () => {
+        const st = sys.lstat(a.target);
+        if (st?.type !== 'symlink') throw new Conflict(`${a.target} is no longer a link; left alone`);
+        if (src?.ok) sys.replaceFile(a.target, src.bytes, a.mode!);
+        else sys.unlink(a.target);
+        return 'replaced';
+      });
+    }
+    case 'leave-group':
+      if (!sys.getGroup(d.group)?.members.includes(a.user!)) return 'unchanged';
+      await sys.removeGroupMember(d.group, a.user!);
+      return 'replaced';
+    case 'delete-account':
+      if (!sys.getUser(a.user!)) return 'unchanged';
+      await sys.userDel(a.user!, a.after.includes('home removed'));
+      return 'replaced';
+    case 'remove-file':
+      if (!sys.lstat(a.target)) return 'unchanged';
+      sys.unlink(a.target);
+      return 'replaced';
+    case 'archive-shared':
+      if (!sys.lstat(a.target)) return 'unchanged';
+      sys.rename(a.target, a.after);
+      sys.mkdir(a.after, 0o700, 0, 0);
+      return 'replaced';
     case 'write-config':
       sys.mkdir(a.target.replace(/\/[^/]+$/, ''), 0o755, 0, 0);
       sys.writeFileAtomic(a.target, a.after, { mode: 0o644, uid: 0, gid: 0 });

@@ -29,6 +29,7 @@ export async function buildProgram(runner: Runner, done: (code: number) => void)
     import('../commands/version.js'),
     import('../commands/watch.js'),
   ]);
+  const [{ registerRemove }, { registerCompletion }] = await Promise.all([import('../commands/remove.js'), import('../commands/completion.js')]);
   const program = new Command('claude-share')
     .description('share one Claude Code login between the users of one Linux server')
     .version(VERSION, '-V, --version')
@@ -36,6 +37,8 @@ export async function buildProgram(runner: Runner, done: (code: number) => void)
     .exitOverride();
   const server = program.command('server').description('provisioning and healing: init, add-user, status, sync, watch, install-service, install-cron');
   registerWatch(server, runner, done);
+  registerRemove(server, runner, done);
+  registerCompletion(program, runner, done);
   for (const parent of [server, program]) {
     registerInit(parent, runner, done);
     registerAddUser(parent, runner, done);
@@ -83,6 +86,19 @@ async function realRunner(): Promise<Runner> {
     installCron: async (o) => {
       const [{ runInstallCron }, { sys }] = await Promise.all([import('./service.js'), core()]);
       return runInstallCron(sys, o, await io());
+    },
+    removeUser: async (o) => {
+      const { ops, sys } = await core();
+      return ops.runRemoveUser(sys, o, await io());
+    },
+    uninstall: async (o) => {
+      const [{ ops, sys }, svc] = await Promise.all([core(), import('./service.js')]);
+      return ops.runUninstall(sys, o, await io(), { unit: svc.UNIT_PATH, cron: svc.CRON_PATH, beforeApply: svc.stopService });
+    },
+    completion: async (shell, program) => {
+      const { completionScript } = await import('./completion.js');
+      process.stdout.write(completionScript(shell, program));
+      return 0;
     },
     version: async () => {
       process.stdout.write(`claude-share ${VERSION}\n`);

@@ -93,7 +93,12 @@ export type ActionKind =
   | 'make-claude-dir'
   | 'link'
   | 'umask-block'
-  | 'write-config';
+  | 'write-config'
+  | 'privatize'
+  | 'leave-group'
+  | 'delete-account'
+  | 'remove-file'
+  | 'archive-shared';
 
 export interface Expect {
   ino: number;

@@ -2,10 +2,11 @@ import { applyPlan, backupRootFor } from './apply.js';
 import { configPath, loadConfig, requireConfig, serializeConfig, type Config } from './config.js';
 import { CliError, EXIT, dataError, operatorError, unsafeError, usageError } from './errors.js';
 import { itemsFor } from './items.js';
-import type { Action, Desired, Outcome, Plan } from './model.js';
+import type { Action, Desired, Observed, Outcome, Plan } from './model.js';
+import { planRemoval } from './plan-removal.js';
 import { plan, planExitCode } from './plan.js';
 import { probe } from './probe.js';
-import { actionJson, driftProblems, outcomeJson, renderOutcomeLine, renderPlanText, renderProblems, renderSummary, SCHEMA_VERSION, statusJson, statusText, type StatusModel, type Style } from './render.js';
+import { actionJson, driftProblems, prometheusText, outcomeJson, renderOutcomeLine, renderPlanText, renderProblems, renderSummary, SCHEMA_VERSION, statusJson, statusText, type StatusModel, type Style } from './render.js';
 import type { System } from './system.js';
 import { parseUsersFile, readSecretFile, type UserSpec } from './users-file.js';
 import { assertValidName, isReserved, printable } from './validate.js';
@@ -164,7 +165,7 @@ export async function runInit(sys: System, opts: InitOptions, io: Io): Promise<n
   return converge(sys, io, { desired, dryRun: o.dryRun, json: o.json, command: 'init', passwords, extra: () => configAction(sys, cfgPath, config), twoPass: true, notes: initNotes });
 }
 
-function initNotes(sys: System, p: Plan, outcomes: Outcome[], io: Io) {
+function initNotes(sys: System, p: Planned, outcomes: Outcome[], io: Io) {
   if (outcomes.some((o) => o.action.kind === 'retire-source' && o.result === 'backed-up')) {
     io.err("note: root's own Claude login was moved into the shared store. root is never linked (members can write the shared files), so root's own `claude` now needs its own /login.");
   }
@@ -187,14 +188,19 @@ interface ConvergeSpec {
   extra?: () => Action[];
   /** Create accounts first, then look again: homes only exist once useradd has run. */
   twoPass?: boolean;
-  notes?: (sys: System, p: Plan, outcomes: Outcome[], io: Io) => void;
+  notes?: (sys: System, p: Planned, outcomes: Outcome[], io: Io) => void;
+  /** plan by default; remove-user and uninstall plan the way out instead. */
+  planFn?: (d: Desired, obs: Observed) => Planned;
 }
+
+type Planned = Pick<Plan, 'actions' | 'problems'>;
 
 const ACCOUNT_KINDS = new Set<Action['kind']>(['create-group', 'create-user', 'set-passwords']);
 
 /** probe → plan → (render | apply), shared by init, add-user and sync. */
 async function converge(sys: System, io: Io, s: ConvergeSpec): Promise<number> {
-  const first = plan(s.desired, probe(sys, s.desired));
+  const planFn = s.planFn ?? plan;
+  const first = planFn(s.desired, probe(sys, s.desired));
   if (first.problems.some((x) => x.code === 'shared-dir-insecure')) {
     const p = first.problems.find((x) => x.code === 'shared-dir-insecure')!;
     throw unsafeError(p.message, p.fix);
@@ -216,14 +222,14 @@ async function converge(sys: System, io: Io, s: ConvergeSpec): Promise<number> {
       onOutcome: s.json ? undefined : (o: Outcome) => (s.quiet && o.result === 'unchanged' ? undefined : io.out(renderOutcomeLine(o, io.style))),
     };
     // Plan again under the lock: another run may have changed things since the first look.
-    let current = plan(s.desired, probe(sys, s.desired));
+    let current = planFn(s.desired, probe(sys, s.desired));
     let outcomes: Outcome[] = [];
     if (s.twoPass && current.actions.some((a) => ACCOUNT_KINDS.has(a.kind))) {
       outcomes = await applyPlan(sys, s.desired, current.actions.filter((a) => ACCOUNT_KINDS.has(a.kind)), ctx);
-      current = plan(s.desired, probe(sys, s.desired));
+      current = planFn(s.desired, probe(sys, s.desired));
     }
     outcomes.push(...(await applyPlan(sys, s.desired, [...current.actions.filter((a) => !ACCOUNT_KINDS.has(a.kind)), ...(s.extra?.() ?? [])], ctx)));
-    const after = plan(s.desired, probe(sys, s.desired));
+    const after = planFn(s.desired, probe(sys, s.desired));
     if (s.json) {
       io.out(JSON.stringify({ schemaVersion: SCHEMA_VERSION, command: s.command, dryRun: false, outcomes: outcomes.map(outcomeJson), problems: after.problems, remaining: after.actions.map(actionJson) }, null, 2));
     } else {
@@ -281,6 +287,7 @@ export async function runAddUser(sys: System, o: AddUserOptions, io: Io): Promis
 export interface StatusOptions {
   json: boolean;
   quiet: boolean;
+  prometheus?: string;
   config?: string;
 }
 
@@ -296,6 +303,7 @@ export function statusModel(sys: System, c: Config): StatusModel {
 export function runStatus(sys: System, o: StatusOptions, io: Io): number {
   const c = requireConfig(sys, configPath(o.config));
   const m = statusModel(sys, c);
+  if (o.prometheus) sys.writeFileAtomic(o.prometheus, prometheusText(m), { mode: 0o644, uid: 0, gid: 0 });
   if (o.json) io.out(JSON.stringify(statusJson(m), null, 2));
   else if (o.quiet) renderProblems(m.problems, io.style, ['operator', 'drift']).forEach((l) => io.out(l));
   else statusText(m, io.style).forEach((l) => io.out(l));
@@ -323,6 +331,58 @@ export const syncDesired = (c: Config, onlyUsers?: string[]) => desiredFrom(c, {
 /** One quiet sync pass for the watcher: the same converge as `sync`, its lines going to io. */
 export function healOnce(sys: System, c: Config, io: Io, onlyUsers?: string[]): Promise<number> {
   return converge(sys, io, { desired: syncDesired(c, onlyUsers), dryRun: false, json: false, quiet: true, command: 'watch' });
+}
+
+export interface RemoveUserOptions {
+  name: string;
+  deleteAccount: boolean;
+  removeHome: boolean;
+  dryRun: boolean;
+  json: boolean;
+  config?: string;
+}
+
+/** server remove-user: the user gets private copies, leaves the group and MANAGED_USERS; backups are kept. */
+export async function runRemoveUser(sys: System, o: RemoveUserOptions, io: Io): Promise<number> {
+  preflight(sys);
+  const cfgPath = configPath(o.config);
+  const c = requireConfig(sys, cfgPath);
+  if (!c.managedUsers.includes(o.name)) throw dataError(`${printable(o.name)} is not a managed user`, `managed users: ${c.managedUsers.join(', ') || '(none)'}`);
+  if (o.removeHome && !o.deleteAccount) throw usageError('--remove-home only goes with --delete-account');
+  const config: Config = { ...c, managedUsers: c.managedUsers.filter((u) => u !== o.name) };
+  const desired = { ...desiredFrom(c), users: [o.name] };
+  const spec = { deleteAccount: o.deleteAccount, removeHome: o.removeHome };
+  return converge(sys, io, { desired, dryRun: o.dryRun, json: o.json, command: 'remove-user', extra: () => configAction(sys, cfgPath, config), planFn: (d, obs) => planRemoval(d, obs, spec) });
+}
+
+export interface UninstallOptions {
+  purge: boolean;
+  dryRun: boolean;
+  json: boolean;
+  config?: string;
+}
+
+/** server uninstall: every member gets private copies; service, cron file and config go; the shared dir stays or is archived. */
+export async function runUninstall(sys: System, o: UninstallOptions, io: Io, files: { unit: string; cron: string; beforeApply?: () => Promise<void> }): Promise<number> {
+  preflight(sys);
+  const cfgPath = configPath(o.config);
+  const c = requireConfig(sys, cfgPath);
+  const desired = desiredFrom(c);
+  const extra = (): Action[] => {
+    const out: Action[] = [];
+    for (const f of [files.unit, files.cron, cfgPath]) {
+      if (sys.lstat(f)) out.push({ kind: 'remove-file', code: 'uninstall', target: f, before: 'present', after: 'absent', reason: f === cfgPath ? 'status and sync stop acting' : 'no more healing' });
+    }
+    if (o.purge && sys.lstat(c.sharedDir)) {
+      const archive = `${c.sharedDir}.archive-${sys.now().toISOString().replace(/:/g, '-')}`;
+      out.push({ kind: 'archive-shared', code: 'uninstall', target: c.sharedDir, before: 'in place', after: archive, reason: '--purge: kept root-only, backups included' });
+    }
+    return out;
+  };
+  if (!o.dryRun) await files.beforeApply?.();
+  const code = await converge(sys, io, { desired, dryRun: o.dryRun, json: o.json, command: 'uninstall', extra, planFn: (d, obs) => planRemoval(d, obs, { deleteAccount: false, removeHome: false }) });
+  if (!o.dryRun && !o.json) io.err(o.purge ? 'the shared directory was archived root-only; the group was kept (groupdel it when no longer needed)' : `the shared directory ${c.sharedDir} and its backups were left in place; the group ${c.group} was kept`);
+  return code;
 }
 
 export { CliError };

@@ -207,14 +207,14 @@ export class RealSystem implements System {
     fs.unlinkSync(path);
   }
 
-  writeFileNoFollow(path: string, bytes: Buffer | string, mode: number) {
+  replaceFile(path: string, bytes: Buffer | string, mode: number) {
     const st = fs.lstatSync(path, { throwIfNoEntry: false });
-    if (st && !st.isFile()) throw new Error(`${path} is not a regular file`);
+    if (st && !st.isFile() && !st.isSymbolicLink()) throw new Error(`${path} is a directory or special file`);
     const tmp = tempName(path, 'claude-share');
     const fd = fs.openSync(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0o600);
     try {
       fs.writeFileSync(fd, bytes);
-      fs.fchmodSync(fd, st ? st.mode & 0o7777 : mode);
+      fs.fchmodSync(fd, st?.isFile() ? st.mode & 0o7777 : mode);
       fs.fsyncSync(fd);
     } finally {
       fs.closeSync(fd);
@@ -237,6 +237,16 @@ export class RealSystem implements System {
     const have = this.getGroup(group)?.members ?? [];
     const all = [...new Set([...have, ...members])];
     await run('gpasswd', ['-M', all.join(','), group]);
+  }
+
+  async removeGroupMember(group: string, member: string) {
+    await run('gpasswd', ['-d', member, group]);
+  }
+  async userDel(name: string, removeHome: boolean) {
+    await run('userdel', removeHome ? ['--remove', name] : [name]);
+  }
+  rename(from: string, to: string) {
+    fs.renameSync(from, to);
   }
 
   asUser<T>(user: UserEntry, fn: () => T): T {

@@ -25,12 +25,17 @@ const VERBS: Record<Action['kind'], [string, string]> = {
   link: ['would link', 'linked'],
   'umask-block': ['would add the umask block to', 'added the umask block to'],
   'write-config': ['would write', 'wrote'],
+  privatize: ['would replace the link with a private copy:', 'replaced the link with a private copy:'],
+  'leave-group': ['would remove from group', 'removed from group'],
+  'delete-account': ['would delete the account', 'deleted the account'],
+  'remove-file': ['would remove', 'removed'],
+  'archive-shared': ['would move the shared directory to the root-only archive', 'moved the shared directory to the root-only archive'],
 };
 
 export function describeAction(a: Action, done: boolean): string {
   const verb = VERBS[a.kind][done ? 1 : 0];
   const object = a.kind === 'add-to-group' ? `${a.target}: ${a.members!.join(', ')}` : a.kind === 'set-passwords' ? a.members!.join(', ') : a.target;
-  const extra = a.kind === 'link' ? ` → ${a.after.replace(/^link to /, '')}` : a.kind === 'promote-shared' ? ` (from ${a.user})` : '';
+  const extra = a.kind === 'link' ? ` → ${a.after.replace(/^link to /, '')}` : a.kind === 'promote-shared' ? ` (from ${a.user})` : a.kind === 'leave-group' ? ` (${a.user})` : a.kind === 'archive-shared' ? ` ${a.after}` : '';
   return `${verb} ${object}${extra}`;
 }
 
@@ -122,6 +127,32 @@ export function statusJson(m: StatusModel) {
     })),
     problems: m.problems,
   };
+}
+
+/** node_exporter textfile-collector format. */
+export function prometheusText(m: StatusModel): string {
+  const l = m.plan.login;
+  const counts = new Map<string, number>();
+  for (const p of m.problems) counts.set(p.code, (counts.get(p.code) ?? 0) + 1);
+  const severed = m.obs.users.reduce((n, u) => n + u.items.filter((i) => i.state === 'severed').length, 0);
+  const lines = [
+    '# HELP claude_share_healthy 1 when claude-share status is healthy.',
+    '# TYPE claude_share_healthy gauge',
+    `claude_share_healthy ${m.healthy ? 1 : 0}`,
+    '# HELP claude_share_problems Problems that status reports, by code.',
+    '# TYPE claude_share_problems gauge',
+    ...[...counts].sort().map(([code, n]) => `claude_share_problems{code="${code}"} ${n}`),
+    '# HELP claude_share_login_expiry_seconds Seconds until the shared access token expires (negative: expired).',
+    '# TYPE claude_share_login_expiry_seconds gauge',
+    `claude_share_login_expiry_seconds ${l.expiresAt ? Math.round((l.expiresAt - m.obs.nowMs) / 1000) : 0}`,
+    '# HELP claude_share_severed_copies Private files where a link to the shared copy should be.',
+    '# TYPE claude_share_severed_copies gauge',
+    `claude_share_severed_copies ${severed}`,
+    '# HELP claude_share_managed_users Users in MANAGED_USERS.',
+    '# TYPE claude_share_managed_users gauge',
+    `claude_share_managed_users ${m.obs.users.length}`,
+  ];
+  return lines.join('\n') + '\n';
 }
 
 function sharedState(m: StatusModel, path: string): string {

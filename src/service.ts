@@ -68,6 +68,13 @@ export interface ServiceOptions {
 
 const hasSystemd = () => existsSync('/run/systemd/system');
 
+/** Stops and disables the watcher before uninstall removes its unit file. */
+export async function stopService(): Promise<void> {
+  if (!hasSystemd() || !existsSync(UNIT_PATH)) return;
+  const { execa } = await import('execa');
+  await execa('systemctl', ['disable', '--now', 'claude-share-watch.service'], { reject: false });
+}
+
 export async function runInstallService(sys: System, o: ServiceOptions, io: Io): Promise<number> {
   const { execa } = await import('execa');
   if (o.uninstall) {

@@ -73,8 +73,11 @@ export interface System {
   /** Atomically replaces path with a symlink to target (symlink at a temp name, rename over). */
   symlinkReplace(target: string, path: string): void;
   unlink(path: string): void;
-  /** Write or create a file without following a final symlink; mode is used when creating. */
-  writeFileNoFollow(path: string, bytes: Buffer | string, mode: number): void;
+  /**
+   * Atomically replaces path (a regular file, a symlink, or nothing) with a regular file holding bytes, through a
+   * temp file and rename: a final symlink is replaced, never followed. An existing regular file keeps its mode.
+   */
+  replaceFile(path: string, bytes: Buffer | string, mode: number): void;
 
   groupAdd(name: string): Promise<void>;
   userAdd(name: string): Promise<void>;
@@ -82,6 +85,10 @@ export interface System {
   setPasswords(entries: PasswordEntry[]): Promise<void>;
   /** Adds members to a group in one call. */
   addGroupMembers(group: string, members: string[]): Promise<void>;
+  removeGroupMember(group: string, member: string): Promise<void>;
+  userDel(name: string, removeHome: boolean): Promise<void>;
+  /** rename(2) within root-owned places (the --purge archive). */
+  rename(from: string, to: string): void;
 
   /**
    * Runs fn with the user's uid and gid (effective ids, supplementary groups dropped) so that links planted in the

@@ -5,7 +5,7 @@ import type { Runner } from '../commands/types.js';
 async function parse(argv: string[]) {
   const calls: [string, unknown][] = [];
   const rec = (name: string) => async (o?: unknown) => (calls.push([name, o]), 0);
-  const runner: Runner = { init: rec('init'), addUser: rec('addUser'), status: rec('status'), sync: rec('sync'), version: rec('version'), watch: rec('watch'), installService: rec('installService'), installCron: rec('installCron') };
+  const runner: Runner = { init: rec('init'), addUser: rec('addUser'), status: rec('status'), sync: rec('sync'), version: rec('version'), watch: rec('watch'), installService: rec('installService'), installCron: rec('installCron'), removeUser: rec('removeUser'), uninstall: rec('uninstall'), completion: async (shell: string) => (calls.push(['completion', { shell }]), 0) };
   const program = await buildProgram(runner, () => {});
   program.configureOutput({ writeErr: () => {}, writeOut: () => {} });
   await program.parseAsync(['node', 'claude-share', ...argv]);
@@ -29,6 +29,10 @@ describe('argv → options', () => {
     [['server', 'watch', '--debounce', '50', '--sweep', '1'], 'watch', { debounceMs: 50, sweepMinutes: 1 }],
     [['server', 'install-service', '--uninstall'], 'installService', { uninstall: true }],
     [['server', 'install-cron', '--heal'], 'installCron', { heal: true, uninstall: false }],
+    [['server', 'remove-user', 'bob', '--delete-account', '--remove-home'], 'removeUser', { name: 'bob', deleteAccount: true, removeHome: true, dryRun: false }],
+    [['server', 'uninstall', '--purge', '--dry-run'], 'uninstall', { purge: true, dryRun: true }],
+    [['status', '--prometheus', '/var/lib/node_exporter/cs.prom'], 'status', { prometheus: '/var/lib/node_exporter/cs.prom' }],
+    [['completion', 'bash'], 'completion', { shell: 'bash' }],
   ])('%j', async (argv, name, expected) => {
     const calls = await parse(argv);
     expect(calls).toHaveLength(1);

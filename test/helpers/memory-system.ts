@@ -208,12 +208,12 @@ export class MemorySystem implements System {
     this.checkWrite(p);
     this.files.delete(p);
   }
-  writeFileNoFollow(path: string, bytes: Buffer | string, mode: number) {
+  replaceFile(path: string, bytes: Buffer | string, mode: number) {
     const p = this.real(path);
     const old = this.files.get(p);
-    if (old && old.type !== 'file') throw err('ELOOP');
+    if (old && old.type !== 'file' && old.type !== 'symlink') throw err('EISDIR');
     this.checkWrite(p);
-    const n = this.node('file', this.identity.uid, this.identity.gid, old?.mode ?? mode);
+    const n = this.node('file', this.identity.uid, this.identity.gid, old?.type === 'file' ? old.mode : mode);
     n.content = Buffer.from(bytes);
     this.files.set(p, n);
   }
@@ -235,6 +235,26 @@ export class MemorySystem implements System {
     const g = this.groups.get(group)!;
     g.members = [...new Set([...g.members, ...members])];
   }
+  async removeGroupMember(group: string, member: string) {
+    this.calls.push(`gpasswd -d ${member} ${group}`);
+    const g = this.groups.get(group)!;
+    g.members = g.members.filter((m) => m !== member);
+  }
+  async userDel(name: string, removeHome: boolean) {
+    this.calls.push(`userdel ${name}${removeHome ? ' -r' : ''}`);
+    const u = this.users.get(name)!;
+    this.users.delete(name);
+    if (removeHome) for (const k of [...this.files.keys()]) if (k === u.home || k.startsWith(u.home + '/')) this.files.delete(k);
+  }
+  rename(from: string, to: string) {
+    for (const k of [...this.files.keys()].sort()) {
+      if (k === from || k.startsWith(from + '/')) {
+        this.files.set(to + k.slice(from.length), this.files.get(k)!);
+        this.files.delete(k);
+      }
+    }
+  }
+
   asUser<T>(user: UserEntry, fn: () => T): T {
     const saved = this.identity;
     this.identity = { uid: user.uid, gid: user.gid };
