@@ -28,7 +28,7 @@ export class MemorySystem implements System {
 
   constructor() {
     this.addDir('/', 0, 0, 0o755);
-    for (const d of ['/etc', '/home', '/root', '/run', '/run/lock']) this.addDir(d, 0, 0, 0o755);
+    for (const d of ['/etc', '/home', '/root', '/run', '/run/lock', '/var', '/var/lib', '/var/lib/prom']) this.addDir(d, 0, 0, 0o755);
     this.chmod('/root', 0o700);
     this.users.set('root', { name: 'root', uid: 0, gid: 0, home: '/root', shell: '/bin/bash' });
     this.groups.set('root', { name: 'root', gid: 0, members: [] });

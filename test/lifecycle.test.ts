@@ -1,0 +1,85 @@
+import { beforeEach, describe, expect, it } from 'vitest';
+import { runInit, runRemoveUser, runStatus, runUninstall } from '../src/operations.js';
+import { captureIo, HOUR, initOpts, machineWithRootLogin } from './helpers/fixtures.js';
+import type { MemorySystem } from './helpers/memory-system.js';
+
+const NOW = Date.parse('2026-11-23T12:00:00Z');
+const SH = '/shared/claude-share/home';
+const CFG = '/etc/claude-share/config';
+let sys: MemorySystem;
+const files = { unit: '/etc/systemd/system/claude-share-watch.service', cron: '/etc/cron.d/claude-share' };
+const rm = (extra = {}) => runRemoveUser(sys, { name: 'bob', deleteAccount: false, removeHome: false, dryRun: false, json: false, config: CFG, ...extra }, captureIo());
+
+beforeEach(async () => {
+  sys = machineWithRootLogin(NOW + 2 * HOUR);
+  sys.addFile('/root/users', 'alice:a\nbob:b\n', 0, 0, 0o600);
+  expect(await runInit(sys, initOpts({ usersFromFile: '/root/users' }), captureIo())).toBe(0);
+});
+
+describe('remove-user', () => {
+  it('replaces the links with private copies, leaves the group and the config; status stays healthy', async () => {
+    const shared = sys.content(`${SH}/.claude/.credentials.json`);
+    expect(await rm()).toBe(0);
+    const bob = sys.getUser('bob')!;
+    expect(sys.lstat('/home/bob/.claude/.credentials.json')).toMatchObject({ type: 'file', uid: bob.uid, mode: 0o600 });
+    expect(sys.content('/home/bob/.claude/.credentials.json')).toBe(shared);
+    expect(sys.getGroup('claudeshare')!.members).toEqual(['alice']);
+    expect(sys.content(CFG)).toContain('MANAGED_USERS=alice\n');
+    expect(sys.readlink('/home/alice/.claude/.credentials.json')).toBe(`${SH}/.claude/.credentials.json`);
+    expect(runStatus(sys, { json: false, quiet: true, config: CFG }, captureIo())).toBe(0);
+  });
+
+  it('--dry-run changes nothing; --delete-account keeps the home unless --remove-home', async () => {
+    const before = sys.snapshot();
+    expect(await rm({ dryRun: true })).toBe(0);
+    expect(sys.snapshot()).toBe(before);
+    expect(await rm({ deleteAccount: true })).toBe(0);
+    expect(sys.getUser('bob')).toBeNull();
+    expect(sys.lstat('/home/bob/.claude/settings.json')?.type).toBe('file');
+  });
+
+  it('refuses a user who is not managed (65) and --remove-home alone (64)', async () => {
+    await expect(runRemoveUser(sys, { name: 'zed', deleteAccount: false, removeHome: false, dryRun: false, json: false, config: CFG }, captureIo())).rejects.toMatchObject({ exitCode: 65 });
+    await expect(rm({ removeHome: true })).rejects.toMatchObject({ exitCode: 64 });
+  });
+});
+
+describe('uninstall', () => {
+  it('gives everyone private copies, removes cron, unit and config, keeps the shared dir', async () => {
+    sys.addFile(files.cron, 'x');
+    expect(await runUninstall(sys, { purge: false, dryRun: false, json: false, config: CFG }, captureIo(), files)).toBe(0);
+    for (const u of ['alice', 'bob']) expect(sys.lstat(`/home/${u}/.claude/.credentials.json`)?.type).toBe('file');
+    expect(sys.lstat(CFG)).toBeNull();
+    expect(sys.lstat(files.cron)).toBeNull();
+    expect(sys.lstat(`${SH}/.claude/.credentials.json`)?.type).toBe('file');
+    expect([...sys.files.keys()].some((p) => p.startsWith('/shared/claude-share/backups/'))).toBe(true);
+  });
+
+  it('--purge moves the shared directory, backups included, to a root-only archive', async () => {
+    expect(await runUninstall(sys, { purge: true, dryRun: false, json: false, config: CFG }, captureIo(), files)).toBe(0);
+    expect(sys.lstat('/shared/claude-share')).toBeNull();
+    const archive = [...sys.files.keys()].find((p) => /^\/shared\/claude-share\.archive-[^/]+$/.test(p))!;
+    expect(sys.lstat(archive)).toMatchObject({ uid: 0, mode: 0o700 });
+    expect(sys.lstat(`${archive}/backups`)).toBeTruthy();
+  });
+
+  it('--dry-run changes nothing', async () => {
+    const before = sys.snapshot();
+    const io = captureIo();
+    expect(await runUninstall(sys, { purge: true, dryRun: true, json: false, config: CFG }, io, files)).toBe(0);
+    expect(sys.snapshot()).toBe(before);
+    expect(io.lines.join('\n')).toContain('would move the shared directory');
+  });
+});
+
+describe('status --prometheus', () => {
+  it('writes the textfile metrics atomically', async () => {
+    sys.files.delete('/home/alice/.claude/settings.json');
+    expect(runStatus(sys, { json: false, quiet: true, prometheus: '/var/lib/prom/cs.prom', config: CFG }, captureIo())).toBe(1);
+    const text = sys.content('/var/lib/prom/cs.prom')!;
+    expect(text).toContain('claude_share_healthy 0');
+    expect(text).toContain('claude_share_problems{code="missing"} 1');
+    expect(text).toContain('claude_share_managed_users 2');
+    expect(text).toMatch(/claude_share_login_expiry_seconds 7200\n/);
+  });
+});
