@@ -2,7 +2,7 @@ import { applyPlan, backupRootFor } from './apply.js';
 import { configPath, loadConfig, requireConfig, serializeConfig, type Config } from './config.js';
 import { CliError, EXIT, dataError, operatorError, unsafeError, usageError } from './errors.js';
 import { itemsFor } from './items.js';
-import type { Action, Desired, Observed, Outcome, Plan } from './model.js';
+import type { Action, Desired, Observed, Outcome, Plan, Problem } from './model.js';
 import { planRemoval } from './plan-removal.js';
 import { plan, planExitCode } from './plan.js';
 import { probe } from './probe.js';
@@ -230,11 +230,14 @@ async function converge(sys: System, io: Io, s: ConvergeSpec): Promise<number> {
     }
     outcomes.push(...(await applyPlan(sys, s.desired, [...current.actions.filter((a) => !ACCOUNT_KINDS.has(a.kind)), ...(s.extra?.() ?? [])], ctx)));
     const after = planFn(s.desired, probe(sys, s.desired));
+    // What is still wrong, plus the warnings about what was just done (e.g. a forked login).
+    const same = (p: Problem, q: Problem) => p.code === q.code && p.user === q.user && p.path === q.path;
+    const problems = [...after.problems, ...current.problems.filter((p) => p.severity === 'warning' && !after.problems.some((q) => same(p, q)))];
     if (s.json) {
-      io.out(JSON.stringify({ schemaVersion: SCHEMA_VERSION, command: s.command, dryRun: false, outcomes: outcomes.map(outcomeJson), problems: after.problems, remaining: after.actions.map(actionJson) }, null, 2));
+      io.out(JSON.stringify({ schemaVersion: SCHEMA_VERSION, command: s.command, dryRun: false, outcomes: outcomes.map(outcomeJson), problems, remaining: after.actions.map(actionJson) }, null, 2));
     } else {
       if (!(s.quiet && !outcomes.some((o) => o.result !== 'unchanged'))) io.out(renderSummary(outcomes));
-      renderProblems(after.problems, io.style, s.quiet ? ['operator', 'drift'] : undefined).forEach((l) => io.err(l));
+      renderProblems(problems, io.style, s.quiet ? ['operator', 'drift'] : undefined).forEach((l) => io.err(l));
     }
     s.notes?.(sys, current, outcomes, io);
     if (outcomes.some((o) => o.result === 'failed') || after.problems.some((x) => x.severity === 'operator')) return EXIT.operator;

@@ -2,6 +2,7 @@
 # End-to-end tests for claude-share: ONE entry point.
 #
 #   bash docker/e2e/run.sh [bats files | bats options such as --filter REGEX]...
+#   bash docker/e2e/run.sh --exec CMD ARGS...   (CMD instead of bats, e.g. bench/)
 #
 # The suites (docker/e2e/*.bats) run for real as root: they create and delete
 # users with useradd/chpasswd/userdel, write /etc/claude-share, /shared, ...
@@ -19,7 +20,7 @@
 #   4. Otherwise: exit 2 with an explanation.
 #
 # CLAUDE_SHARE_E2E_MODE=docker|sandbox forces step 2 or 3.
-# Exit code: bats' exit code (0 = all passed), 2 = cannot run at all,
+# Exit code: bats' (or --exec CMD's) exit code (0 = all passed), 2 = cannot run at all,
 # 3 = the sandbox leaked into the host (should never happen).
 set -euo pipefail
 
@@ -130,6 +131,18 @@ EOF
     if [[ -e /shared ]]; then echo yes; else echo no; fi >"$STATE_DIR/baseline-shared"
   fi
   export CS_REPO="$REPO" CS_E2E_STATE="$STATE_DIR"
+
+  # Hook for benchmarks (bench/run.sh): `run.sh --exec CMD ARGS...` runs CMD
+  # instead of bats, in this same disposable system with the same setup (cwd =
+  # repo, the claude-share shim, marker, env). CMD's exit code is ours.
+  if [[ "${1:-}" == --exec ]]; then
+    shift
+    [[ $# -gt 0 ]] || die 64 "--exec needs a command, e.g. --exec bash bench/bench.sh"
+    section "exec $*"
+    local xrc=0
+    "$@" || xrc=$?
+    return "$xrc"
+  fi
 
   # Default to every suite; keep user-given files/options as they are.
   local a has_paths=0

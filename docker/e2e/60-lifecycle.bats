@@ -1,0 +1,131 @@
+#!/usr/bin/env bats
+# Lifecycle: install.sh from a clean clone, remove-user, uninstall, prometheus output, completion.
+
+SD=/shared/claude-share
+CFG=/etc/claude-share/config
+
+setup() {
+  load test_helper
+  reset_state
+  rm -rf /root/.claude /root/.claude.json /var/lib/cs-prom
+  install -d -m 0700 /root/.claude
+  fake_creds "$(ms_from_now 3600)" life >/root/.claude/.credentials.json
+  make_users_file /root/users.txt $'csalice:pw\ncsbob:pw\n'
+  claude-share server init --yes --users-from-file /root/users.txt >/dev/null
+}
+
+@test "remove-user: private copies, out of the group and the config; the others stay healthy" {
+  local shared
+  shared=$(cat $SD/home/.claude/.credentials.json)
+  run claude-share server remove-user csbob
+  assert_success
+  assert_output --partial 'refresh token'
+  [ -f /home/csbob/.claude/.credentials.json ] && [ ! -L /home/csbob/.claude/.credentials.json ]
+  assert_equal "$(stat -c '%U %a' /home/csbob/.claude/.credentials.json)" "csbob 600"
+  assert_equal "$(su - csbob -c 'cat ~/.claude/.credentials.json')" "$shared"
+  run id -nG csbob
+  refute_output --partial claudeshare
+  grep -q '^MANAGED_USERS=csalice$' $CFG
+  run claude-share status
+  assert_success
+  run claude-share server remove-user csbob
+  assert_failure 65
+}
+
+@test "remove-user --delete-account keeps the home; --remove-home removes it" {
+  run claude-share server remove-user csbob --delete-account
+  assert_success
+  run getent passwd csbob
+  assert_failure
+  [ -d /home/csbob ]
+  run claude-share server remove-user csalice --delete-account --remove-home
+  assert_success
+  [ ! -e /home/csalice ]
+  [ -n "$(ls $SD/backups)" ]
+}
+
+@test "uninstall: everyone keeps working on private copies; config, cron and unit go; --purge archives root-only" {
+  claude-share server install-cron >/dev/null
+  local before
+  before=$(find /home /shared -printf '%p %y\n' | sort)
+  run claude-share server uninstall --dry-run
+  assert_success
+  assert_output --partial 'would replace the link with a private copy'
+  assert_equal "$(find /home /shared -printf '%p %y\n' | sort)" "$before"
+  run claude-share server uninstall --purge
+  assert_success
+  for u in csalice csbob; do
+    [ -f /home/$u/.claude/.credentials.json ] && [ ! -L /home/$u/.claude/.credentials.json ]
+    run su - $u -c 'cat ~/.claude/.credentials.json'
+    assert_output --partial sk-ant-ort01-life
+  done
+  [ ! -e $CFG ] && [ ! -e /etc/cron.d/claude-share ] && [ ! -e $SD ]
+  archive=$(ls -d /shared/claude-share.archive-*)
+  assert_equal "$(stat -c '%U %a' "$archive")" "root 700"
+  [ -d "$archive/backups" ]
+  run claude-share status
+  assert_failure 2
+  assert_output --partial 'server init first'
+}
+
+@test "status --prometheus writes node_exporter metrics atomically" {
+  mkdir -p /var/lib/cs-prom
+  run claude-share status --prometheus /var/lib/cs-prom/claude-share.prom
+  assert_success
+  run cat /var/lib/cs-prom/claude-share.prom
+  assert_line 'claude_share_healthy 1'
+  assert_line 'claude_share_managed_users 2'
+  assert_line 'claude_share_severed_copies 0'
+  assert_line --regexp '^claude_share_login_expiry_seconds [0-9]+$'
+  su - csalice -c 'rm ~/.claude/settings.json'
+  run claude-share status --quiet --prometheus /var/lib/cs-prom/claude-share.prom
+  assert_failure 1
+  run cat /var/lib/cs-prom/claude-share.prom
+  assert_line 'claude_share_healthy 0'
+  assert_line 'claude_share_problems{code="missing"} 1'
+}
+
+@test "completion bash completes subcommands and flags" {
+  run bash -c 'eval "$(claude-share completion bash)"; COMP_WORDS=(claude-share server ad); COMP_CWORD=2; _claude_share; echo "${COMPREPLY[*]}"'
+  assert_success
+  assert_output 'add-user'
+  run bash -c 'eval "$(claude-share completion bash)"; COMP_WORDS=(claude-share sync --dr); COMP_CWORD=2; _claude_share; echo "${COMPREPLY[*]}"'
+  assert_output -- '--dry-run'
+}
+
+@test "install.sh from a clean clone (file:// repository at a REF), then init through /usr/local/bin" {
+  local origin=/tmp/cs-origin ref shim
+  shim=$(cat /usr/local/bin/claude-share)
+  rm -rf $origin && git clone -q "$CS_REPO" $origin 2>/dev/null || cp -a "$CS_REPO" $origin
+  # A commit of the working tree as it is, so the test covers uncommitted changes too.
+  rsync -a --delete --exclude .git --exclude node_modules --exclude dist "$CS_REPO"/ $origin/ 2>/dev/null ||
+    (cd "$CS_REPO" && tar --exclude=./.git --exclude=./node_modules --exclude=./dist -cf - .) | tar -C $origin -xf -
+  git -C $origin add -A && git -C $origin -c user.email=e2e@x -c user.name=e2e commit -qm e2e --allow-empty
+  ref=$(git -C $origin rev-parse HEAD)
+  rm -f /usr/local/bin/claude-share
+  # Piped from curl, install.sh is not in a checkout: run it from stdin to take the clone path.
+  run bash -c "cd /tmp && CLAUDE_SHARE_REPO=file://$origin REF=$ref npm_config_prefer_offline=true bash -s <$origin/install.sh"
+  assert_success
+  assert_output --partial "cloning file://$origin at $ref"
+  assert_equal "$(readlink /usr/local/bin/claude-share)" /usr/local/lib/claude-share/dist/src/cli.js
+  run /usr/local/bin/claude-share version
+  assert_success
+  assert_output --regexp '^claude-share [0-9]+\.[0-9]+\.[0-9]+$'
+  reset_state
+  install -d -m 0700 /root/.claude
+  fake_creds "$(ms_from_now 3600)" inst >/root/.claude/.credentials.json
+  make_users_file /root/users.txt $'csinst:pw\n'
+  run /usr/local/bin/claude-share server init --yes --users-from-file /root/users.txt
+  assert_success
+  assert_equal "$(readlink /home/csinst/.claude/.credentials.json)" "$SD/home/.claude/.credentials.json"
+  # Idempotent upgrade in place, then uninstall keeps data.
+  run bash -c "cd $origin && npm_config_prefer_offline=true ./install.sh"
+  assert_success
+  run /usr/local/bin/claude-share status
+  assert_success
+  run "$origin/install.sh" --uninstall
+  assert_success
+  [ ! -e /usr/local/lib/claude-share ] && [ ! -e /usr/local/bin/claude-share ]
+  [ -f $SD/home/.claude/.credentials.json ] && [ -f $CFG ]
+  printf '%s\n' "$shim" >/usr/local/bin/claude-share && chmod 0755 /usr/local/bin/claude-share
+}
