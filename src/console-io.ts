@@ -9,6 +9,7 @@ export function consoleIo(yes: boolean): Io {
     style: { color: !!process.stdout.isTTY && !process.env.NO_COLOR },
     interactive: tty && !yes,
     prompt: inquirerPrompter(),
+    progress: process.stderr.isTTY ? (t) => process.stderr.write(`\r\x1b[K${t}`) : undefined,
   };
 }
 

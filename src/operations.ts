@@ -18,6 +18,8 @@ export interface Io {
   /** Prompts are allowed (a TTY and no --yes). */
   interactive: boolean;
   prompt?: Prompter;
+  /** A live one-line status on a terminal; '' clears it. */
+  progress?(text: string): void;
 }
 
 export interface Prompter {
@@ -178,6 +180,37 @@ function initNotes(sys: System, p: Planned, outcomes: Outcome[], io: Io) {
   if (busy.length) io.err(`warning: logged in right now: ${busy.join(', ')}. They must log out and back in before the new group applies to them.`);
 }
 
+/**
+ * With many users (init from a big file), one line per user instead of one per action, and a live counter on a
+ * terminal. Failures and backups are always printed in full.
+ */
+class UserProgress {
+  private readonly done = new Map<string, Outcome[]>();
+  private readonly compact: boolean;
+  constructor(
+    private readonly io: Io,
+    private readonly users: Set<string>,
+  ) {
+    this.compact = users.size > 10;
+  }
+  take(o: Outcome): boolean {
+    const u = o.action.user;
+    if (!this.compact || !u || o.result === 'failed' || o.result === 'conflict' || o.backups.length) return false;
+    if (!this.done.has(u)) this.done.set(u, []);
+    this.done.get(u)!.push(o);
+    this.io.progress?.(`[${this.done.size}/${this.users.size}] ${u}`);
+    return true;
+  }
+  flush() {
+    this.io.progress?.('');
+    for (const [u, list] of this.done) {
+      const changed = list.filter((o) => o.result !== 'unchanged').length;
+      this.io.out(`${changed ? '✓' : '·'} ${u}: ${changed} changed, ${list.length - changed} unchanged`);
+    }
+    this.done.clear();
+  }
+}
+
 interface ConvergeSpec {
   desired: Desired;
   dryRun: boolean;
@@ -216,19 +249,21 @@ async function converge(sys: System, io: Io, s: ConvergeSpec): Promise<number> {
   }
   const release = await sys.lock();
   try {
+    // Plan again under the lock: another run may have changed things since the first look.
+    let current = planFn(s.desired, probe(sys, s.desired));
+    const progress = new UserProgress(io, new Set(firstActions.flatMap((a) => (a.user ? [a.user] : []))));
     const ctx = {
       passwords: s.passwords ?? new Map(),
       backupRoot: backupRootFor(s.desired.sharedDir, sys.now()),
-      onOutcome: s.json ? undefined : (o: Outcome) => (s.quiet && o.result === 'unchanged' ? undefined : io.out(renderOutcomeLine(o, io.style))),
+      onOutcome: s.json ? undefined : (o: Outcome) => (s.quiet && o.result === 'unchanged' ? undefined : progress.take(o) ? undefined : io.out(renderOutcomeLine(o, io.style))),
     };
-    // Plan again under the lock: another run may have changed things since the first look.
-    let current = planFn(s.desired, probe(sys, s.desired));
     let outcomes: Outcome[] = [];
     if (s.twoPass && current.actions.some((a) => ACCOUNT_KINDS.has(a.kind))) {
       outcomes = await applyPlan(sys, s.desired, current.actions.filter((a) => ACCOUNT_KINDS.has(a.kind)), ctx);
       current = planFn(s.desired, probe(sys, s.desired));
     }
     outcomes.push(...(await applyPlan(sys, s.desired, [...current.actions.filter((a) => !ACCOUNT_KINDS.has(a.kind)), ...(s.extra?.() ?? [])], ctx)));
+    progress.flush();
     const after = planFn(s.desired, probe(sys, s.desired));
     // What is still wrong, plus the warnings about what was just done (e.g. a forked login).
     const same = (p: Problem, q: Problem) => p.code === q.code && p.user === q.user && p.path === q.path;

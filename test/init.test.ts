@@ -128,6 +128,19 @@ describe('server init on the in-memory system', () => {
     expect(sys.snapshot()).toBe(before);
   });
 
+  it('with many users prints one line per user, with a live counter where the terminal allows', async () => {
+    const sys = new MemorySystem();
+    const names = Array.from({ length: 12 }, (_, i) => `u${i}`);
+    sys.addFile('/root/users', names.map((n) => `${n}:pw`).join('\n'), 0, 0, 0o600);
+    const io = captureIo();
+    const ticks: string[] = [];
+    io.progress = (t) => ticks.push(t);
+    expect(await runInit(sys, initOpts({ usersFromFile: '/root/users' }), io)).toBe(0);
+    for (const n of names) expect(io.lines.filter((l) => l.includes(` ${n}:`))).toHaveLength(1);
+    expect(io.lines.some((l) => l.startsWith('✓ linked'))).toBe(false);
+    expect(ticks).toContain('[12/12] u11');
+  });
+
   it('without users and without a terminal, names the flag (exit 64)', async () => {
     await expect(runInit(new MemorySystem(), initOpts(), captureIo())).rejects.toMatchObject({ exitCode: 64, hint: expect.stringContaining('--users-from-file') });
   });
