@@ -1,4 +1,5 @@
 import type { ItemId, SharedItem } from './items.js';
+import type { ProblemCode } from './problem-codes.js';
 import type { CredInfo } from './credentials.js';
 import type { FileStat, GroupEntry, SafeRead, UserEntry } from './system.js';
 
@@ -109,7 +110,7 @@ export interface Expect {
 export interface Action {
   kind: ActionKind;
   /** The problem code this action repairs (status shows it). */
-  code: string;
+  code: ProblemCode;
   target: string;
   user?: string;
   before: string;
@@ -128,7 +129,7 @@ export interface Action {
 export type Severity = 'warning' | 'drift' | 'operator';
 
 export interface Problem {
-  code: string;
+  code: ProblemCode;
   severity: Severity;
   user?: string;
   path?: string;

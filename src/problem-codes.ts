@@ -1,0 +1,48 @@
+/**
+ * Every code that status, sync and the other commands report, with what it means and how it is fixed.
+ * The README's troubleshooting table is checked against this list by a unit test.
+ */
+export const PROBLEM_CODES = {
+  // Drift: `claude-share sync` repairs these (status exits 1).
+  missing: 'a link (or ~/.claude) is missing in a home. sync recreates it.',
+  broken: 'a link points at a shared copy that does not exist. sync creates the shared copy (promoted or empty) and keeps the link.',
+  severed: "a private file replaced the link (Claude does this at every token refresh). sync promotes it if it holds the freshest valid token of the shared account, backs it up, and relinks.",
+  'wrong-target': 'a link points somewhere else. sync replaces the link; nothing behind the old target is touched.',
+  'not-in-group': 'a member is not in the group (per the group database). sync adds them; they must log in again.',
+  'newer-login-in-home': "a member's severed copy holds a newer token than the shared copy. sync promotes it.",
+  'permission-drift': 'a shared file lacks group read/write or has the wrong group (e.g. chmod 0600 by an old Claude): members look logged out. sync restores group and 0660.',
+  'shared-mode': 'a shared file is readable by others or has extra mode bits. sync sets 0660.',
+  'shared-missing': 'a shared copy does not exist. sync promotes the newest valid member copy or creates {}.',
+  'shared-dir-missing': 'a shared directory is missing. sync creates it.',
+  'shared-dir-mode': 'a shared directory has the wrong owner, group or mode. sync restores root:<group> 2770 (2750 for the top, 0700 for backups).',
+  'umask-missing': 'the umask 002 block is missing from ~/.bashrc or ~/.profile. sync adds it.',
+  // Need an operator (status exits 2).
+  'no-login': 'no copy of the login exists, or every copy is logged out. Log in once as a member (claude, then /login), then run sync.',
+  'logged-out': 'the shared copy is a logged-out stub and no member holds a valid login. Log in again as one member, then run sync.',
+  'credentials-invalid': 'the shared credentials are not JSON and no member holds a valid copy. Log in again as one member, then run sync.',
+  'shared-invalid': 'a shared settings or .claude.json file is empty or not JSON and no member has a valid copy. Repair or remove it, then run sync.',
+  'shared-not-regular': 'a shared copy is a directory, link or device. Move it away, then run sync.',
+  'shared-hard-linked': 'a shared copy has more than one hard link. Copy it to a fresh file, then run sync.',
+  'shared-dir-insecure': 'the shared directory or one of its parents is a symlink, not owned by root, or writable by group or others. Fix ownership and modes; init and sync refuse to act until then.',
+  'group-missing': 'the group in the config does not exist. Run server init.',
+  'user-missing': 'a managed user does not exist. Re-create it with add-user or remove it from MANAGED_USERS (remove-user).',
+  'home-missing': "a managed user's home does not exist. Create it (mkhomedir_helper USER), then run sync.",
+  'home-unsafe': "a managed user's home is not a directory owned by that user. Fix the owner; nothing is done there until then.",
+  'unsafe-path': "a path in a home is not safe to touch: ~/.claude is a link or someone else's, or a file there is hard-linked, someone else's or over the size cap. Inspect it and move it away as the user.",
+  'not-a-file': 'a directory, FIFO or device sits where a link belongs. Move it away as the user, then run sync.',
+  // Warnings: reported, never fatal.
+  'other-account-login': 'a member logged in to another account; sync backs that login up and relinks the shared one. Tell them, or remove them.',
+  'shared-runs-commands': 'shared settings have hooks or apiKeyHelper, or .claude.json has mcpServers: these run commands as every member. Review them.',
+  'leftover-temp': 'a Claude temp file (*.tmp.*) was left in the shared directory by an interrupted write. Remove it when no claude runs.',
+  'claude-json-corrupted': 'Claude found .claude.json corrupted by concurrent writes and saved this copy. Check the shared .claude.json, then remove the file.',
+  'rc-unsafe': '~/.bashrc or ~/.profile is a link or not the user\'s own file, so the umask block is not written through it. Replace it with a regular file.',
+  'forked-login': 'remove-user or uninstall gave users a private copy of the login: the copied refresh token forks at the first refresh. Have them /login with their own account.',
+  // Internal action codes (never problems in status).
+  config: 'the config file is written.',
+  'source-copy': "the source user's private credentials are moved to the backups (init).",
+  leaving: 'a user leaves the shared login (remove-user, uninstall).',
+  uninstall: 'a file of claude-share itself is removed (uninstall).',
+} as const;
+
+export type ProblemCode = keyof typeof PROBLEM_CODES;
+export const INTERNAL_CODES: ProblemCode[] = ['config', 'source-copy', 'leaving', 'uninstall'];
