@@ -39,10 +39,32 @@ const toStat = (st: fs.Stats): FileStat => ({
 });
 
 const errno = (e: unknown) => (e as NodeJS.ErrnoException).code;
-const tempName = (path: string, tag: string) => {
+const tempName = (base: string, tag: string) => `.${base}.${tag}.${randomBytes(6).toString('hex')}`;
+/** Linux's O_PATH: a handle on the directory itself, enough to look names up through /proc/self/fd. */
+const O_PATH = 0o10000000;
+
+/**
+ * Prevents a directory swapped for a symlink (by a member who can write its parent) from redirecting root:
+ * the parent is pinned by a descriptor opened with O_NOFOLLOW, and the operation goes through /proc/self/fd/N,
+ * which acts like openat(2) on that very directory, whatever happens to its path meanwhile.
+ */
+function inParent<T>(path: string, fn: (at: (name: string) => string, base: string) => T): T {
   const slash = path.lastIndexOf('/');
-  return `${path.slice(0, slash)}/.${path.slice(slash + 1)}.${tag}.${randomBytes(6).toString('hex')}`;
-};
+  const dir = path.slice(0, slash) || '/';
+  const base = path.slice(slash + 1);
+  let fd: number;
+  try {
+    fd = fs.openSync(dir, O_PATH | O_DIRECTORY | O_NOFOLLOW);
+  } catch (e) {
+    if (errno(e) === 'ELOOP') throw Object.assign(new Error(`${dir} is a symlink; refusing to work through it`), { code: 'ELOOP' });
+    throw e;
+  }
+  try {
+    return fn((name) => `/proc/self/fd/${fd}/${name}`, base);
+  } finally {
+    fs.closeSync(fd);
+  }
+}
 
 /** The System that touches the real machine. Commands are run with execa argv arrays, never through a shell. */
 export class RealSystem implements System {
@@ -119,7 +141,7 @@ export class RealSystem implements System {
   readFileNoFollow(path: string, opts: ReadOptions): SafeRead {
     let fd: number;
     try {
-      fd = fs.openSync(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY);
+      fd = inParent(path, (at, base) => fs.openSync(at(base), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY));
     } catch (e) {
       const code = errno(e);
       if (code === 'ENOENT' || code === 'ENOTDIR') return { ok: false, reason: 'missing' };
@@ -149,39 +171,31 @@ export class RealSystem implements System {
   }
 
   mkdir(path: string, mode: number, uid: number, gid: number) {
-    try {
-      fs.mkdirSync(path, { mode: 0o700 });
-    } catch (e) {
-      if (errno(e) !== 'EEXIST') throw e;
-    }
-    const fd = fs.openSync(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW);
-    try {
-      fs.fchownSync(fd, uid, gid);
-      fs.fchmodSync(fd, mode);
-    } finally {
-      fs.closeSync(fd);
-    }
+    inParent(path, (at, base) => {
+      try {
+        fs.mkdirSync(at(base), { mode: 0o700 });
+      } catch (e) {
+        if (errno(e) !== 'EEXIST') throw e;
+      }
+      const fd = fs.openSync(at(base), O_RDONLY | O_DIRECTORY | O_NOFOLLOW);
+      try {
+        fs.fchownSync(fd, uid, gid);
+        fs.fchmodSync(fd, mode);
+      } finally {
+        fs.closeSync(fd);
+      }
+    });
   }
 
   writeFileAtomic(path: string, bytes: Buffer | string, opts: { mode: number; uid: number; gid: number }) {
-    const tmp = tempName(path, 'claude-share');
-    const fd = fs.openSync(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0o600);
-    try {
-      fs.writeFileSync(fd, bytes);
+    writeAndRename(path, bytes, (fd) => {
       fs.fchownSync(fd, opts.uid, opts.gid);
       fs.fchmodSync(fd, opts.mode);
-      fs.fsyncSync(fd);
-    } catch (e) {
-      fs.closeSync(fd);
-      fs.rmSync(tmp, { force: true });
-      throw e;
-    }
-    fs.closeSync(fd);
-    fs.renameSync(tmp, path);
+    });
   }
 
   setOwnerMode(path: string, uid: number, gid: number, mode: number) {
-    const fd = fs.openSync(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY);
+    const fd = inParent(path, (at, base) => fs.openSync(at(base), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY));
     try {
       const st = fs.fstatSync(fd);
       if (!st.isFile() || st.nlink > 1) throw new Error(`${path} is not a single regular file`);
@@ -193,33 +207,26 @@ export class RealSystem implements System {
   }
 
   symlinkReplace(target: string, path: string) {
-    const tmp = tempName(path, 'claude-share-link');
-    fs.symlinkSync(target, tmp);
-    try {
-      fs.renameSync(tmp, path);
-    } catch (e) {
-      fs.rmSync(tmp, { force: true });
-      throw e;
-    }
+    inParent(path, (at, base) => {
+      const tmp = at(tempName(base, 'claude-share-link'));
+      fs.symlinkSync(target, tmp);
+      try {
+        fs.renameSync(tmp, at(base));
+      } catch (e) {
+        fs.rmSync(tmp, { force: true });
+        throw e;
+      }
+    });
   }
 
   unlink(path: string) {
-    fs.unlinkSync(path);
+    inParent(path, (at, base) => fs.unlinkSync(at(base)));
   }
 
   replaceFile(path: string, bytes: Buffer | string, mode: number) {
     const st = fs.lstatSync(path, { throwIfNoEntry: false });
     if (st && !st.isFile() && !st.isSymbolicLink()) throw new Error(`${path} is a directory or special file`);
-    const tmp = tempName(path, 'claude-share');
-    const fd = fs.openSync(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0o600);
-    try {
-      fs.writeFileSync(fd, bytes);
-      fs.fchmodSync(fd, st?.isFile() ? st.mode & 0o7777 : mode);
-      fs.fsyncSync(fd);
-    } finally {
-      fs.closeSync(fd);
-    }
-    fs.renameSync(tmp, path);
+    writeAndRename(path, bytes, (fd) => fs.fchmodSync(fd, st?.isFile() ? st.mode & 0o7777 : mode));
   }
 
   async groupAdd(name: string) {
@@ -246,7 +253,7 @@ export class RealSystem implements System {
     await run('userdel', removeHome ? ['--remove', name] : [name]);
   }
   rename(from: string, to: string) {
-    fs.renameSync(from, to);
+    inParent(from, (atFrom, baseFrom) => inParent(to, (atTo, baseTo) => fs.renameSync(atFrom(baseFrom), atTo(baseTo))));
   }
 
   asUser<T>(user: UserEntry, fn: () => T): T {
@@ -279,6 +286,25 @@ export class RealSystem implements System {
       /* no syslog on this machine: the output still names every change */
     }
   }
+}
+
+/** A new file under a temp name (O_EXCL, never a planted one), set up, fsynced, then renamed over path. */
+function writeAndRename(path: string, bytes: Buffer | string, setup: (fd: number) => void) {
+  inParent(path, (at, base) => {
+    const tmp = at(tempName(base, 'claude-share'));
+    const fd = fs.openSync(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0o600);
+    try {
+      fs.writeFileSync(fd, bytes);
+      setup(fd);
+      fs.fsyncSync(fd);
+    } catch (e) {
+      fs.closeSync(fd);
+      fs.rmSync(tmp, { force: true });
+      throw e;
+    }
+    fs.closeSync(fd);
+    fs.renameSync(tmp, at(base));
+  });
 }
 
 async function run(cmd: string, args: string[], input?: string) {
