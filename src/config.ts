@@ -1,5 +1,6 @@
 import { CliError, EXIT, operatorError, unsafeError } from './errors.js';
 import type { System } from './system.js';
+import { isReserved, nameProblem, printable, validateSharedDir } from './validate.js';
 
 export const DEFAULT_CONFIG_PATH = '/etc/claude-share/config';
 
@@ -45,15 +46,16 @@ export function parseConfig(text: string, path: string): Config {
   for (const key of ['SHARED_DIR', 'GROUP'] as const) {
     if (!values.get(key)) throw new CliError('config-invalid', EXIT.dataErr, `${path}: missing ${key}`, 're-run claude-share server init to rewrite it');
   }
-  const sharedDir = values.get('SHARED_DIR')!;
-  if (!sharedDir.startsWith('/')) throw new CliError('config-invalid', EXIT.dataErr, `${path}: SHARED_DIR must be absolute`, 'fix SHARED_DIR');
-  return {
-    sharedDir,
+  const c: Config = {
+    sharedDir: validateSharedDir(values.get('SHARED_DIR')!),
     group: values.get('GROUP')!,
     sourceUser: values.get('SOURCE_USER') || 'root',
     managedUsers: (values.get('MANAGED_USERS') ?? '').split(',').map((s) => s.trim()).filter(Boolean),
     shareSettingsLocal: (values.get('SHARE_SETTINGS_LOCAL') ?? 'yes') !== 'no',
   };
+  const bad = [c.group, c.sourceUser, ...c.managedUsers].find((n) => nameProblem(n)) ?? c.managedUsers.find((n) => n === 'root' || isReserved(n));
+  if (bad !== undefined) throw new CliError('config-invalid', EXIT.dataErr, `${path}: "${printable(bad)}" cannot be a group, source or managed user`, 'fix the config, or re-run claude-share server init');
+  return c;
 }
 
 /** Loads the config; a config that someone other than root can change is refused (it steers root's actions). */

@@ -1,7 +1,8 @@
 import * as fs from 'node:fs';
 import { CliError, EXIT } from './errors.js';
 
-export const DEFAULT_LOCK_PATH = '/run/lock/claude-share.lock';
+/** In a root-only directory: in world-writable /run/lock a member could plant a lock and switch healing off. */
+export const DEFAULT_LOCK_PATH = '/run/claude-share/lock';
 
 /**
  * One mutating command at a time. The lock file holds the owner's pid; a lock whose process is gone is broken.
@@ -9,7 +10,12 @@ export const DEFAULT_LOCK_PATH = '/run/lock/claude-share.lock';
  */
 export async function acquireLock(path = process.env.CLAUDE_SHARE_LOCK || DEFAULT_LOCK_PATH, waitMs = 30_000): Promise<() => void> {
   const deadline = Date.now() + waitMs;
-  fs.mkdirSync(path.replace(/\/[^/]+$/, ''), { recursive: true, mode: 0o755 });
+  const dir = path.replace(/\/[^/]+$/, '');
+  fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const st = fs.lstatSync(dir);
+  if (!st.isDirectory() || st.uid !== 0 || (st.mode & 0o022) !== 0) {
+    throw new CliError('unsafe', EXIT.unsafe, `refusing the lock directory ${dir}: it must be a root-owned directory that only root can write`, `run: rm -rf ${dir} (it is recreated)`);
+  }
   for (;;) {
     try {
       const fd = fs.openSync(path, fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL | fs.constants.O_NOFOLLOW, 0o644);

@@ -5,11 +5,11 @@ import { itemsFor } from './items.js';
 import type { Action, Desired, Observed, Outcome, Plan, Problem } from './model.js';
 import { planRemoval } from './plan-removal.js';
 import { plan, planExitCode } from './plan.js';
-import { probe } from './probe.js';
+import { findInsecureParent, probe } from './probe.js';
 import { actionJson, driftProblems, prometheusText, outcomeJson, renderOutcomeLine, renderPlanText, renderProblems, renderSummary, SCHEMA_VERSION, statusJson, statusText, type StatusModel, type Style } from './render.js';
 import type { System } from './system.js';
-import { parseUsersFile, readSecretFile, type UserSpec } from './users-file.js';
-import { assertValidName, isReserved, printable } from './validate.js';
+import { MAX_PASSWORD, NOT_UTF8, parseUsersFile, readSecretFile, type UserSpec } from './users-file.js';
+import { assertValidName, isReserved, printable, validateSharedDir } from './validate.js';
 
 export interface Io {
   out(line: string): void;
@@ -53,15 +53,6 @@ function preflight(sys: System) {
   if (missing.length) throw operatorError(`missing commands: ${missing.join(', ')}`, 'install the shadow utilities (Debian/Ubuntu: apt-get install passwd)');
 }
 
-function validateSharedDir(dir: string) {
-  if (!dir.startsWith('/')) throw dataError(`shared directory "${printable(dir)}" is not an absolute path`, 'pass --shared-dir /shared/claude-share or another absolute path');
-  const norm = dir.replace(/\/+$/, '');
-  if (!norm || norm.split('/').some((p) => p === '..' || p === '.')) throw dataError(`shared directory "${printable(dir)}" is / or contains . or ..`, 'pass a plain absolute path such as /shared/claude-share');
-  for (const bad of ['/etc', '/home', '/root', '/proc', '/sys', '/dev', '/run', '/tmp', '/var/tmp', '/usr', '/bin', '/sbin', '/boot']) {
-    if (norm === bad || norm.startsWith(bad + '/')) throw dataError(`shared directory ${norm} is inside ${bad}`, 'choose a root-owned place such as /shared/claude-share or /srv/claude-share');
-  }
-  return norm;
-}
 
 function desiredFrom(c: Config, extra: Partial<Desired> = {}): Desired {
   return {
@@ -158,6 +149,11 @@ export async function runInit(sys: System, opts: InitOptions, io: Io): Promise<n
   for (const u of given) {
     const e = sys.getUser(u.name);
     if (e && e.uid < 1000) throw dataError(`${u.name} is a system account (uid ${e.uid})`, 'choose another name');
+  }
+  const insecure = findInsecureParent(sys, sharedDir);
+  if (insecure) throw unsafeError(`the shared directory is not safe: ${insecure}`, 'make every parent of the shared directory root-owned and not writable by group or others');
+  if (existing && (existing.sharedDir !== sharedDir || existing.group !== group)) {
+    throw usageError(`${cfgPath} already manages ${existing.sharedDir} with group ${existing.group}; init does not move a live setup (the login would stay behind)`, 'run init without --shared-dir/--group, or claude-share server uninstall first');
   }
   const members = [...new Set([...(existing?.managedUsers ?? []), ...given.map((u) => u.name), ...(sourceUser !== 'root' ? [sourceUser] : [])])];
   const config: Config = { sharedDir, group, sourceUser, managedUsers: members, shareSettingsLocal: o.settingsLocal && (existing?.shareSettingsLocal ?? true) };
@@ -315,7 +311,9 @@ export async function runAddUser(sys: System, o: AddUserOptions, io: Io): Promis
       if (!io.interactive) throw usageError(`no password for new user ${o.name}`, 'pass --password-from-file FILE, or --no-password for an SSH-key-only account');
       password = await askPassword(io.prompt!, o.name);
     }
-    if (password !== null && (!password || password.includes('\n'))) throw dataError('the password is empty or has a line break', 'give a one-line password');
+    if (password !== null && (!password || password.includes('\n') || password.includes(NOT_UTF8) || password.length > MAX_PASSWORD)) {
+      throw dataError(`the password is empty, has a line break, is not UTF-8 or is longer than ${MAX_PASSWORD} characters`, 'give one line of UTF-8 text');
+    }
   }
   const config: Config = { ...c, managedUsers: [...new Set([...c.managedUsers, o.name])] };
   const desired = desiredFrom(config, { createUsers: existing ? [] : [o.name], onlyUsers: [o.name] });
@@ -339,6 +337,7 @@ export function statusModel(sys: System, c: Config): StatusModel {
 
 /** status: probe + plan + render; read-only. */
 export function runStatus(sys: System, o: StatusOptions, io: Io): number {
+  if (sys.euid() !== 0) throw unsafeError("status reads every member's home: it must run as root", 'run it with sudo');
   const c = requireConfig(sys, configPath(o.config));
   const m = statusModel(sys, c);
   if (o.prometheus) sys.writeFileAtomic(o.prometheus, prometheusText(m), { mode: 0o644, uid: 0, gid: 0 });

@@ -1,7 +1,7 @@
 import { accountOfClaudeJson, inspectCredentials, isUsable, pickFreshestCredentials, sameAccount, type Candidate } from './credentials.js';
 import { homePath, sharedPath, type SharedItem } from './items.js';
 import type { Action, Desired, Expect, LoginHealth, Observed, ObservedShared, ObservedUser, Plan, Problem } from './model.js';
-import { sharedDirs } from './probe.js';
+import { MAX_READ_BYTES, sharedDirs } from './probe.js';
 import type { FileStat, SafeRead } from './system.js';
 
 const SYNC = 'run: claude-share sync';
@@ -67,6 +67,10 @@ function planSharedItem(d: Desired, obs: Observed, sh: ObservedShared, actions: 
   }
   if (stat && stat.nlink > 1) {
     p({ code: 'shared-hard-linked', severity: 'operator', path, message: `shared copy ${path} has ${stat.nlink} hard links`, fix: `copy it (cp --preserve=mode ${path} ${path}.new && mv ${path}.new ${path}), then ${SYNC}` });
+    return;
+  }
+  if (sh.read && !sh.read.ok && sh.read.reason === 'too-large') {
+    p({ code: 'shared-invalid', severity: 'operator', path, message: `shared copy ${path} is ${stat!.size} bytes, over the ${MAX_READ_BYTES}-byte cap`, fix: `look at it, then replace it (for credentials: log in again as one member) and ${SYNC}` });
     return;
   }
   const sharedBytes = sh.read?.ok ? sh.read.bytes : null;
@@ -186,7 +190,8 @@ function planHome(d: Desired, u: ObservedUser, creating: boolean, actions: Actio
   for (const c of u.corrupted) p({ code: 'claude-json-corrupted', severity: 'warning', user: u.name, path: c, message: `${c}: Claude found .claude.json corrupted by a concurrent write`, fix: 'check the shared .claude.json, then remove this file' });
 }
 
-const COMMAND_KEYS: Record<string, string[]> = { settings: ['hooks', 'apiKeyHelper'], 'settings-local': ['hooks', 'apiKeyHelper'], 'claude-json': ['mcpServers'] };
+const SETTINGS_COMMAND_KEYS = ['hooks', 'apiKeyHelper', 'statusLine', 'awsAuthRefresh', 'awsCredentialExport', 'otelHeadersHelper'];
+const COMMAND_KEYS: Record<string, string[]> = { settings: SETTINGS_COMMAND_KEYS, 'settings-local': SETTINGS_COMMAND_KEYS, 'claude-json': ['mcpServers'] };
 
 /** Shared settings that run commands run them as every member: a warning, by design. */
 function warnCommands(item: SharedItem, bytes: Buffer | null, path: string, p: (x: Problem) => void) {
@@ -198,7 +203,13 @@ function warnCommands(item: SharedItem, bytes: Buffer | null, path: string, p: (
   } catch {
     return;
   }
-  const found = keys.filter((k) => doc && typeof doc === 'object' && doc[k] !== undefined && JSON.stringify(doc[k]) !== '{}');
+  if (!doc || typeof doc !== 'object') return;
+  const found = keys.filter((k) => doc[k] !== undefined && JSON.stringify(doc[k]) !== '{}');
+  const projects = doc.projects;
+  if (item.id === 'claude-json' && projects && typeof projects === 'object') {
+    const withServers = Object.values(projects as Record<string, { mcpServers?: unknown }>).some((p) => p && typeof p === 'object' && p.mcpServers && JSON.stringify(p.mcpServers) !== '{}');
+    if (withServers) found.push('per-project mcpServers');
+  }
   if (found.length) p({ code: 'shared-runs-commands', severity: 'warning', path, message: `${path} has ${found.join(' and ')}: these run commands as every member`, fix: 'review them; remove what you do not trust' });
 }
 

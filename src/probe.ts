@@ -13,16 +13,19 @@ export const UMASK_BLOCK = `${UMASK_BEGIN}\n# Keep new files group-writable so t
 export function probe(sys: System, d: Desired): Observed {
   const group = sys.getGroup(d.group);
   const names = d.onlyUsers ? d.users.filter((u) => d.onlyUsers!.includes(u)) : d.users;
+  const dirs = sharedDirs(d.sharedDir).map((x) => ({ ...x, stat: sys.lstat(x.path) }));
+  // Shared copies are only looked at through directories that are really there (not a member's symlink).
+  const realDir = (p: string) => dirs.find((x) => x.path === p)?.stat?.type === 'dir';
   const shared = d.items.map((item) => {
     const path = sharedPath(d.sharedDir, item);
-    const stat = sys.lstat(path);
+    const stat = realDir(path.slice(0, path.lastIndexOf('/'))) ? sys.lstat(path) : null;
     return { item, path, stat, read: stat?.type === 'file' ? sys.readFileNoFollow(path, { maxBytes: MAX_READ_BYTES }) : undefined };
   });
   const users = names.map((name) => probeUser(sys, d, name, group?.members.includes(name) ?? false));
   return {
     nowMs: sys.now().getTime(),
     group,
-    dirs: sharedDirs(d.sharedDir).map((x) => ({ ...x, stat: sys.lstat(x.path) })),
+    dirs,
     insecureParent: findInsecureParent(sys, d.sharedDir),
     shared,
     tempFiles: [`${d.sharedDir}/home`, `${d.sharedDir}/home/.claude`].flatMap((dir) =>
@@ -44,6 +47,7 @@ export function sharedDirs(sharedDir: string) {
 
 /** Refuses a shared dir whose existing parents someone other than root could rename or replace. */
 export function findInsecureParent(sys: System, dir: string): string | null {
+  if (sys.lstat(dir)?.type === 'symlink') return `${dir} is a symlink`;
   const parts = dir.split('/').filter(Boolean);
   for (let i = parts.length - 1; i >= 0; i--) {
     const p = '/' + parts.slice(0, i).join('/');

@@ -1,6 +1,6 @@
 import { CliError, EXIT, dataError, unsafeError } from './errors.js';
 import type { System } from './system.js';
-import { nameProblem } from './validate.js';
+import { nameProblem, printable } from './validate.js';
 
 export interface UserSpec {
   name: string;
@@ -8,6 +8,10 @@ export interface UserSpec {
 }
 
 export const MAX_SECRET_FILE_BYTES = 1024 * 1024;
+/** chpasswd reads lines into a fixed buffer; longer passwords would be cut or refused midway. */
+export const MAX_PASSWORD = 512;
+/** What Buffer#toString('utf8') puts where bytes are not UTF-8. */
+export const NOT_UTF8 = '\uFFFD';
 
 /** Parses `name:password` lines; every bad line is reported at once, with its number, and nothing is changed. */
 export function parseUsersFile(text: string, source: string): UserSpec[] {
@@ -25,10 +29,15 @@ export function parseUsersFile(text: string, source: string): UserSpec[] {
     }
     const name = line.slice(0, colon);
     const password = line.slice(colon + 1);
+    if (line.includes(NOT_UTF8)) {
+      errors.push(`line ${n}: not valid UTF-8`);
+      return;
+    }
     const bad = nameProblem(name);
     if (bad) errors.push(`line ${n}: ${bad}`);
-    else if (seen.has(name)) errors.push(`line ${n}: duplicate user "${name}" (first on line ${seen.get(name)})`);
-    if (!password) errors.push(`line ${n}: empty password for "${name}"`);
+    else if (seen.has(name)) errors.push(`line ${n}: duplicate user "${printable(name)}" (first on line ${seen.get(name)})`);
+    if (!password) errors.push(`line ${n}: empty password for "${printable(name)}"`);
+    else if (password.length > MAX_PASSWORD) errors.push(`line ${n}: the password is longer than ${MAX_PASSWORD} characters`);
     if (!bad && !seen.has(name)) seen.set(name, n);
     users.push({ name, password });
   });
@@ -48,5 +57,6 @@ export function readSecretFile(sys: System, path: string): string {
   }
   if (r.stat.uid !== 0) throw unsafeError(`refusing ${path}: owned by uid ${r.stat.uid}, not root`, fix);
   if ((r.stat.mode & 0o777) !== 0o600) throw unsafeError(`refusing ${path}: mode ${(r.stat.mode & 0o7777).toString(8)}, not 600`, fix);
+  // Invalid bytes become U+FFFD here, and every line holding one is refused: a password is never silently altered.
   return r.bytes.toString('utf8');
 }

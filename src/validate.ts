@@ -20,7 +20,21 @@ export function assertValidName(name: string, what = 'user name'): void {
   if (p) throw dataError(`invalid ${what}: ${p}`, 'choose a name matching ^[a-z_][a-z0-9_-]*$, at most 32 characters');
 }
 
-/** Shows control and non-ASCII bytes escaped, so a hostile name cannot rewrite the terminal. */
+/** Shows control and non-ASCII bytes escaped, and cuts long input, so hostile input cannot flood or rewrite the terminal. */
 export function printable(s: string): string {
-  return s.replace(/[^\x20-\x7e]/g, (c) => `\\u{${c.codePointAt(0)!.toString(16)}}`);
+  const cut = s.length > 64 ? s.slice(0, 64) : s;
+  return cut.replace(/[^\x20-\x7e]/g, (c) => `\\u{${c.codePointAt(0)!.toString(16)}}`) + (cut === s ? '' : `… (${s.length} characters)`);
+}
+
+const FORBIDDEN_ROOTS = ['/etc', '/home', '/root', '/proc', '/sys', '/dev', '/run', '/tmp', '/var/tmp', '/usr', '/bin', '/sbin', '/lib', '/boot'];
+
+/** The shared directory must be a plain absolute path outside the system's and the users' trees. */
+export function validateSharedDir(dir: string): string {
+  if (!dir.startsWith('/')) throw dataError(`shared directory "${printable(dir)}" is not an absolute path`, 'pass --shared-dir /shared/claude-share or another absolute path');
+  const norm = dir.replace(/\/+/g, '/').replace(/\/$/, '');
+  if (!norm || norm.split('/').some((p) => p === '..' || p === '.')) throw dataError(`shared directory "${printable(dir)}" is / or contains . or ..`, 'pass a plain absolute path such as /shared/claude-share');
+  for (const bad of FORBIDDEN_ROOTS) {
+    if (norm === bad || norm.startsWith(bad + '/')) throw dataError(`shared directory ${printable(norm)} is inside ${bad}`, 'choose a root-owned place such as /shared/claude-share or /srv/claude-share');
+  }
+  return norm;
 }

@@ -34,3 +34,20 @@ describe('nameProblem', () => {
   it.each(['alice', '_svc', 'a-b_c9', 'machine$', 'a'.repeat(32)])('accepts %s', (n) => expect(nameProblem(n)).toBeNull());
   it.each(['', 'Alice', '9lives', '-x', 'a b', 'a/../b', '..', 'é', 'a'.repeat(33), 'a$b', 'x\u0000y'])('refuses %j', (n) => expect(nameProblem(n)).not.toBeNull());
 });
+
+describe('hostile input', () => {
+  it('refuses over-long passwords and lines that are not UTF-8, with their numbers', () => {
+    const text = `alice:${'x'.repeat(600)}\nbob:pw\uFFFD\ncarol:ok\n`;
+    expect(() => parseUsersFile(text, 'f')).toThrow(/line 1: the password is longer than 512[\s\S]*line 2: not valid UTF-8/);
+  });
+
+  it('never echoes a huge name whole', () => {
+    try {
+      parseUsersFile(`${'a'.repeat(100_000)}:pw\n`, 'f');
+    } catch (e) {
+      expect((e as Error).message.length).toBeLessThan(400);
+      return;
+    }
+    throw new Error('not refused');
+  });
+});

@@ -212,8 +212,9 @@ dry_run_changes_nothing() {
 }
 
 @test "a stale lock left by a killed process is broken" {
-  echo 999999 >/run/lock/claude-share.lock
+  mkdir -p -m 0700 /run/claude-share
+  echo 999999 >/run/claude-share/lock
   run claude-share sync
   assert_success
-  [ ! -e /run/lock/claude-share.lock ]
+  [ ! -e /run/claude-share/lock ]
 }
