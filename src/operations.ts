@@ -229,13 +229,15 @@ const ACCOUNT_KINDS = new Set<Action['kind']>(['create-group', 'create-user', 's
 /** probe → plan → (render | apply), shared by init, add-user and sync. */
 async function converge(sys: System, io: Io, s: ConvergeSpec): Promise<number> {
   const planFn = s.planFn ?? plan;
-  const first = planFn(s.desired, probe(sys, s.desired));
-  if (first.problems.some((x) => x.code === 'shared-dir-insecure')) {
-    const p = first.problems.find((x) => x.code === 'shared-dir-insecure')!;
-    throw unsafeError(p.message, p.fix);
-  }
-  const firstActions = [...first.actions, ...(s.extra?.() ?? [])];
+  const look = () => {
+    const p = planFn(s.desired, probe(sys, s.desired));
+    const insecure = p.problems.find((x) => x.code === 'shared-dir-insecure');
+    if (insecure) throw unsafeError(insecure.message, insecure.fix);
+    return p;
+  };
   if (s.dryRun) {
+    const first = look();
+    const firstActions = [...first.actions, ...(s.extra?.() ?? [])];
     if (s.json) io.out(JSON.stringify({ schemaVersion: SCHEMA_VERSION, command: s.command, dryRun: true, actions: firstActions.map(actionJson), problems: first.problems }, null, 2));
     else {
       renderPlanText(firstActions, io.style).forEach((l) => io.out(l));
@@ -245,9 +247,9 @@ async function converge(sys: System, io: Io, s: ConvergeSpec): Promise<number> {
   }
   const release = await sys.lock();
   try {
-    // Plan again under the lock: another run may have changed things since the first look.
-    let current = planFn(s.desired, probe(sys, s.desired));
-    const progress = new UserProgress(io, new Set(firstActions.flatMap((a) => (a.user ? [a.user] : []))));
+    // Look under the lock: another run may have changed things meanwhile.
+    let current = look();
+    const progress = new UserProgress(io, new Set(current.actions.flatMap((a) => (a.user ? [a.user] : []))));
     const ctx = {
       passwords: s.passwords ?? new Map(),
       backupRoot: backupRootFor(s.desired.sharedDir, sys.now()),
@@ -256,11 +258,12 @@ async function converge(sys: System, io: Io, s: ConvergeSpec): Promise<number> {
     let outcomes: Outcome[] = [];
     if (s.twoPass && current.actions.some((a) => ACCOUNT_KINDS.has(a.kind))) {
       outcomes = await applyPlan(sys, s.desired, current.actions.filter((a) => ACCOUNT_KINDS.has(a.kind)), ctx);
-      current = planFn(s.desired, probe(sys, s.desired));
+      current = look();
     }
     outcomes.push(...(await applyPlan(sys, s.desired, [...current.actions.filter((a) => !ACCOUNT_KINDS.has(a.kind)), ...(s.extra?.() ?? [])], ctx)));
     progress.flush();
-    const after = planFn(s.desired, probe(sys, s.desired));
+    // Nothing changed: what was seen under the lock is still the truth, no need to look again.
+    const after = outcomes.some((o) => o.result !== 'unchanged') ? planFn(s.desired, probe(sys, s.desired)) : current;
     // What is still wrong, plus the warnings about what was just done (e.g. a forked login).
     const same = (p: Problem, q: Problem) => p.code === q.code && p.user === q.user && p.path === q.path;
     const problems = [...after.problems, ...current.problems.filter((p) => p.severity === 'warning' && !after.problems.some((q) => same(p, q)))];

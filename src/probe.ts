@@ -21,7 +21,8 @@ export function probe(sys: System, d: Desired): Observed {
     const stat = realDir(path.slice(0, path.lastIndexOf('/'))) ? sys.lstat(path) : null;
     return { item, path, stat, read: stat?.type === 'file' ? sys.readFileNoFollow(path, { maxBytes: MAX_READ_BYTES }) : undefined };
   });
-  const users = names.map((name) => probeUser(sys, d, name, group?.members.includes(name) ?? false));
+  const sharedExists = new Set(shared.filter((s) => s.stat).map((s) => s.item.id));
+  const users = names.map((name) => probeUser(sys, d, name, group?.members.includes(name) ?? false, sharedExists));
   return {
     nowMs: sys.now().getTime(),
     group,
@@ -65,7 +66,7 @@ function safeReaddir(sys: System, dir: string): string[] {
   return st?.type === 'dir' ? sys.readdir(dir) : [];
 }
 
-function probeUser(sys: System, d: Desired, name: string, inGroup: boolean): ObservedUser {
+function probeUser(sys: System, d: Desired, name: string, inGroup: boolean, sharedExists: Set<string>): ObservedUser {
   const entry = sys.getUser(name);
   const u: ObservedUser = { name, entry, inGroup, homeStat: null, claudeDir: null, items: [], rc: [], corrupted: [] };
   if (!entry) {
@@ -79,7 +80,7 @@ function probeUser(sys: System, d: Desired, name: string, inGroup: boolean): Obs
     u.claudeDir = sys.lstat(claudePath);
     const cd = u.claudeDir;
     const claudeUnsafe = !cd ? undefined : (cd.type !== 'dir' ? `${claudePath} is a ${cd.type}, not a directory` : cd.uid !== entry.uid ? `${claudePath} is owned by uid ${cd.uid}, not ${name}` : undefined);
-    u.items = d.items.map((item) => probeItem(sys, d, entry, item, item.rel.startsWith('.claude/') ? claudeUnsafe : undefined));
+    u.items = d.items.map((item) => probeItem(sys, d, entry, item, item.rel.startsWith('.claude/') ? claudeUnsafe : undefined, sharedExists.has(item.id)));
     u.rc = RC_FILES.map((f) => probeRc(sys, entry, `${entry.home}/${f}`));
     u.corrupted = sys.readdir(entry.home).filter((f) => f.startsWith('.claude.json.corrupted.')).map((f) => `${entry.home}/${f}`);
   } else {
@@ -95,7 +96,7 @@ function homeUnsafe(entry: UserEntry, st: FileStat | null): string | undefined {
   return undefined;
 }
 
-function probeItem(sys: System, d: Desired, entry: UserEntry, item: SharedItem, claudeUnsafe: string | undefined): ObservedItem {
+function probeItem(sys: System, d: Desired, entry: UserEntry, item: SharedItem, claudeUnsafe: string | undefined, sharedExists: boolean): ObservedItem {
   const path = homePath(entry.home, item);
   if (claudeUnsafe) return { item, path, stat: null, state: 'unsafe', detail: claudeUnsafe };
   const stat = sys.lstat(path);
@@ -105,7 +106,7 @@ function probeItem(sys: System, d: Desired, entry: UserEntry, item: SharedItem, 
   if (stat.type === 'symlink') {
     o.target = sys.readlink(path) ?? '';
     if (o.target !== want) return { ...o, state: 'wrong-target', detail: `points to ${o.target}` };
-    if (item.id !== 'credentials' && !sys.lstat(want)) return { ...o, state: 'broken', detail: `${want} does not exist` };
+    if (item.id !== 'credentials' && !sharedExists) return { ...o, state: 'broken', detail: `${want} does not exist` };
     return { ...o, detail: `→ ${want}` };
   }
   if (stat.type !== 'file') return { ...o, state: 'not-a-file', detail: `a ${stat.type} is in the way` };

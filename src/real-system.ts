@@ -66,9 +66,30 @@ function inParent<T>(path: string, fn: (at: (name: string) => string, base: stri
   }
 }
 
-/** The System that touches the real machine. Commands are run with execa argv arrays, never through a shell. */
+/** The System that touches the real machine. Commands are run with argv arrays, never through a shell. */
 export class RealSystem implements System {
   private logOpen = false;
+  private accounts: { users: Map<string, UserEntry>; groups: Map<string, GroupEntry> } | null = null;
+
+  /**
+   * /etc/passwd and /etc/group parsed once: getpwnam rescans the file on every call, which made a check of N users
+   * cost N². Names not found there (LDAP, sssd) fall back to getpwnam/getgrnam. Any account change drops the cache.
+   */
+  private localAccounts() {
+    if (this.accounts) return this.accounts;
+    const users = new Map<string, UserEntry>();
+    const groups = new Map<string, GroupEntry>();
+    for (const line of readLines('/etc/passwd')) {
+      const f = line.split(':');
+      if (f.length >= 7 && !users.has(f[0])) users.set(f[0], { name: f[0], uid: Number(f[2]), gid: Number(f[3]), home: f[5], shell: f[6] });
+    }
+    for (const line of readLines('/etc/group')) {
+      const f = line.split(':');
+      if (f.length >= 4 && !groups.has(f[0])) groups.set(f[0], { name: f[0], gid: Number(f[2]), members: f[3] ? f[3].split(',') : [] });
+    }
+    this.accounts = { users, groups };
+    return this.accounts;
+  }
 
   euid() {
     return process.geteuid?.() ?? -1;
@@ -91,7 +112,18 @@ export class RealSystem implements System {
     });
   }
 
+  /** The cached account files are dropped after every change, whether the command worked or not. */
+  private async changeAccounts(fn: () => Promise<void>) {
+    try {
+      await fn();
+    } finally {
+      this.accounts = null;
+    }
+  }
+
   getUser(name: string): UserEntry | null {
+    const local = this.localAccounts().users.get(name);
+    if (local) return { ...local };
     try {
       const p = posix().getpwnam(name);
       return { name: p.name, uid: p.uid, gid: p.gid, home: p.dir, shell: p.shell };
@@ -100,6 +132,8 @@ export class RealSystem implements System {
     }
   }
   getGroup(name: string): GroupEntry | null {
+    const local = this.localAccounts().groups.get(name);
+    if (local) return { ...local, members: [...local.members] };
     try {
       const g = posix().getgrnam(name);
       return { name: g.name, gid: g.gid, members: g.members };
@@ -230,27 +264,27 @@ export class RealSystem implements System {
   }
 
   async groupAdd(name: string) {
-    await run('groupadd', [name]);
+    await this.changeAccounts(() => run('groupadd', [name]));
   }
   async userAdd(name: string) {
-    await run('useradd', ['--create-home', '--shell', '/bin/bash', name]);
+    await this.changeAccounts(() => run('useradd', ['--create-home', '--shell', '/bin/bash', name]));
   }
   async setPasswords(entries: PasswordEntry[]) {
     const lines = entries.filter((e) => e.password !== null).map((e) => `${e.name}:${e.password}\n`);
     // useradd leaves a new account's password locked, which is what --no-password wants.
-    if (lines.length) await run('chpasswd', [], lines.join(''));
+    if (lines.length) await this.changeAccounts(() => run('chpasswd', [], lines.join('')));
   }
   async addGroupMembers(group: string, members: string[]) {
     const have = this.getGroup(group)?.members ?? [];
     const all = [...new Set([...have, ...members])];
-    await run('gpasswd', ['-M', all.join(','), group]);
+    await this.changeAccounts(() => run('gpasswd', ['-M', all.join(','), group]));
   }
 
   async removeGroupMember(group: string, member: string) {
-    await run('gpasswd', ['-d', member, group]);
+    await this.changeAccounts(() => run('gpasswd', ['-d', member, group]));
   }
   async userDel(name: string, removeHome: boolean) {
-    await run('userdel', removeHome ? ['--remove', name] : [name]);
+    await this.changeAccounts(() => run('userdel', removeHome ? ['--remove', name] : [name]));
   }
   rename(from: string, to: string) {
     inParent(from, (atFrom, baseFrom) => inParent(to, (atTo, baseTo) => fs.renameSync(atFrom(baseFrom), atTo(baseTo))));
@@ -307,8 +341,26 @@ function writeAndRename(path: string, bytes: Buffer | string, setup: (fd: number
   });
 }
 
-async function run(cmd: string, args: string[], input?: string) {
-  const { execa } = await import('execa');
-  const r = await execa(cmd, args, { input, reject: false, stdin: input === undefined ? 'ignore' : undefined, env: { LC_ALL: 'C' } });
-  if (r.exitCode !== 0) throw new Error(`${cmd} failed (exit ${r.exitCode}): ${String(r.stderr).trim().split('\n')[0]}`);
+function readLines(path: string): string[] {
+  try {
+    return fs.readFileSync(path, 'utf8').split('\n');
+  } catch {
+    return [];
+  }
+}
+
+/**
+ * An argv array, never a shell; secrets only ever on stdin. node:child_process rather than execa: importing execa
+ * alone cost 155-220 ms per run on these machines (bench/, README Performance), for features not used here.
+ */
+async function run(cmd: string, args: string[], input?: string): Promise<void> {
+  const { spawn } = await import('node:child_process');
+  await new Promise<void>((resolve, reject) => {
+    const child = spawn(cmd, args, { stdio: [input === undefined ? 'ignore' : 'pipe', 'ignore', 'pipe'], env: { ...process.env, LC_ALL: 'C' } });
+    let stderr = '';
+    child.stderr!.setEncoding('utf8').on('data', (d: string) => (stderr = (stderr + d).slice(-4096)));
+    child.on('error', (e) => reject(new Error(`${cmd} could not run: ${e.message}`)));
+    child.on('close', (code) => (code === 0 ? resolve() : reject(new Error(`${cmd} failed (exit ${code}): ${stderr.trim().split('\n')[0]}`))));
+    if (input !== undefined) child.stdin!.end(input);
+  });
 }

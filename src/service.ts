@@ -71,16 +71,21 @@ const hasSystemd = () => existsSync('/run/systemd/system');
 /** Stops and disables the watcher before uninstall removes its unit file. */
 export async function stopService(): Promise<void> {
   if (!hasSystemd() || !existsSync(UNIT_PATH)) return;
-  const { execa } = await import('execa');
-  await execa('systemctl', ['disable', '--now', 'claude-share-watch.service'], { reject: false });
+  await systemctl('disable', '--now', 'claude-share-watch.service');
+}
+
+/** systemctl, argv only; a failure is reported by the caller's next step, not thrown. */
+async function systemctl(...args: string[]): Promise<number> {
+  const { spawnSync } = await import('node:child_process');
+  const r = spawnSync('systemctl', args, { stdio: ['ignore', 'ignore', 'inherit'] });
+  return r.status ?? 1;
 }
 
 export async function runInstallService(sys: System, o: ServiceOptions, io: Io): Promise<number> {
-  const { execa } = await import('execa');
   if (o.uninstall) {
-    if (hasSystemd()) await execa('systemctl', ['disable', '--now', 'claude-share-watch.service'], { reject: false });
+    await stopService();
     if (sys.lstat(UNIT_PATH)) sys.unlink(UNIT_PATH);
-    if (hasSystemd()) await execa('systemctl', ['daemon-reload'], { reject: false });
+    if (hasSystemd()) await systemctl('daemon-reload');
     io.out(`removed ${UNIT_PATH}`);
     return 0;
   }
@@ -93,8 +98,9 @@ export async function runInstallService(sys: System, o: ServiceOptions, io: Io):
     io.err('use cron instead: claude-share server install-cron --heal');
     return 2;
   }
-  await execa('systemctl', ['daemon-reload']);
-  await execa('systemctl', ['enable', '--now', 'claude-share-watch.service']);
+  if ((await systemctl('daemon-reload')) !== 0 || (await systemctl('enable', '--now', 'claude-share-watch.service')) !== 0) {
+    throw operatorError('systemctl could not enable claude-share-watch.service', 'see: systemctl status claude-share-watch');
+  }
   io.out('enabled and started claude-share-watch.service (journalctl -u claude-share-watch to follow it)');
   return 0;
 }
