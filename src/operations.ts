@@ -150,12 +150,14 @@ export async function runInit(sys: System, opts: InitOptions, io: Io): Promise<n
     const e = sys.getUser(u.name);
     if (e && e.uid < 1000) throw dataError(`${u.name} is a system account (uid ${e.uid})`, 'choose another name');
   }
+  const members = [...new Set([...(existing?.managedUsers ?? []), ...given.map((u) => u.name), ...(sourceUser !== 'root' ? [sourceUser] : [])])];
+  const inHome = members.map((n) => sys.getUser(n)).find((u) => u && (sharedDir + '/').startsWith(u.home.replace(/\/+$/, '') + '/'));
+  if (inHome) throw dataError(`shared directory ${sharedDir} is inside ${inHome.name}'s home`, 'choose a root-owned place such as /shared/claude-share');
   const insecure = findInsecureParent(sys, sharedDir);
   if (insecure) throw unsafeError(`the shared directory is not safe: ${insecure}`, 'make every parent of the shared directory root-owned and not writable by group or others');
   if (existing && (existing.sharedDir !== sharedDir || existing.group !== group)) {
     throw usageError(`${cfgPath} already manages ${existing.sharedDir} with group ${existing.group}; init does not move a live setup (the login would stay behind)`, 'run init without --shared-dir/--group, or claude-share server uninstall first');
   }
-  const members = [...new Set([...(existing?.managedUsers ?? []), ...given.map((u) => u.name), ...(sourceUser !== 'root' ? [sourceUser] : [])])];
   const config: Config = { sharedDir, group, sourceUser, managedUsers: members, shareSettingsLocal: o.settingsLocal && (existing?.shareSettingsLocal ?? true) };
   if (o.keepSourceCopy) io.err('warning: --keep-source-copy leaves a second copy of a single-use refresh token with the source user: the first refresh on either side logs the other out');
   const desired = desiredFrom(config, { createGroup: true, createUsers: toCreate.map((u) => u.name), seedFromSource: true, keepSourceCopy: o.keepSourceCopy, copyFullClaudeJson: o.copyFullClaudeJson });
@@ -169,9 +171,10 @@ function initNotes(sys: System, p: Planned, outcomes: Outcome[], io: Io) {
   }
   if (p.problems.some((x) => x.code === 'no-login')) io.err('note: the source user has no Claude login yet. The links point at a shared login that does not exist yet; after the first member logs in, run: claude-share sync');
   const joined = outcomes.filter((o) => o.action.kind === 'add-to-group' && o.result !== 'unchanged').flatMap((o) => o.action.members ?? []);
+  const running = joined.length ? sys.processUids() : new Set<number>();
   const busy = joined.filter((n) => {
     const u = sys.getUser(n);
-    return u && sys.hasProcesses(u.uid);
+    return u && running.has(u.uid);
   });
   if (busy.length) io.err(`warning: logged in right now: ${busy.join(', ')}. They must log out and back in before the new group applies to them.`);
 }

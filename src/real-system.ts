@@ -141,16 +141,14 @@ export class RealSystem implements System {
       return null;
     }
   }
-  hasProcesses(uid: number) {
+  processUids() {
+    const uids = new Set<number>();
     for (const pid of fs.readdirSync('/proc')) {
       if (!/^\d+$/.test(pid)) continue;
-      try {
-        if (fs.statSync(`/proc/${pid}`).uid === uid) return true;
-      } catch {
-        /* the process ended */
-      }
+      const st = fs.statSync(`/proc/${pid}`, { throwIfNoEntry: false });
+      if (st) uids.add(st.uid);
     }
-    return false;
+    return uids;
   }
 
   lstat(path: string) {

@@ -52,8 +52,8 @@ export interface System {
 
   getUser(name: string): UserEntry | null;
   getGroup(name: string): GroupEntry | null;
-  /** True when the uid owns any running process (the user is logged in). */
-  hasProcesses(uid: number): boolean;
+  /** The uids that own a running process (users who are logged in), from one pass over /proc. */
+  processUids(): Set<number>;
 
   lstat(path: string): FileStat | null;
   readlink(path: string): string | null;

@@ -98,6 +98,23 @@ describe('server init on the in-memory system', () => {
     expect(backup && sys.content(backup)).toBe(c);
   });
 
+  it('names the members who are logged in right now: they must log in again for the group', async () => {
+    const sys = new MemorySystem();
+    const dave = sys.addUser('dave');
+    sys.running.add(dave.uid);
+    sys.addFile('/root/users', 'dave:pw\nerin:pw\n', 0, 0, 0o600);
+    const io = captureIo();
+    expect(await runInit(sys, initOpts({ usersFromFile: '/root/users' }), io)).toBe(0);
+    expect(io.errors.join('\n')).toMatch(/logged in right now: dave\. They must log out/);
+  });
+
+  it('refuses a shared directory inside a member\'s home (65)', async () => {
+    const sys = new MemorySystem();
+    sys.addUser('dave', { home: '/srv/dave' });
+    sys.addDir('/srv', 0, 0, 0o755);
+    await expect(runInit(sys, initOpts({ user: ['dave'], sharedDir: '/srv/dave/cs' }), captureIo())).rejects.toMatchObject({ exitCode: 65 });
+  });
+
   it('refuses to run as non-root with exit 77', async () => {
     const sys = new MemorySystem();
     (sys as unknown as { euid: () => number }).euid = () => 1000;

@@ -125,8 +125,8 @@ export class MemorySystem implements System {
     const g = this.groups.get(name);
     return g ? { ...g, members: [...g.members] } : null;
   }
-  hasProcesses(uid: number) {
-    return this.running.has(uid);
+  processUids() {
+    return new Set(this.running);
   }
   lstat(path: string): FileStat | null {
     let p: string;
