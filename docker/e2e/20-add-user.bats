@@ -7,11 +7,7 @@ CFG=/etc/claude-share/config
 setup() {
   load test_helper
   reset_state
-  rm -rf /root/.claude /root/.claude.json
-  install -d -m 0700 /root/.claude
-  fake_creds "$(ms_from_now 18000)" shared >/root/.claude/.credentials.json
-  make_users_file /root/users.txt $'csalice:pw\n'
-  claude-share server init --yes --users-from-file /root/users.txt >/dev/null
+  init_with_login shared 18000 csalice
 }
 
 @test "add-user creates a new account with a password from a root-only file" {

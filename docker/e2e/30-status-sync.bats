@@ -8,12 +8,7 @@ FAKE=${BATS_TEST_DIRNAME}/fake-claude.sh
 setup() {
   load test_helper
   reset_state
-  rm -rf /root/.claude /root/.claude.json
-  install -d -m 0700 /root/.claude
-  fake_creds "$(ms_from_now 3600)" initial >/root/.claude/.credentials.json
-  printf '{"oauthAccount":{"accountUuid":"00000000-0000-4000-8000-000000000001"},"hasCompletedOnboarding":true}\n' >/root/.claude.json
-  make_users_file /root/users.txt $'csalice:pw\ncsbob:pw\ncscarol:pw\n'
-  claude-share server init --yes --users-from-file /root/users.txt >/dev/null
+  init_with_login initial 3600 csalice csbob cscarol
   chmod o+rx "$BATS_TEST_DIRNAME"
 }
 

@@ -9,11 +9,8 @@ LOG=/tmp/watch.log
 setup() {
   load test_helper
   reset_state
-  rm -rf /root/.claude /root/.claude.json /etc/cron.d/claude-share /etc/systemd/system/claude-share-watch.service
-  install -d -m 0700 /root/.claude
-  fake_creds "$(ms_from_now 3600)" initial >/root/.claude/.credentials.json
-  make_users_file /root/users.txt $'csalice:pw\ncsbob:pw\n'
-  claude-share server init --yes --users-from-file /root/users.txt >/dev/null
+  rm -rf /etc/cron.d/claude-share /etc/systemd/system/claude-share-watch.service
+  init_with_login initial 3600 csalice csbob
   chmod o+rx "$BATS_TEST_DIRNAME"
 }
 

@@ -15,12 +15,8 @@ setup() {
   # Leftovers of a failed case (the CLI wrote where it must not): gone before the next one.
   CS_RESET_PATHS+=(/srv/csx /srv/cslink /etc/csx /etc/csy /etc/csrace "$LOCK")
   reset_state
-  rm -rf /root/.claude /root/.claude.json /root/users.txt /root/bad.txt /root/pw.txt /root/users.fifo
-  install -d -m 0700 /root/.claude
-  fake_creds "$(ms_from_now 3600)" initial >/root/.claude/.credentials.json
-  printf '{"oauthAccount":{"accountUuid":"00000000-0000-4000-8000-000000000001"},"hasCompletedOnboarding":true}\n' >/root/.claude.json
-  make_users_file /root/users.txt $'csalice:pw\ncsbob:pw\ncscarol:pw\n'
-  claude-share server init --yes --users-from-file /root/users.txt >/dev/null
+  rm -rf /root/users.txt /root/bad.txt /root/pw.txt /root/users.fifo
+  init_with_login initial 3600 csalice csbob cscarol
   chmod o+rx "$BATS_TEST_DIRNAME"
   SHADOW_LINE=$(head -n 1 /etc/shadow)
   SHADOW_FP=$(shadow_fp)

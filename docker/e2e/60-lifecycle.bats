@@ -7,11 +7,8 @@ CFG=/etc/claude-share/config
 setup() {
   load test_helper
   reset_state
-  rm -rf /root/.claude /root/.claude.json /var/lib/cs-prom
-  install -d -m 0700 /root/.claude
-  fake_creds "$(ms_from_now 3600)" life >/root/.claude/.credentials.json
-  make_users_file /root/users.txt $'csalice:pw\ncsbob:pw\n'
-  claude-share server init --yes --users-from-file /root/users.txt >/dev/null
+  rm -rf /var/lib/cs-prom
+  init_with_login life 3600 csalice csbob
 }
 
 @test "remove-user: private copies, out of the group and the config; the others stay healthy" {

@@ -165,3 +165,17 @@ install_creds() {
   chown "$name:$(id -gn "$name")" "$home/.claude/.credentials.json"
   chmod 0600 "$home/.claude/.credentials.json"
 }
+
+# init_with_login TOKEN_NAME SECONDS USER... -- root logged in to Claude (a login
+# that expires in SECONDS, refresh token sk-ant-ort01-TOKEN_NAME), then a real
+# `server init` of USERS (password "pw") from a root-only users file.
+init_with_login() {
+  local token=$1 secs=$2
+  shift 2
+  rm -rf /root/.claude /root/.claude.json
+  install -d -m 0700 /root/.claude
+  fake_creds "$(ms_from_now "$secs")" "$token" >/root/.claude/.credentials.json
+  printf '{"oauthAccount":{"accountUuid":"00000000-0000-4000-8000-000000000001"},"hasCompletedOnboarding":true}\n' >/root/.claude.json
+  make_users_file /root/users.txt "$(printf '%s:pw\n' "$@")"
+  claude-share server init --yes --users-from-file /root/users.txt >/dev/null
+}
