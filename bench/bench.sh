@@ -244,7 +244,6 @@ bench 'node -e 0' 0 0 "$FAST_RUNS" 2 '' -- "$NODE" -e 0
 cs 'claude-share --version' 0 0 "$FAST_RUNS" 2 '' --version
 cs 'claude-share --help' 0 0 "$FAST_RUNS" 2 '' --help
 bench 'import commander (ref.)' 0 0 "$RUNS" 1 '' -- "$NODE" --input-type=module -e "await import('commander')"
-bench 'import execa (ref.)' 0 0 "$RUNS" 1 '' -- "$NODE" --input-type=module -e "await import('execa')"
 bench 'require posix (ref.)' 0 0 "$RUNS" 1 '' -- "$NODE" -e "require('posix')"
 
 log "init with $INIT_USERS new users on a fresh system (and its references)"
