@@ -144,6 +144,9 @@ export async function runInit(sys: System, opts: InitOptions, io: Io): Promise<n
   if (!given.length && !existing?.managedUsers.length) throw usageError('no users to manage', 'pass --users-from-file FILE or --user NAME (repeatable), or run init on a terminal to be asked');
   if (!sys.getUser(sourceUser)) throw dataError(`source user ${sourceUser} does not exist`, 'pass --source-user with an existing account (default root)');
   const toCreate = given.filter((u) => !sys.getUser(u.name));
+  if (io.interactive && !o.noPassword) {
+    for (const u of toCreate) if (u.password === null) u.password = await askPassword(io.prompt!, u.name);
+  }
   const noPw = toCreate.filter((u) => u.password === null && !o.noPassword);
   if (noPw.length) throw usageError(`no password for new user(s): ${noPw.map((u) => u.name).join(', ')}`, 'give NAME:PASSWORD in --users-from-file, or pass --no-password for SSH-key-only accounts');
   for (const u of given) {

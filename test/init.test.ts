@@ -115,6 +115,15 @@ describe('server init on the in-memory system', () => {
     await expect(runInit(sys, initOpts({ user: ['dave'], sharedDir: '/srv/dave/cs' }), captureIo())).rejects.toMatchObject({ exitCode: 65 });
   });
 
+  it('on a terminal, --user NAME without a password is asked for it, twice', async () => {
+    const sys = new MemorySystem();
+    const asked: string[] = [];
+    const io = { ...captureIo(), interactive: true, prompt: { input: async (_m: string, d?: string) => d ?? '', password: async (m: string) => (asked.push(m), 'Secret-1') } };
+    expect(await runInit(sys, initOpts({ user: ['zoe'], sharedDir: '/shared/claude-share', group: 'claudeshare', sourceUser: 'root', yes: false }), io)).toBe(0);
+    expect(asked).toEqual(['Password for zoe', 'Repeat the password for zoe']);
+    expect(sys.passwords.get('zoe')).toBe('Secret-1');
+  });
+
   it('refuses to run as non-root with exit 77', async () => {
     const sys = new MemorySystem();
     (sys as unknown as { euid: () => number }).euid = () => 1000;

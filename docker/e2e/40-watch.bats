@@ -101,6 +101,28 @@ wait_healthy() {
   assert_output --partial 'sk-ant-ort01-killed'
 }
 
+@test "the watcher does not react to its own writes in a loop, and survives a home being removed" {
+  : >"$LOG"
+  start_watch
+  claude_as csbob sever "$(fake_creds "$(ms_from_now 70000)" loop)"
+  wait_healthy
+  sleep 2
+  local heals
+  heals=$(grep -c 'healed' "$LOG")
+  sleep 3
+  assert_equal "$(grep -c 'healed' "$LOG")" "$heals"
+  # A home removed under it: the watcher keeps running and keeps healing the others.
+  rm -rf /home/csbob
+  sleep 1
+  kill -0 "$WATCH_PID"
+  local t
+  t=$(fake_creds "$(ms_from_now 80000)" after-rm)
+  claude_as csalice sever "$t"
+  for _ in $(seq 50); do [[ -L /home/csalice/.claude/.credentials.json ]] && break; sleep 0.2; done
+  assert_equal "$(cat $SHARED)" "$t"
+  kill -0 "$WATCH_PID"
+}
+
 @test "SIGTERM stops the watcher cleanly" {
   : >"$LOG"
   start_watch
