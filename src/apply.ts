@@ -66,7 +66,7 @@ async function applyOne(sys: System, d: Desired, a: Action, ctx: ApplyContext, b
     case 'make-dir': {
       const existed = sys.lstat(a.target);
       if (!existed) ensureParents(sys, a.target);
-      sys.mkdir(a.target, a.mode!, 0, a.target.endsWith('/backups') ? 0 : gid());
+      sys.mkdir(a.target, a.mode!, 0, a.rootGroup ? 0 : gid());
       return existed ? 'replaced' : 'created';
     }
     case 'seed-shared': {
@@ -161,7 +161,7 @@ async function applyOne(sys: System, d: Desired, a: Action, ctx: ApplyContext, b
       return 'replaced';
     case 'delete-account':
       if (!sys.getUser(a.user!)) return 'unchanged';
-      await sys.userDel(a.user!, a.after.includes('home removed'));
+      await sys.userDel(a.user!, !!a.removeHome);
       return 'replaced';
     case 'remove-file':
       if (!sys.lstat(a.target)) return 'unchanged';
@@ -173,13 +173,14 @@ async function applyOne(sys: System, d: Desired, a: Action, ctx: ApplyContext, b
       sys.mkdir(a.after, 0o700, 0, 0);
       return 'replaced';
     case 'write-config':
-      sys.mkdir(a.target.replace(/\/[^/]+$/, ''), 0o755, 0, 0);
+      // Only a missing directory is created: an existing one (say /tmp with --config) keeps its owner and mode.
+      if (!sys.lstat(a.target.replace(/\/[^/]+$/, ''))) ensureParents(sys, a.target);
       sys.writeFileAtomic(a.target, a.after, { mode: 0o644, uid: 0, gid: 0 });
       return 'replaced';
   }
 }
 
-/** Missing parents of the shared directory are created root-owned 0755 (existing ones were vetted by probe). */
+/** Missing parents are created root-owned 0755; existing ones are left as they are (the shared dir's were vetted). */
 function ensureParents(sys: System, path: string) {
   const parts = path.split('/').filter(Boolean);
   for (let i = 1; i < parts.length; i++) {

@@ -123,6 +123,10 @@ export interface Action {
   /** The shared copy being replaced by a promotion is backed up first. */
   backupShared?: { path: string; rel: string };
   mode?: number;
+  /** delete-account: userdel --remove. */
+  removeHome?: boolean;
+  /** make-dir: owned by group root (the backups) rather than the shared group. */
+  rootGroup?: boolean;
   members?: string[];
 }
 

@@ -39,7 +39,7 @@ export function planRemoval(d: Desired, obs: Observed, spec: RemovalSpec): { act
     }
     if (u.inGroup) actions.push({ kind: 'leave-group', code: 'leaving', target: d.group, user: u.name, before: 'member', after: 'not a member', reason: 'no access to the shared files any more' });
     if (spec.deleteAccount) {
-      actions.push({ kind: 'delete-account', code: 'leaving', target: u.name, user: u.name, before: 'account exists', after: spec.removeHome ? 'account deleted, home removed' : 'account deleted, home kept', reason: '--delete-account' });
+      actions.push({ kind: 'delete-account', code: 'leaving', target: u.name, user: u.name, removeHome: spec.removeHome, before: 'account exists', after: spec.removeHome ? 'account deleted, home removed' : 'account deleted, home kept', reason: '--delete-account' });
     }
   }
   if (actions.some((a) => a.kind === 'privatize' && a.target.endsWith('/.credentials.json') && a.source)) {

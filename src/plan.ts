@@ -46,7 +46,7 @@ export function plan(d: Desired, obs: Observed): Plan {
     }
     const gidOk = dir.group === 'root' ? st?.gid === 0 : st?.gid === obs.group?.gid;
     if (!st || st.uid !== dir.uid || !gidOk || st.mode !== dir.mode) {
-      actions.push({ kind: 'make-dir', code: st ? 'shared-dir-mode' : 'shared-dir-missing', target: dir.path, mode: dir.mode, before: st ? describeStat(st) : 'absent', after: `root:${dir.group === 'root' ? 'root' : d.group} ${oct(dir.mode)}`, reason: st ? 'owner or mode drifted' : 'needed for the shared copies' });
+      actions.push({ kind: 'make-dir', code: st ? 'shared-dir-mode' : 'shared-dir-missing', target: dir.path, mode: dir.mode, rootGroup: dir.group === 'root', before: st ? describeStat(st) : 'absent', after: `root:${dir.group === 'root' ? 'root' : d.group} ${oct(dir.mode)}`, reason: st ? 'owner or mode drifted' : 'needed for the shared copies' });
     }
   }
 
