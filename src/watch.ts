@@ -10,7 +10,7 @@ export interface WatchOptions {
   sweepMinutes: number;
 }
 
-/** A directory to watch and whom an event in it concerns (null: every member, i.e. the shared copies). */
+/** A directory to watch and whom an event in it concerns (null: the shared copies, not any one member). */
 export interface WatchTarget {
   dir: string;
   user: string | null;
@@ -51,8 +51,13 @@ export async function runWatch(sys: System, o: WatchOptions, io: Io): Promise<nu
   let config = loadConfig(sys, cfgPath);
   if (!config) throw operatorError(`no configuration at ${cfgPath}`, 'run claude-share server init first');
   const watchers = new Map<string, fs.FSWatcher>();
-  const pending = new Set<string | null>();
+  // Members whose homes changed; everyone = a sweep or a new config. A shared-dir event alone checks only the
+  // shared copies (modes after an in-place write), so the heal's own writes there do not re-scan every member.
+  const pending = new Set<string>();
+  let everyone = false;
   let firstEventAt = 0;
+  // A member who writes more often than the debounce must not postpone healing forever.
+  const maxWaitMs = Math.max(o.debounceMs, 1000);
   let timer: NodeJS.Timeout | null = null;
   let healing: Promise<void> = Promise.resolve();
   let stopping = false;
@@ -100,31 +105,34 @@ export async function runWatch(sys: System, o: WatchOptions, io: Io): Promise<nu
     schedule(t.user);
   };
 
-  const schedule = (user: string | null) => {
-    if (!pending.size) firstEventAt = Date.now();
-    pending.add(user);
+  const schedule = (user: string | null | 'everyone') => {
+    const now = Date.now();
+    if (!timer) firstEventAt = now;
+    if (user === 'everyone') everyone = true;
+    else if (user !== null) pending.add(user);
+    const left = maxWaitMs - (now - firstEventAt);
     if (timer) clearTimeout(timer);
-    timer = setTimeout(flush, o.debounceMs);
+    timer = setTimeout(flush, Math.max(0, Math.min(o.debounceMs, left)));
   };
 
   const flush = () => {
     timer = null;
-    const batch = [...pending];
+    const users = everyone ? undefined : [...pending];
     const since = firstEventAt;
     pending.clear();
-    healing = healing.then(() => heal(batch, since));
+    everyone = false;
+    healing = healing.then(() => heal(users, since));
   };
 
-  const heal = async (batch: (string | null)[], since: number) => {
+  const heal = async (users: string[] | undefined, since: number) => {
     if (stopping) return;
-    const users = batch.includes(null) ? undefined : (batch as string[]);
     const lines: string[] = [];
     const quietIo: Io = { ...io, out: (l) => lines.push(l), err: (l) => lines.push(l) };
     try {
       const code = await healOnce(sys, config!, quietIo, users);
       const changed = lines.filter((l) => l.startsWith('✓') || l.startsWith('✗'));
       if (changed.length) {
-        say(`healed ${users ? users.join(',') : 'all members'} in ${since ? Date.now() - since : 0} ms (exit ${code})`);
+        say(`healed ${!users ? 'all members' : users.length ? users.join(',') : 'the shared copies'} in ${since ? Date.now() - since : 0} ms (exit ${code})`);
         lines.forEach((l) => io.out(`  ${l}`));
       }
     } catch (e) {
@@ -142,13 +150,13 @@ export async function runWatch(sys: System, o: WatchOptions, io: Io): Promise<nu
       say(`kept the old config: ${(e as Error).message}`);
     }
     rearm();
-    schedule(null);
+    schedule('everyone');
   };
 
   rearm();
   say(`watching ${watchers.size} directories for ${config.managedUsers.length} managed users (debounce ${o.debounceMs} ms, sweep every ${o.sweepMinutes} min)`);
-  schedule(null);
-  const sweep = setInterval(() => schedule(null), o.sweepMinutes * 60_000);
+  schedule('everyone');
+  const sweep = setInterval(() => schedule('everyone'), o.sweepMinutes * 60_000);
 
   return new Promise<number>((resolve) => {
     const stop = async (sig: string) => {
