@@ -785,7 +785,7 @@ refused_65() { # CMD... -- refused as bad data, nothing changed
   assert_output --partial 'line 1'
 }
 
-@test "(12) a 200 KB user name is reported with its line number, not echoed whole (report under 4 KB)" {
+@test "(12) a 100 KB user name is reported with its line number, not echoed whole (report under 4 KB)" {
   { printf 'cs'; head -c 200000 /dev/zero | tr '\0' 'a'; printf ':pw\n'; } >/root/bad.txt
   chmod 0600 /root/bad.txt
   refused_65 claude-share server init --yes --users-from-file /root/bad.txt
