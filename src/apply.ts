@@ -21,16 +21,19 @@ export function backupRootFor(sharedDir: string, now: Date): string {
 /** Performs the actions in order; one failure does not stop the rest. Each action re-checks what it expects first. */
 export async function applyPlan(sys: System, d: Desired, actions: Action[], ctx: ApplyContext): Promise<Outcome[]> {
   const outcomes: Outcome[] = [];
+  const notDone = new Set<string>();
   for (const action of actions) {
     const backups: string[] = [];
     let o: Outcome;
     try {
+      if (action.needs && notDone.has(action.needs)) throw new Conflict(`skipped: ${action.needs} was not updated first`);
       const result = await applyOne(sys, d, action, ctx, backups);
       o = { action, result, backups };
     } catch (e) {
       const message = e instanceof Error ? e.message : String(e);
       o = { action, result: e instanceof Conflict ? 'conflict' : 'failed', message, backups };
     }
+    if (o.result === 'failed' || o.result === 'conflict') notDone.add(action.target);
     sys.log(`${o.result} ${action.kind}${action.user ? ` user=${action.user}` : ''} path=${action.target}${backups.length ? ` backup=${backups.join(',')}` : ''}${o.message ? ` (${o.message})` : ''}`);
     outcomes.push(o);
     ctx.onOutcome?.(o);
@@ -77,9 +80,13 @@ async function applyOne(sys: System, d: Desired, a: Action, ctx: ApplyContext, b
     }
     case 'promote-shared': {
       const bytes = readExpected(sys, a.source!.path, a.source!.owner!, a.source!.expect);
-      if (a.backupShared && sys.lstat(a.target)) {
+      const now = sys.lstat(a.target);
+      // Claude may have written the shared copy since the plan looked: never overwrite what was not examined.
+      if (a.backupShared ? !now || !same(now, a.backupShared.expect) : now) throw new Conflict(`${a.target} changed since it was examined; run sync again`);
+      if (a.backupShared) {
         const old = sys.readFileNoFollow(a.target, { maxBytes: MAX_READ_BYTES });
-        if (old.ok) backups.push(writeBackup(sys, ctx, 'shared', a.backupShared.rel.replace(/^shared\//, ''), old.bytes));
+        if (!old.ok) throw new Conflict(`${a.target}: ${old.reason}; not replaced without a backup`);
+        backups.push(writeBackup(sys, ctx, 'shared', a.backupShared.rel, old.bytes));
       }
       writeShared(sys, a.target, bytes, gid());
       return 'replaced';

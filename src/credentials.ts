@@ -58,7 +58,7 @@ export interface Candidate {
   claudeJsonAccount?: string;
 }
 
-export type RejectReason = 'logged-out' | 'invalid' | 'other-account';
+export type RejectReason = 'logged-out' | 'invalid' | 'other-account' | 'ambiguous-account';
 
 export interface Choice {
   winner: Candidate | null;
@@ -78,11 +78,17 @@ export function sameAccount(shared: Candidate, c: Candidate): boolean {
 export function pickFreshestCredentials(shared: Candidate, severed: Candidate[]): Choice {
   const rejected: Choice['rejected'] = [];
   let winner: Candidate | null = isUsable(shared.info) ? shared : null;
+  // With no account known for the shared copy, copies of different accounts cannot be told apart: none wins.
+  const sharedKnown = !!(shared.info.accountUuid || shared.claudeJsonAccount);
+  const accounts = new Set(severed.filter((c) => isUsable(c.info) && c.info.accountUuid).map((c) => c.info.accountUuid));
+  const ambiguous = !sharedKnown && accounts.size > 1;
   for (const c of severed) {
     if (c.info.state === 'missing' || c.info.state === 'invalid-json') {
       rejected.push({ candidate: c, reason: 'invalid' });
     } else if (!isUsable(c.info)) {
       rejected.push({ candidate: c, reason: 'logged-out' });
+    } else if (ambiguous) {
+      rejected.push({ candidate: c, reason: 'ambiguous-account' });
     } else if (!sameAccount(shared, c)) {
       rejected.push({ candidate: c, reason: 'other-account' });
     } else if (!winner || c.info.expiresAt! > winner.info.expiresAt!) {

@@ -16,8 +16,11 @@ export interface Desired {
   createUsers: string[];
   /** Seed missing shared copies from the source user (init). */
   seedFromSource: boolean;
-  /** Promote fresher severed copies into the shared store (sync). */
-  promoteSevered: boolean;
+  /**
+   * Whose severed copies may become the shared copy: every managed user (sync, status), or only those already
+   * managed before this run (init, add-user): an adopted account's own login is backed up, never promoted.
+   */
+  promoteFrom: 'all' | string[];
   keepSourceCopy: boolean;
   copyFullClaudeJson: boolean;
   /** Only these users are examined and repaired (sync --user, add-user, the watcher). */
@@ -121,7 +124,9 @@ export interface Action {
   /** Where the new content comes from (seed/promote). */
   source?: { path: string; owner?: number; expect?: Expect; filter?: 'claude-json-min' | 'empty-object' };
   /** The shared copy being replaced by a promotion is backed up first. */
-  backupShared?: { path: string; rel: string };
+  backupShared?: { rel: string; expect: Expect };
+  /** The target of an earlier action that must have worked first (e.g. relink the winner only once it was promoted). */
+  needs?: string;
   mode?: number;
   /** delete-account: userdel --remove. */
   removeHome?: boolean;

@@ -64,7 +64,7 @@ function desiredFrom(c: Config, extra: Partial<Desired> = {}): Desired {
     createGroup: false,
     createUsers: [],
     seedFromSource: false,
-    promoteSevered: false,
+    promoteFrom: [],
     keepSourceCopy: false,
     copyFullClaudeJson: false,
     ...extra,
@@ -163,7 +163,7 @@ export async function runInit(sys: System, opts: InitOptions, io: Io): Promise<n
   }
   const config: Config = { sharedDir, group, sourceUser, managedUsers: members, shareSettingsLocal: o.settingsLocal && (existing?.shareSettingsLocal ?? true) };
   if (o.keepSourceCopy) io.err('warning: --keep-source-copy leaves a second copy of a single-use refresh token with the source user: the first refresh on either side logs the other out');
-  const desired = desiredFrom(config, { createGroup: true, createUsers: toCreate.map((u) => u.name), seedFromSource: true, keepSourceCopy: o.keepSourceCopy, copyFullClaudeJson: o.copyFullClaudeJson });
+  const desired = desiredFrom(config, { createGroup: true, createUsers: toCreate.map((u) => u.name), seedFromSource: true, promoteFrom: existing?.managedUsers ?? [], keepSourceCopy: o.keepSourceCopy, copyFullClaudeJson: o.copyFullClaudeJson });
   const passwords = new Map(given.map((u) => [u.name, u.password] as const));
   return converge(sys, io, { desired, dryRun: o.dryRun, json: o.json, command: 'init', passwords, extra: () => configAction(sys, cfgPath, config), twoPass: true, notes: initNotes });
 }
@@ -325,7 +325,7 @@ export async function runAddUser(sys: System, o: AddUserOptions, io: Io): Promis
     }
   }
   const config: Config = { ...c, managedUsers: [...new Set([...c.managedUsers, o.name])] };
-  const desired = desiredFrom(config, { createUsers: existing ? [] : [o.name], onlyUsers: [o.name] });
+  const desired = desiredFrom(config, { createUsers: existing ? [] : [o.name], onlyUsers: [o.name], promoteFrom: c.managedUsers.includes(o.name) ? [o.name] : [] });
   return converge(sys, io, { desired, dryRun: o.dryRun, json: o.json, command: 'add-user', passwords: new Map([[o.name, password]]), extra: () => configAction(sys, cfgPath, config), twoPass: true });
 }
 
@@ -372,7 +372,7 @@ export async function runSync(sys: System, o: SyncOptions, io: Io): Promise<numb
   return converge(sys, io, { desired: syncDesired(c, o.user ? [o.user] : undefined), dryRun: o.dryRun, json: o.json, quiet: o.quiet, command: 'sync' });
 }
 
-export const syncDesired = (c: Config, onlyUsers?: string[]) => desiredFrom(c, { promoteSevered: true, onlyUsers });
+export const syncDesired = (c: Config, onlyUsers?: string[]) => desiredFrom(c, { promoteFrom: 'all', onlyUsers });
 
 /** One quiet sync pass for the watcher: the same converge as `sync`, its lines going to io. */
 export function healOnce(sys: System, c: Config, io: Io, onlyUsers?: string[]): Promise<number> {

@@ -55,7 +55,8 @@ export function plan(d: Desired, obs: Observed): Plan {
   for (const t of obs.tempFiles) p({ code: 'leftover-temp', severity: 'warning', path: t, message: `leftover temp file ${t} (an interrupted Claude write)`, fix: `remove it once no claude process is running: rm ${t}` });
 
   // Homes.
-  for (const u of obs.users) planHome(d, u, created.includes(u.name), actions, p);
+  const promotedFrom = new Set(actions.filter((a) => a.kind === 'promote-shared').map((a) => a.source!.path));
+  for (const u of obs.users) planHome(d, u, created.includes(u.name), actions, p, promotedFrom);
   return { actions, problems, login };
 }
 
@@ -75,18 +76,20 @@ function planSharedItem(d: Desired, obs: Observed, sh: ObservedShared, actions: 
   }
   const sharedBytes = sh.read?.ok ? sh.read.bytes : null;
   const severed = obs.users.flatMap((u) => u.items.filter((i) => i.item.id === item.id && i.state === 'severed' && i.read?.ok).map((i) => ({ u, i })));
+  const eligible = severed.filter(({ u }) => d.promoteFrom === 'all' || d.promoteFrom.includes(u.name));
   let replaced = false;
-  const backupShared = stat ? { path, rel: `shared/${item.rel}` } : undefined;
+  const backupShared = stat ? { rel: item.rel, expect: expectOf(stat) } : undefined;
 
   if (item.id === 'credentials') {
     const sharedJsonAccount = accountOfClaudeJson(readOf(obs.shared.find((s) => s.item.id === 'claude-json')?.read));
     const shared: Candidate = { from: 'shared', info: inspectCredentials(sharedBytes, obs.nowMs), claudeJsonAccount: sharedJsonAccount };
-    const cands: Candidate[] = severed.map(({ u, i }) => ({
+    const toCandidate = ({ u, i }: (typeof severed)[number]): Candidate => ({
       from: u.name,
       info: inspectCredentials(readOf(i.read), obs.nowMs),
-      claudeJsonAccount: claudeJsonAccountOf(u) ?? sharedJsonAccount,
-    }));
-    const choice = pickFreshestCredentials(shared, d.promoteSevered ? cands : []);
+      claudeJsonAccount: claudeJsonAccountOf(u),
+    });
+    const cands = severed.map(toCandidate);
+    const choice = pickFreshestCredentials(shared, eligible.map(toCandidate));
     login.state = shared.info.state;
     login.expiresAt = shared.info.expiresAt;
     login.refreshTokenExpiresAt = shared.info.refreshTokenExpiresAt;
@@ -94,6 +97,9 @@ function planSharedItem(d: Desired, obs: Observed, sh: ObservedShared, actions: 
     const sharedExpiry = isUsable(shared.info) ? shared.info.expiresAt! : 0;
     login.newerSevered = cands.filter((c) => isUsable(c.info) && c.info.expiresAt! > sharedExpiry && sameAccount(shared, c)).length;
     login.freshest = choice.winner?.from;
+    if (choice.rejected.some((r) => r.reason === 'ambiguous-account')) {
+      p({ code: 'ambiguous-account', severity: 'operator', path, message: `the shared login names no account, and members hold logins of different accounts (${choice.rejected.filter((r) => r.reason === 'ambiguous-account').map((r) => r.candidate.from).join(', ')}); none is promoted`, fix: 'log in again as one member with the shared account (claude, then /login), then run: claude-share sync' });
+    }
     for (const r of choice.rejected) {
       if (r.reason === 'other-account') p({ code: 'other-account-login', severity: 'warning', user: r.candidate.from, message: `${r.candidate.from} logged in to another account; that login is backed up and replaced by the shared one`, fix: `tell ${r.candidate.from} to use the shared login, or remove them: claude-share server remove-user ${r.candidate.from}` });
     }
@@ -115,7 +121,7 @@ function planSharedItem(d: Desired, obs: Observed, sh: ObservedShared, actions: 
   } else {
     const valid = (b: Buffer | null) => !!b && b.length > 0 && isJson(b);
     if (!valid(sharedBytes)) {
-      const best = d.promoteSevered ? severed.filter(({ i }) => valid(readOf(i.read))).sort((a, b) => b.i.stat!.mtimeMs - a.i.stat!.mtimeMs)[0] : undefined;
+      const best = eligible.filter(({ i }) => valid(readOf(i.read))).sort((a, b) => b.i.stat!.mtimeMs - a.i.stat!.mtimeMs)[0];
       if (best) {
         actions.push({ kind: 'promote-shared', code: stat ? 'shared-invalid' : 'shared-missing', target: path, user: best.u.name, before: stat ? 'empty or invalid JSON' : 'absent', after: `copy from ${best.u.name}`, reason: `the newest valid copy is ${best.u.name}'s`, source: { path: best.i.path, owner: best.u.entry!.uid, expect: expectOf(best.i.stat!) }, backupShared });
         replaced = true;
@@ -147,12 +153,12 @@ function seedFromSource(d: Desired, obs: Observed, item: SharedItem, path: strin
   const filter = item.id === 'claude-json' && !d.copyFullClaudeJson ? 'claude-json-min' : undefined;
   actions.push({ kind: 'seed-shared', code: 'shared-missing', target: path, user: obs.source!.name, before: 'absent', after: `copy of ${src.path}${filter ? ' (account and onboarding fields only)' : ''}`, reason: 'seeded from the source user', source: { path: src.path, owner: obs.source!.entry!.uid, expect: expectOf(src.read.stat), filter } });
   if (item.id === 'credentials' && obs.source!.name === 'root' && !d.keepSourceCopy) {
-    actions.push({ kind: 'retire-source', code: 'source-copy', target: src.path, user: 'root', before: 'root has a private copy', after: 'moved to the backup area', reason: 'two copies of one single-use refresh token fork at the first refresh; root now needs its own login', backupFrom: { path: src.path, owner: 0, expect: expectOf(src.read.stat), rel: item.rel } });
+    actions.push({ kind: 'retire-source', code: 'source-copy', target: src.path, user: 'root', needs: path, before: 'root has a private copy', after: 'moved to the backup area', reason: 'two copies of one single-use refresh token fork at the first refresh; root now needs its own login', backupFrom: { path: src.path, owner: 0, expect: expectOf(src.read.stat), rel: item.rel } });
   }
   return true;
 }
 
-function planHome(d: Desired, u: ObservedUser, creating: boolean, actions: Action[], p: (x: Problem) => void) {
+function planHome(d: Desired, u: ObservedUser, creating: boolean, actions: Action[], p: (x: Problem) => void, promotedFrom: Set<string>) {
   if (!u.entry && !creating) return;
   const home = u.entry?.home ?? `/home/${u.name}`;
   if (u.unsafe) {
@@ -172,7 +178,8 @@ function planHome(d: Desired, u: ObservedUser, creating: boolean, actions: Actio
         actions.push({ kind: 'link', code: it.state, target: path, user: u.name, before: it.state === 'wrong-target' ? `link to ${it.target}` : it.state, after: `link to ${target}`, reason: it.state === 'wrong-target' ? `points elsewhere (${it.target}); nothing behind it is touched` : it.detail });
         break;
       case 'severed':
-        actions.push({ kind: 'link', code: 'severed', target: path, user: u.name, before: 'private file', after: `link to ${target}`, reason: 'a private copy replaced the link; it is backed up first', backupFrom: { path, owner: u.entry!.uid, expect: expectOf(it.stat!), rel: it.item.rel } });
+        // The promoted copy is only relinked once the shared copy holds it: it may be the only live token.
+        actions.push({ kind: 'link', code: 'severed', target: path, user: u.name, before: 'private file', after: `link to ${target}`, reason: 'a private copy replaced the link; it is backed up first', backupFrom: { path, owner: u.entry!.uid, expect: expectOf(it.stat!), rel: it.item.rel }, needs: promotedFrom.has(path) ? target : undefined });
         break;
       case 'not-a-file':
         p({ code: 'not-a-file', severity: 'operator', user: u.name, path, message: `${path}: ${it.detail}`, fix: `move it away as ${u.name}, then ${SYNC}` });

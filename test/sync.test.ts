@@ -169,6 +169,43 @@ describe('status and sync against each Claude write mode', () => {
     expect(sys.files.get(home('alice', '.claude/.credentials.json'))!.type).toBe('file');
   });
 
+  it('a failed promotion leaves the winner severed: its live token is never relinked away', async () => {
+    const fresh = creds(NOW + 8 * HOUR, { account: 'acct-1' });
+    fakeClaude.tempRenameInHome('bob', fresh);
+    sys.failWrites.add(SHARED_CREDS);
+    const r = await sync();
+    expect(r.code).toBe(2);
+    expect(sys.content(home('bob', '.claude/.credentials.json'))).toBe(fresh);
+    expect(sys.files.get(home('bob', '.claude/.credentials.json'))!.type).toBe('file');
+    sys.failWrites.clear();
+    expect((await sync()).code).toBe(0);
+    expect(sys.content(SHARED_CREDS)).toBe(fresh);
+  });
+
+  it('a shared copy written by Claude after the look is never overwritten', async () => {
+    fakeClaude.tempRenameInHome('bob', creds(NOW + 8 * HOUR, { account: 'acct-1' }));
+    const { plan } = await import('../src/plan.js');
+    const { probe } = await import('../src/probe.js');
+    const { applyPlan } = await import('../src/apply.js');
+    const { syncDesired } = await import('../src/operations.js');
+    const { loadConfig } = await import('../src/config.js');
+    const d = syncDesired(loadConfig(sys, CFG)!);
+    const p = plan(d, probe(sys, d));
+    const newer = creds(NOW + 9 * HOUR, { account: 'acct-1' });
+    fakeClaude.oneHopRenameInShared('carol', newer);
+    const out = await applyPlan(sys, d, p.actions, { passwords: new Map(), backupRoot: '/shared/claude-share/backups/t' });
+    expect(out.find((o) => o.action.kind === 'promote-shared')!.result).toBe('conflict');
+    expect(sys.content(SHARED_CREDS)).toBe(newer);
+    expect(sys.files.get(home('bob', '.claude/.credentials.json'))!.type).toBe('file');
+  });
+
+  it('init run again promotes a member\'s fresher token instead of backing it away', async () => {
+    const fresh = creds(NOW + 8 * HOUR, { account: 'acct-1' });
+    fakeClaude.tempRenameInHome('alice', fresh);
+    expect(await runInit(sys, initOpts({ usersFromFile: '/root/users' }), captureIo())).toBe(0);
+    expect(sys.content(SHARED_CREDS)).toBe(fresh);
+  });
+
   it('--user limits the work to one member', async () => {
     sys.files.delete(home('alice', '.claude/settings.json'));
     sys.files.delete(home('bob', '.claude/settings.json'));

@@ -179,8 +179,11 @@ export class MemorySystem implements System {
     if (this.identity.uid !== 0 && (uid !== this.identity.uid || d.uid !== this.identity.uid)) throw err('EPERM');
     Object.assign(d, { uid, gid, mode });
   }
+  /** Paths whose writes fail (a full disk), to test what happens after a failed step. */
+  failWrites = new Set<string>();
   writeFileAtomic(path: string, bytes: Buffer | string, opts: { mode: number; uid: number; gid: number }) {
     const p = this.real(path);
+    if (this.failWrites.has(p)) throw err('ENOSPC');
     this.checkWrite(p);
     const n = this.node('file', opts.uid, opts.gid, opts.mode);
     n.content = Buffer.from(bytes);
