@@ -56,9 +56,13 @@ async function applyOne(sys: System, d: Desired, a: Action, ctx: ApplyContext, b
       if (sys.getUser(a.target)) return 'unchanged';
       await sys.userAdd(a.target);
       return 'created';
-    case 'set-passwords':
-      await sys.setPasswords(a.members!.map((name) => ({ name, password: ctx.passwords.get(name) ?? null })));
+    case 'set-passwords': {
+      // Only accounts that exist: a failed useradd must not turn into a failed chpasswd for everyone.
+      const names = a.members!.filter((name) => sys.getUser(name));
+      if (!names.length) throw new Error('no account to set a password for');
+      await sys.setPasswords(names.map((name) => ({ name, password: ctx.passwords.get(name) ?? null })));
       return 'created';
+    }
     case 'add-to-group': {
       const have = sys.getGroup(d.group)?.members ?? [];
       const add = a.members!.filter((m) => !have.includes(m));

@@ -44,7 +44,7 @@ export interface InitOptions {
 }
 
 export const DEFAULTS = { sharedDir: '/shared/claude-share', group: 'claudeshare', sourceUser: 'root', count: 2 };
-const REQUIRED_COMMANDS = ['useradd', 'groupadd', 'usermod', 'chpasswd', 'gpasswd'];
+const REQUIRED_COMMANDS = ['useradd', 'groupadd', 'chpasswd', 'gpasswd'];
 
 function preflight(sys: System) {
   if (sys.euid() !== 0) throw unsafeError('claude-share changes accounts and other users\' homes: it must run as root', 'run it with sudo');
@@ -114,6 +114,17 @@ async function askPassword(p: Prompter, name: string): Promise<string> {
   throw usageError(`the passwords for ${name} were empty or did not match three times`, 'run init again');
 }
 
+/** Mutating commands read the config and write under one lock, so two of them never act on a stale config. */
+async function underLock<T>(sys: System, dryRun: boolean, fn: () => Promise<T>): Promise<T> {
+  if (dryRun) return fn();
+  const release = await sys.lock();
+  try {
+    return await fn();
+  } finally {
+    release();
+  }
+}
+
 /** server init: group, shared directory, users, links, config. Idempotent. */
 export async function runInit(sys: System, opts: InitOptions, io: Io): Promise<number> {
   preflight(sys);
@@ -126,7 +137,15 @@ export async function runInit(sys: System, opts: InitOptions, io: Io): Promise<n
     o = r.o;
     given.push(...r.users);
   }
+  // Asked before the lock is taken: a person at a prompt must not hold off the watcher.
+  if (io.interactive && !o.noPassword) {
+    for (const u of given) if (u.password === null && !sys.getUser(u.name)) u.password = await askPassword(io.prompt!, u.name);
+  }
   const cfgPath = configPath(o.config);
+  return underLock(sys, o.dryRun, () => initLocked(sys, o, io, given, cfgPath));
+}
+
+async function initLocked(sys: System, o: InitOptions, io: Io, given: UserSpec[], cfgPath: string): Promise<number> {
   const existing = loadConfig(sys, cfgPath);
   const sharedDir = validateSharedDir(o.sharedDir ?? existing?.sharedDir ?? DEFAULTS.sharedDir);
   const group = o.group ?? existing?.group ?? DEFAULTS.group;
@@ -144,9 +163,6 @@ export async function runInit(sys: System, opts: InitOptions, io: Io): Promise<n
   if (!given.length && !existing?.managedUsers.length) throw usageError('no users to manage', 'pass --users-from-file FILE or --user NAME (repeatable), or run init on a terminal to be asked');
   if (!sys.getUser(sourceUser)) throw dataError(`source user ${sourceUser} does not exist`, 'pass --source-user with an existing account (default root)');
   const toCreate = given.filter((u) => !sys.getUser(u.name));
-  if (io.interactive && !o.noPassword) {
-    for (const u of toCreate) if (u.password === null) u.password = await askPassword(io.prompt!, u.name);
-  }
   const noPw = toCreate.filter((u) => u.password === null && !o.noPassword);
   if (noPw.length) throw usageError(`no password for new user(s): ${noPw.map((u) => u.name).join(', ')}`, 'give NAME:PASSWORD in --users-from-file, or pass --no-password for SSH-key-only accounts');
   for (const u of given) {
@@ -224,6 +240,8 @@ interface ConvergeSpec {
   /** Create accounts first, then look again: homes only exist once useradd has run. */
   twoPass?: boolean;
   notes?: (sys: System, p: Planned, outcomes: Outcome[], io: Io) => void;
+  /** Skip the extra actions (config, archive) when a planned action failed: a half-removed user stays managed. */
+  extraOnlyIfClean?: boolean;
   /** plan by default; remove-user and uninstall plan the way out instead. */
   planFn?: (d: Desired, obs: Observed) => Planned;
 }
@@ -266,7 +284,9 @@ async function converge(sys: System, io: Io, s: ConvergeSpec): Promise<number> {
       outcomes = await applyPlan(sys, s.desired, current.actions.filter((a) => ACCOUNT_KINDS.has(a.kind)), ctx);
       current = look();
     }
-    outcomes.push(...(await applyPlan(sys, s.desired, [...current.actions.filter((a) => !ACCOUNT_KINDS.has(a.kind)), ...(s.extra?.() ?? [])], ctx)));
+    outcomes.push(...(await applyPlan(sys, s.desired, current.actions.filter((a) => !ACCOUNT_KINDS.has(a.kind)), ctx)));
+    const clean = !outcomes.some((o) => o.result === 'failed' || o.result === 'conflict');
+    if (clean || !s.extraOnlyIfClean) outcomes.push(...(await applyPlan(sys, s.desired, s.extra?.() ?? [], ctx)));
     progress.flush();
     // Nothing changed: what was seen under the lock is still the truth, no need to look again.
     const after = outcomes.some((o) => o.result !== 'unchanged') ? planFn(s.desired, probe(sys, s.desired)) : current;
@@ -305,9 +325,10 @@ export async function runAddUser(sys: System, o: AddUserOptions, io: Io): Promis
   preflight(sys);
   assertValidName(o.name);
   const cfgPath = configPath(o.config);
-  const c = requireConfig(sys, cfgPath);
+  // Validated and password read without the lock (a prompt must not hold it); the config is read again under it.
+  const pre = requireConfig(sys, cfgPath);
   if (o.name === 'root' || isReserved(o.name)) throw dataError(`${o.name} is a system account and cannot be a managed user`, 'choose another name');
-  if (o.name === c.group) throw dataError(`user ${o.name} has the same name as the group`, 'choose another user name');
+  if (o.name === pre.group) throw dataError(`user ${o.name} has the same name as the group`, 'choose another user name');
   const existing = sys.getUser(o.name);
   if (existing && existing.uid < 1000 && !o.allowSystemUser) throw usageError(`${o.name} is a system account (uid ${existing.uid})`, 'pass --allow-system-user if you really mean it');
   let password: string | null = null;
@@ -324,9 +345,12 @@ export async function runAddUser(sys: System, o: AddUserOptions, io: Io): Promis
       throw dataError(`the password is empty, has a line break, is not UTF-8 or is longer than ${MAX_PASSWORD} characters`, 'give one line of UTF-8 text');
     }
   }
-  const config: Config = { ...c, managedUsers: [...new Set([...c.managedUsers, o.name])] };
-  const desired = desiredFrom(config, { createUsers: existing ? [] : [o.name], onlyUsers: [o.name], promoteFrom: c.managedUsers.includes(o.name) ? [o.name] : [] });
-  return converge(sys, io, { desired, dryRun: o.dryRun, json: o.json, command: 'add-user', passwords: new Map([[o.name, password]]), extra: () => configAction(sys, cfgPath, config), twoPass: true });
+  return underLock(sys, o.dryRun, async () => {
+    const c = requireConfig(sys, cfgPath);
+    const config: Config = { ...c, managedUsers: [...new Set([...c.managedUsers, o.name])] };
+    const desired = desiredFrom(config, { createUsers: sys.getUser(o.name) ? [] : [o.name], onlyUsers: [o.name], promoteFrom: c.managedUsers.includes(o.name) ? [o.name] : [] });
+    return converge(sys, io, { desired, dryRun: o.dryRun, json: o.json, command: 'add-user', passwords: new Map([[o.name, password]]), extra: () => configAction(sys, cfgPath, config), twoPass: true });
+  });
 }
 
 export interface StatusOptions {
@@ -367,16 +391,22 @@ export interface SyncOptions {
 /** sync: repair every drift; the freshest valid login of the shared account becomes the shared copy. */
 export async function runSync(sys: System, o: SyncOptions, io: Io): Promise<number> {
   preflight(sys);
-  const c = requireConfig(sys, configPath(o.config));
-  if (o.user && !c.managedUsers.includes(o.user)) throw dataError(`${o.user} is not a managed user`, `managed users: ${c.managedUsers.join(', ') || '(none)'}`);
-  return converge(sys, io, { desired: syncDesired(c, o.user ? [o.user] : undefined), dryRun: o.dryRun, json: o.json, quiet: o.quiet, command: 'sync' });
+  return underLock(sys, o.dryRun, async () => {
+    const c = requireConfig(sys, configPath(o.config));
+    if (o.user && !c.managedUsers.includes(o.user)) throw dataError(`${printable(o.user)} is not a managed user`, `managed users: ${c.managedUsers.join(', ') || '(none)'}`);
+    return converge(sys, io, { desired: syncDesired(c, o.user ? [o.user] : undefined), dryRun: o.dryRun, json: o.json, quiet: o.quiet, command: 'sync' });
+  });
 }
 
 export const syncDesired = (c: Config, onlyUsers?: string[]) => desiredFrom(c, { promoteFrom: 'all', onlyUsers });
 
 /** One quiet sync pass for the watcher: the same converge as `sync`, its lines going to io. */
-export function healOnce(sys: System, c: Config, io: Io, onlyUsers?: string[]): Promise<number> {
-  return converge(sys, io, { desired: syncDesired(c, onlyUsers), dryRun: false, json: false, quiet: true, command: 'watch' });
+export function healOnce(sys: System, cfgPath: string, io: Io, onlyUsers?: string[]): Promise<number> {
+  return underLock(sys, false, async () => {
+    const c = requireConfig(sys, cfgPath);
+    const users = onlyUsers?.filter((u) => c.managedUsers.includes(u));
+    return converge(sys, io, { desired: syncDesired(c, users), dryRun: false, json: false, quiet: true, command: 'watch' });
+  });
 }
 
 export interface RemoveUserOptions {
@@ -391,14 +421,16 @@ export interface RemoveUserOptions {
 /** server remove-user: the user gets private copies, leaves the group and MANAGED_USERS; backups are kept. */
 export async function runRemoveUser(sys: System, o: RemoveUserOptions, io: Io): Promise<number> {
   preflight(sys);
-  const cfgPath = configPath(o.config);
-  const c = requireConfig(sys, cfgPath);
-  if (!c.managedUsers.includes(o.name)) throw dataError(`${printable(o.name)} is not a managed user`, `managed users: ${c.managedUsers.join(', ') || '(none)'}`);
   if (o.removeHome && !o.deleteAccount) throw usageError('--remove-home only goes with --delete-account');
-  const config: Config = { ...c, managedUsers: c.managedUsers.filter((u) => u !== o.name) };
-  const desired = { ...desiredFrom(c), users: [o.name] };
-  const spec = { deleteAccount: o.deleteAccount, removeHome: o.removeHome };
-  return converge(sys, io, { desired, dryRun: o.dryRun, json: o.json, command: 'remove-user', extra: () => configAction(sys, cfgPath, config), planFn: (d, obs) => planRemoval(d, obs, spec) });
+  const cfgPath = configPath(o.config);
+  return underLock(sys, o.dryRun, async () => {
+    const c = requireConfig(sys, cfgPath);
+    if (!c.managedUsers.includes(o.name)) throw dataError(`${printable(o.name)} is not a managed user`, `managed users: ${c.managedUsers.join(', ') || '(none)'}`);
+    const config: Config = { ...c, managedUsers: c.managedUsers.filter((u) => u !== o.name) };
+    const desired = { ...desiredFrom(c), users: [o.name] };
+    const spec = { deleteAccount: o.deleteAccount, removeHome: o.removeHome };
+    return converge(sys, io, { desired, dryRun: o.dryRun, json: o.json, command: 'remove-user', extra: () => configAction(sys, cfgPath, config), extraOnlyIfClean: true, planFn: (d, obs) => planRemoval(d, obs, spec) });
+  });
 }
 
 export interface UninstallOptions {
@@ -412,6 +444,10 @@ export interface UninstallOptions {
 export async function runUninstall(sys: System, o: UninstallOptions, io: Io, files: { unit: string; cron: string; beforeApply?: () => Promise<void> }): Promise<number> {
   preflight(sys);
   const cfgPath = configPath(o.config);
+  return underLock(sys, o.dryRun, () => uninstallLocked(sys, o, io, files, cfgPath));
+}
+
+async function uninstallLocked(sys: System, o: UninstallOptions, io: Io, files: { unit: string; cron: string; beforeApply?: () => Promise<void> }, cfgPath: string): Promise<number> {
   const c = requireConfig(sys, cfgPath);
   const desired = desiredFrom(c);
   const extra = (): Action[] => {
@@ -426,7 +462,7 @@ export async function runUninstall(sys: System, o: UninstallOptions, io: Io, fil
     return out;
   };
   if (!o.dryRun) await files.beforeApply?.();
-  const code = await converge(sys, io, { desired, dryRun: o.dryRun, json: o.json, command: 'uninstall', extra, planFn: (d, obs) => planRemoval(d, obs, { deleteAccount: false, removeHome: false }) });
+  const code = await converge(sys, io, { desired, dryRun: o.dryRun, json: o.json, command: 'uninstall', extra, extraOnlyIfClean: true, planFn: (d, obs) => planRemoval(d, obs, { deleteAccount: false, removeHome: false }) });
   if (!o.dryRun && !o.json) io.err(o.purge ? 'the shared directory was archived root-only; the group was kept (groupdel it when no longer needed)' : `the shared directory ${c.sharedDir} and its backups were left in place; the group ${c.group} was kept`);
   return code;
 }

@@ -1,7 +1,7 @@
 import { accountOfClaudeJson, inspectCredentials, isUsable, pickFreshestCredentials, sameAccount, type Candidate } from './credentials.js';
 import { homePath, sharedPath, type SharedItem } from './items.js';
 import type { Action, Desired, Expect, LoginHealth, Observed, ObservedShared, ObservedUser, Plan, Problem } from './model.js';
-import { MAX_READ_BYTES, sharedDirs } from './probe.js';
+import { MAX_READ_BYTES, RC_FILES, sharedDirs } from './probe.js';
 import type { FileStat, SafeRead } from './system.js';
 
 const SYNC = 'run: claude-share sync';
@@ -70,8 +70,9 @@ function planSharedItem(d: Desired, obs: Observed, sh: ObservedShared, actions: 
     p({ code: 'shared-hard-linked', severity: 'operator', path, message: `shared copy ${path} has ${stat.nlink} hard links`, fix: `copy it (cp --preserve=mode ${path} ${path}.new && mv ${path}.new ${path}), then ${SYNC}` });
     return;
   }
-  if (sh.read && !sh.read.ok && sh.read.reason === 'too-large') {
-    p({ code: 'shared-invalid', severity: 'operator', path, message: `shared copy ${path} is ${stat!.size} bytes, over the ${MAX_READ_BYTES}-byte cap`, fix: `look at it, then replace it (for credentials: log in again as one member) and ${SYNC}` });
+  if (sh.read && !sh.read.ok) {
+    const why = sh.read.reason === 'too-large' ? `is ${stat!.size} bytes, over the ${MAX_READ_BYTES}-byte cap` : `could not be read (${sh.read.reason})`;
+    p({ code: 'shared-invalid', severity: 'operator', path, message: `shared copy ${path} ${why}`, fix: `look at it, then replace it (for credentials: log in again as one member) and ${SYNC}` });
     return;
   }
   const sharedBytes = sh.read?.ok ? sh.read.bytes : null;
@@ -175,7 +176,7 @@ function planHome(d: Desired, u: ObservedUser, creating: boolean, actions: Actio
       case 'missing':
       case 'broken':
       case 'wrong-target':
-        actions.push({ kind: 'link', code: it.state, target: path, user: u.name, before: it.state === 'wrong-target' ? `link to ${it.target}` : it.state, after: `link to ${target}`, reason: it.state === 'wrong-target' ? `points elsewhere (${it.target}); nothing behind it is touched` : it.detail });
+        actions.push({ kind: 'link', code: it.state, target: path, user: u.name, before: it.state === 'wrong-target' ? `link ${it.detail}` : it.state, after: `link to ${target}`, reason: it.state === 'wrong-target' ? `it ${it.detail}; nothing behind it is touched` : it.detail });
         break;
       case 'severed':
         // The promoted copy is only relinked once the shared copy holds it: it may be the only live token.
@@ -189,7 +190,7 @@ function planHome(d: Desired, u: ObservedUser, creating: boolean, actions: Actio
         break;
     }
   }
-  const rcs = u.entry ? u.rc : ['.bashrc', '.profile'].map((f) => ({ path: `${home}/${f}`, stat: null, hasBlock: false, problem: undefined }));
+  const rcs = u.entry ? u.rc : RC_FILES.map((f) => ({ path: `${home}/${f}`, stat: null, hasBlock: false, problem: undefined }));
   for (const rc of rcs) {
     if (rc.problem) p({ code: 'rc-unsafe', severity: 'warning', user: u.name, path: rc.path, message: `${rc.problem}; the umask block is not written through it`, fix: `replace it with a regular file owned by ${u.name}` });
     else if (!rc.hasBlock) actions.push({ kind: 'umask-block', code: 'umask-missing', target: rc.path, user: u.name, before: rc.stat ? 'no umask block' : 'absent', after: 'umask 002 block', reason: 'files members create stay group-writable' });

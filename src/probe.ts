@@ -1,6 +1,7 @@
 import { homePath, sharedPath, type SharedItem } from './items.js';
 import type { Desired, ObservedItem, ObservedRc, ObservedSource, ObservedUser, Observed } from './model.js';
 import type { FileStat, System, UserEntry } from './system.js';
+import { printable } from './validate.js';
 
 /** Files larger than this are never read into memory: Claude's files are a few KiB. */
 export const MAX_READ_BYTES = 16 * 1024 * 1024;
@@ -82,7 +83,7 @@ function probeUser(sys: System, d: Desired, name: string, inGroup: boolean, shar
     const claudeUnsafe = !cd ? undefined : (cd.type !== 'dir' ? `${claudePath} is a ${cd.type}, not a directory` : cd.uid !== entry.uid ? `${claudePath} is owned by uid ${cd.uid}, not ${name}` : undefined);
     u.items = d.items.map((item) => probeItem(sys, d, entry, item, item.rel.startsWith('.claude/') ? claudeUnsafe : undefined, sharedExists.has(item.id)));
     u.rc = RC_FILES.map((f) => probeRc(sys, entry, `${entry.home}/${f}`));
-    u.corrupted = sys.readdir(entry.home).filter((f) => f.startsWith('.claude.json.corrupted.')).map((f) => `${entry.home}/${f}`);
+    u.corrupted = sys.readdir(entry.home).filter((f) => f.startsWith('.claude.json.corrupted.')).map((f) => `${entry.home}/${printable(f)}`);
   } else {
     u.items = d.items.map((item) => ({ item, path: homePath(entry.home, item), stat: null, state: 'unsafe', detail: u.unsafe! }));
   }
@@ -105,7 +106,7 @@ function probeItem(sys: System, d: Desired, entry: UserEntry, item: SharedItem, 
   if (!stat) return { ...o, state: 'missing', detail: 'no link' };
   if (stat.type === 'symlink') {
     o.target = sys.readlink(path) ?? '';
-    if (o.target !== want) return { ...o, state: 'wrong-target', detail: `points to ${o.target}` };
+    if (o.target !== want) return { ...o, state: 'wrong-target', detail: `points to ${printable(o.target)}` };
     if (item.id !== 'credentials' && !sharedExists) return { ...o, state: 'broken', detail: `${want} does not exist` };
     return { ...o, detail: `→ ${want}` };
   }

@@ -69,14 +69,19 @@ function inParent<T>(path: string, fn: (at: (name: string) => string, base: stri
 /** The System that touches the real machine. Commands are run with argv arrays, never through a shell. */
 export class RealSystem implements System {
   private logOpen = false;
-  private accounts: { users: Map<string, UserEntry>; groups: Map<string, GroupEntry> } | null = null;
+  private accounts: { users: Map<string, UserEntry>; groups: Map<string, GroupEntry>; stamp: string } | null = null;
 
   /**
    * /etc/passwd and /etc/group parsed once: getpwnam rescans the file on every call, which made a check of N users
-   * cost N². Names not found there (LDAP, sssd) fall back to getpwnam/getgrnam. Any account change drops the cache.
+   * cost N². Names not found there (LDAP, sssd) fall back to getpwnam/getgrnam. The cache is dropped when either
+   * file changes (another command, an admin, a long-running watcher) and after every change made here.
    */
   private localAccounts() {
-    if (this.accounts) return this.accounts;
+    const stamp = ['/etc/passwd', '/etc/group'].map((f) => {
+      const st = fs.statSync(f, { throwIfNoEntry: false });
+      return st ? `${st.ino}:${st.size}:${st.mtimeMs}` : '-';
+    }).join('/');
+    if (this.accounts?.stamp === stamp) return this.accounts;
     const users = new Map<string, UserEntry>();
     const groups = new Map<string, GroupEntry>();
     for (const line of readLines('/etc/passwd')) {
@@ -87,7 +92,7 @@ export class RealSystem implements System {
       const f = line.split(':');
       if (f.length >= 4 && !groups.has(f[0])) groups.set(f[0], { name: f[0], gid: Number(f[2]), members: f[3] ? f[3].split(',') : [] });
     }
-    this.accounts = { users, groups };
+    this.accounts = { users, groups, stamp };
     return this.accounts;
   }
 
@@ -213,6 +218,9 @@ export class RealSystem implements System {
       try {
         fs.fchownSync(fd, uid, gid);
         fs.fchmodSync(fd, mode);
+        // Without CAP_FSETID the kernel silently drops setgid from a directory whose group root is not in.
+        const got = fs.fstatSync(fd).mode & 0o7777;
+        if (got !== mode) throw new Error(`${path}: mode ${got.toString(8)} after chmod ${mode.toString(8)} (missing CAP_FSETID?)`);
       } finally {
         fs.closeSync(fd);
       }
@@ -302,9 +310,21 @@ export class RealSystem implements System {
     }
   }
 
+  private lockDepth = 0;
+  private releaseLock: (() => void) | null = null;
+  /** Re-entrant within this process: a command holds it from reading the config to its last write. */
   async lock() {
-    const { acquireLock } = await import('./lock.js');
-    return acquireLock();
+    if (this.lockDepth === 0) {
+      const { acquireLock } = await import('./lock.js');
+      this.releaseLock = await acquireLock();
+    }
+    this.lockDepth++;
+    return () => {
+      if (--this.lockDepth === 0) {
+        this.releaseLock?.();
+        this.releaseLock = null;
+      }
+    };
   }
 
   log(message: string) {

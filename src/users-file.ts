@@ -1,6 +1,6 @@
 import { CliError, EXIT, dataError, unsafeError } from './errors.js';
 import type { System } from './system.js';
-import { nameProblem, printable } from './validate.js';
+import { nameProblem } from './validate.js';
 
 export interface UserSpec {
   name: string;
@@ -33,10 +33,11 @@ export function parseUsersFile(text: string, source: string): UserSpec[] {
       errors.push(`line ${n}: not valid UTF-8`);
       return;
     }
+    // Nothing from a secret file is echoed: a line with a misplaced colon could show part of a password.
     const bad = nameProblem(name);
-    if (bad) errors.push(`line ${n}: ${bad}`);
-    else if (seen.has(name)) errors.push(`line ${n}: duplicate user "${printable(name)}" (first on line ${seen.get(name)})`);
-    if (!password) errors.push(`line ${n}: empty password for "${printable(name)}"`);
+    if (bad) errors.push(`line ${n}: invalid user name (lower-case letters, digits, _ and -, starting with a letter or _, at most 32)`);
+    else if (seen.has(name)) errors.push(`line ${n}: duplicate user (first on line ${seen.get(name)})`);
+    if (!password) errors.push(`line ${n}: empty password`);
     else if (password.length > MAX_PASSWORD) errors.push(`line ${n}: the password is longer than ${MAX_PASSWORD} characters`);
     if (!bad && !seen.has(name)) seen.set(name, n);
     users.push({ name, password });

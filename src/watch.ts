@@ -50,7 +50,8 @@ export async function runWatch(sys: System, o: WatchOptions, io: Io): Promise<nu
   const cfgPath = configPath(o.config);
   let config = loadConfig(sys, cfgPath);
   if (!config) throw operatorError(`no configuration at ${cfgPath}`, 'run claude-share server init first');
-  const watchers = new Map<string, fs.FSWatcher>();
+  // Keyed by path, remembering the inode: a directory renamed away and recreated must be watched anew.
+  const watchers = new Map<string, { w: fs.FSWatcher; ino: number }>();
   // Members whose homes changed; everyone = a sweep or a new config. A shared-dir event alone checks only the
   // shared copies (modes after an in-place write), so the heal's own writes there do not re-scan every member.
   const pending = new Set<string>();
@@ -67,36 +68,42 @@ export async function runWatch(sys: System, o: WatchOptions, io: Io): Promise<nu
     sys.log(msg);
   };
 
-  const rearm = () => {
-    const want = new Map(watchTargets(sys, config!).map((t) => [t.dir, t]));
-    for (const [dir, w] of watchers) {
-      if (!want.has(dir)) {
+  const watch = (dir: string, onChange: (file: string | null) => void, onError: () => void) => {
+    const st = sys.lstat(dir);
+    const have = watchers.get(dir);
+    if (have && st?.ino === have.ino) return;
+    have?.w.close();
+    watchers.delete(dir);
+    if (!st) return;
+    try {
+      const w = fs.watch(dir, { persistent: true }, (_event, file) => onChange(file === null ? null : String(file)));
+      w.on('error', () => {
         w.close();
-        watchers.delete(dir);
-      }
+        if (watchers.get(dir)?.w === w) watchers.delete(dir);
+        onError();
+      });
+      watchers.set(dir, { w, ino: st.ino });
+    } catch {
+      /* vanished meanwhile: the next sweep or home event re-arms it */
     }
-    for (const [dir, t] of want) {
-      if (watchers.has(dir)) continue;
-      try {
-        const w = fs.watch(dir, { persistent: true }, (_event, file) => onEvent(t, file === null ? null : String(file)));
-        w.on('error', () => {
+  };
+
+  const rearm = () => {
+    if (stopping) return;
+    try {
+      const want = new Map(watchTargets(sys, config!).map((t) => [t.dir, t]));
+      const cfgDir = cfgPath.replace(/\/[^/]+$/, '');
+      for (const [dir, { w }] of watchers) {
+        if (!want.has(dir) && dir !== cfgDir) {
           w.close();
           watchers.delete(dir);
-          schedule(t.user);
-        });
-        watchers.set(dir, w);
-      } catch {
-        /* vanished meanwhile: the next sweep or home event re-arms it */
+        }
       }
-    }
-    // The config's directory: a new user added by add-user gets watched without a restart.
-    const cfgDir = cfgPath.replace(/\/[^/]+$/, '');
-    if (!watchers.has(cfgDir)) {
-      try {
-        watchers.set(cfgDir, fs.watch(cfgDir, (_e, f) => (String(f) === cfgPath.slice(cfgDir.length + 1) ? reload('config changed') : undefined)));
-      } catch {
-        /* no config dir: nothing to follow */
-      }
+      for (const [dir, t] of want) watch(dir, (file) => onEvent(t, file), () => schedule(t.user));
+      // The config's directory: a new user added by add-user gets watched without a restart.
+      watch(cfgDir, (f) => (f === cfgPath.slice(cfgDir.length + 1) ? reload('config changed') : undefined), () => undefined);
+    } catch (e) {
+      say(`could not re-arm the watches: ${(e as Error).message}; the next sweep tries again`);
     }
   };
 
@@ -121,7 +128,7 @@ export async function runWatch(sys: System, o: WatchOptions, io: Io): Promise<nu
     const since = firstEventAt;
     pending.clear();
     everyone = false;
-    healing = healing.then(() => heal(users, since));
+    healing = healing.then(() => heal(users, since)).catch((e: Error) => say(`heal failed: ${e.message}`));
   };
 
   const heal = async (users: string[] | undefined, since: number) => {
@@ -129,7 +136,7 @@ export async function runWatch(sys: System, o: WatchOptions, io: Io): Promise<nu
     const lines: string[] = [];
     const quietIo: Io = { ...io, out: (l) => lines.push(l), err: (l) => lines.push(l) };
     try {
-      const code = await healOnce(sys, config!, quietIo, users);
+      const code = await healOnce(sys, cfgPath, quietIo, users);
       const changed = lines.filter((l) => l.startsWith('✓') || l.startsWith('✗'));
       if (changed.length) {
         say(`healed ${!users ? 'all members' : users.length ? users.join(',') : 'the shared copies'} in ${since ? Date.now() - since : 0} ms (exit ${code})`);
@@ -142,6 +149,7 @@ export async function runWatch(sys: System, o: WatchOptions, io: Io): Promise<nu
   };
 
   const reload = (why: string) => {
+    if (stopping) return;
     try {
       const next = loadConfig(sys, cfgPath);
       if (next) config = next;
@@ -164,7 +172,8 @@ export async function runWatch(sys: System, o: WatchOptions, io: Io): Promise<nu
       stopping = true;
       clearInterval(sweep);
       if (timer) clearTimeout(timer);
-      for (const w of watchers.values()) w.close();
+      for (const { w } of watchers.values()) w.close();
+      watchers.clear();
       await healing;
       say(`stopped (${sig})`);
       resolve(0);
