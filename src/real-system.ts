@@ -70,6 +70,7 @@ function inParent<T>(path: string, fn: (at: (name: string) => string, base: stri
 export class RealSystem implements System {
   private logOpen = false;
   private accounts: { users: Map<string, UserEntry>; groups: Map<string, GroupEntry>; stamp: string } | null = null;
+  private accountsCheckedAt = 0;
 
   /**
    * /etc/passwd and /etc/group parsed once: getpwnam rescans the file on every call, which made a check of N users
@@ -77,6 +78,10 @@ export class RealSystem implements System {
    * file changes (another command, an admin, a long-running watcher) and after every change made here.
    */
   private localAccounts() {
+    // Looked at no more than every 100 ms: one check of 1,000 users must not stat the files 2,000 times.
+    const now = Date.now();
+    if (this.accounts && now - this.accountsCheckedAt < 100) return this.accounts;
+    this.accountsCheckedAt = now;
     const stamp = ['/etc/passwd', '/etc/group'].map((f) => {
       const st = fs.statSync(f, { throwIfNoEntry: false });
       return st ? `${st.ino}:${st.size}:${st.mtimeMs}` : '-';
