@@ -61,6 +61,9 @@ export async function runWatch(sys: System, o: WatchOptions, io: Io): Promise<nu
   const maxWaitMs = Math.max(o.debounceMs, 1000);
   let timer: NodeJS.Timeout | null = null;
   let healing: Promise<void> = Promise.resolve();
+  // One heal at a time; what comes in meanwhile is merged into a single follow-up, not queued pass after pass.
+  let running = false;
+  let followUp: { users: string[] | undefined; since: number } | null = null;
   let stopping = false;
 
   const say = (msg: string) => {
@@ -128,7 +131,21 @@ export async function runWatch(sys: System, o: WatchOptions, io: Io): Promise<nu
     const since = firstEventAt;
     pending.clear();
     everyone = false;
-    healing = healing.then(() => heal(users, since)).catch((e: Error) => say(`heal failed: ${e.message}`));
+    if (running) {
+      const merged = !followUp ? users : !followUp.users || !users ? undefined : [...new Set([...followUp.users, ...users])];
+      followUp = { users: merged, since: followUp?.since ?? since };
+      return;
+    }
+    running = true;
+    healing = (async () => {
+      let next: { users: string[] | undefined; since: number } | null = { users, since };
+      while (next && !stopping) {
+        await heal(next.users, next.since).catch((e: Error) => say(`heal failed: ${e.message}`));
+        next = followUp;
+        followUp = null;
+      }
+      running = false;
+    })();
   };
 
   const heal = async (users: string[] | undefined, since: number) => {
