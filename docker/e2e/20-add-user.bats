@@ -54,6 +54,23 @@ setup() {
   assert_output --partial 'nothing to do'
 }
 
+@test "add-user on a terminal asks for the new password twice, hidden" {
+  run expect -c '
+    set timeout 60
+    spawn claude-share server add-user csterm
+    expect "Password for csterm" { send "Term-pw-7\r" }
+    expect "Repeat the password" { send "Term-pw-7\r" }
+    expect eof
+    catch wait result
+    exit [lindex $result 3]
+  '
+  assert_success
+  refute_output --partial 'Term-pw-7'
+  run awk -F: '$1=="csterm"{print substr($2,1,1)}' /etc/shadow
+  assert_output '$'
+  assert_equal "$(readlink /home/csterm/.claude/.credentials.json)" "$SD/home/.claude/.credentials.json"
+}
+
 @test "add-user --dry-run changes nothing" {
   local before
   before=$(getent passwd; getent group; cat $CFG)
