@@ -16,19 +16,11 @@
 # missed targets are reported, not turned into an exit code.
 set -euo pipefail
 
-MARKER=/.claude-share-e2e-sandbox
-if [[ "${CLAUDE_SHARE_E2E_INSIDE:-}" != 1 || ! -e "$MARKER" ]]; then
-  echo "bench.sh: refusing to run: not inside the claude-share e2e sandbox ($MARKER and CLAUDE_SHARE_E2E_INSIDE=1)." >&2
-  echo "          It creates and deletes real users. Run it from the host with: bash bench/run.sh" >&2
-  exit 2
-fi
-[[ $(id -u) -eq 0 ]] || {
-  echo "bench.sh: must run as root (inside the sandbox)" >&2
-  exit 2
-}
-
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)
 cd "$REPO"
+# shellcheck source=bench/lib.sh
+source bench/lib.sh
+bench_require_sandbox bench.sh "bash bench/run.sh"
 CLI="$REPO/dist/src/cli.js"
 NODE=$(command -v node)
 [[ -f "$CLI" ]] || {

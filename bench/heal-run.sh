@@ -11,10 +11,9 @@ set -euo pipefail
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)
 cd "$REPO"
 
-if [[ ! -f dist/src/cli.js ]] || [[ -n "$(find src commands package.json tsconfig.build.json -newer dist/src/cli.js -print -quit)" ]]; then
-  echo "heal: building (npm run build)" >&2
-  npm run build >&2
-fi
+# shellcheck source=bench/lib.sh
+source bench/lib.sh
+bench_build_if_stale heal
 
 # The sandbox starts from a clean environment (env -i): hand the HEAL_* knobs
 # over through the command line.
