@@ -1,0 +1,272 @@
+#!/usr/bin/env bash
+# The Docker leg of the end-to-end tests: every docker/e2e/*.bats suite, in a
+# container of docker/e2e/Dockerfile built on a local Debian base.
+#
+#   bash test/docker/run.sh [bats files | bats options such as --filter REGEX]...
+#   (npm run test:docker)
+#
+# As root, on a Debian/Ubuntu host with apt, without Docker Hub:
+#   1. installs docker.io if dockerd is missing;
+#   2. starts a PRIVATE dockerd (own data-root under $CACHE, own exec-root,
+#      socket and containerd namespace; --iptables=false --bridge=none) and
+#      stops it on exit. A system Docker, if any, is never touched;
+#   3. imports the debootstrapped tree of test/fresh/tree.sh SUITE as the base
+#      image claude-share-base:SUITE (again only when the tree changed);
+#   4. builds docker/e2e/Dockerfile on it (--network host: there is no bridge;
+#      npm and apt reach their registries as the host does, and the host's
+#      extra CA certificates are handed to the build in docker/e2e/extra-ca/);
+#   5. runs `bash docker/e2e/run.sh ARGS` in a container with --network none.
+# Exit code: the suites' (0 = all passed); 2 = the harness itself failed.
+# The last line is plain: `docker: N passed, N failed, N skipped`.
+#
+# Environment:
+#   CLAUDE_SHARE_DOCKER_SUITE  bookworm (default: Debian 12) or trixie
+#   CLAUDE_SHARE_DOCKER_TREE   use this root tree instead of test/fresh/tree.sh's
+#   CLAUDE_SHARE_DOCKER_CACHE  default /var/cache/claude-share-docker (dockerd's data-root lives there)
+set -euo pipefail
+
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd -P)
+REPO=$(cd "$HERE/../.." && pwd -P)
+SUITE=${CLAUDE_SHARE_DOCKER_SUITE:-bookworm}
+CACHE=${CLAUDE_SHARE_DOCKER_CACHE:-/var/cache/claude-share-docker}
+RUNDIR=/run/claude-share-docker
+SOCK=$RUNDIR/docker.sock
+BASE_IMAGE=claude-share-base:$SUITE
+IMAGE=claude-share-e2e:$SUITE
+EXTRA_CA="$REPO/docker/e2e/extra-ca"
+export DOCKER_HOST=unix://$SOCK DOCKER_BUILDKIT=0
+unset DOCKER_CONTEXT DOCKER_CONFIG
+
+log() { printf 'docker-e2e: %s\n' "$*" >&2; }
+die() {
+  printf 'docker-e2e: ERROR: %s\n' "$2" >&2
+  printf 'docker: 0 passed, 0 failed, 0 skipped (harness error)\n'
+  exit "$1"
+}
+section() { printf '\n==== docker-e2e: %s ====\n' "$*" >&2; }
+now_ms() { date +%s%3N; }
+T0=$(now_ms)
+TIMES=()
+lap() { # NAME START_MS
+  TIMES+=("$1 $((($(now_ms) - $2) / 100))")
+}
+print_times() {
+  local t out=
+  for t in ${TIMES[@]+"${TIMES[@]}"}; do
+    out+="${t% *} $((${t##* } / 10)).$((${t##* } % 10))s, "
+  done
+  log "times: ${out}total $((($(now_ms) - T0) / 1000))s"
+}
+
+[[ $(id -u) -eq 0 ]] || die 2 "run as root (it starts a private dockerd): sudo npm run test:docker"
+case "$SUITE" in bookworm | trixie) ;; *) die 2 "CLAUDE_SHARE_DOCKER_SUITE must be bookworm or trixie (got $SUITE)" ;; esac
+
+apt_install() {
+  log "installing $* (apt-get)"
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@" </dev/null >&2 ||
+    { apt-get update -qq </dev/null >&2 && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@" </dev/null >&2; } ||
+    die 2 "cannot install $*"
+}
+
+# Debian's client, which matches Debian's dockerd (a newer client elsewhere on
+# PATH, e.g. /usr/local/bin/docker, would want buildx for `docker build`).
+[[ -x /usr/sbin/dockerd && -x /usr/bin/docker ]] || apt_install docker.io
+DOCKER=/usr/bin/docker
+command -v flock >/dev/null || die 2 "flock (util-linux) not found"
+
+mkdir -p "$CACHE" "$RUNDIR"
+chmod 0700 "$CACHE" "$RUNDIR"
+# One run at a time: a second one waits (they would share the daemon).
+exec 8>"$CACHE/run.lock"
+if ! flock -n 8; then
+  log "another test:docker run holds $CACHE/run.lock; waiting"
+  flock 8
+fi
+
+###############################################################################
+# The private dockerd.
+###############################################################################
+DOCKERD_PID=
+CONTAINER=claude-share-e2e-$$
+stop_dockerd() {
+  [[ -n "$DOCKERD_PID" ]] || return 0
+  "$DOCKER" rm -f "$CONTAINER" >/dev/null 2>&1 || true
+  kill -TERM "$DOCKERD_PID" 2>/dev/null || true
+  local i
+  for i in $(seq 1 150); do
+    kill -0 "$DOCKERD_PID" 2>/dev/null || break
+    sleep 0.2
+  done
+  kill -KILL "$DOCKERD_PID" 2>/dev/null || true
+  wait "$DOCKERD_PID" 2>/dev/null || true
+  DOCKERD_PID=
+}
+on_exit() {
+  local rc=$?
+  stop_dockerd
+  exit "$rc"
+}
+trap on_exit EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+trap 'exit 129' HUP
+
+start_dockerd() {
+  # A dockerd left by a run that was SIGKILLed (we hold the run lock, so
+  # nobody else uses it): stop it, or the new one refuses its pid file.
+  local old
+  old=$(cat "$RUNDIR/dockerd.pid" 2>/dev/null || true)
+  if [[ "$old" =~ ^[0-9]+$ ]] && [[ "$(cat "/proc/$old/comm" 2>/dev/null)" == dockerd ]] &&
+    tr '\0' ' ' <"/proc/$old/cmdline" | grep -qF -- "--host unix://$SOCK"; then
+    log "stopping a dockerd left by an earlier run (pid $old)"
+    kill -TERM "$old" 2>/dev/null || true
+    local i
+    for i in $(seq 1 150); do
+      kill -0 "$old" 2>/dev/null || break
+      sleep 0.2
+    done
+    kill -KILL "$old" 2>/dev/null || true
+  fi
+  rm -f "$SOCK"
+  local t=$(now_ms)
+  # --bridge=none --iptables=false: no network set-up on the host at all (builds
+  # use --network host, the tests --network none). Own exec-root, pid file and
+  # containerd namespace: independent of any system Docker.
+  dockerd --data-root "$CACHE/data" --exec-root "$RUNDIR/exec" --pidfile "$RUNDIR/dockerd.pid" \
+    --host "unix://$SOCK" --iptables=false --ip6tables=false --ip-masq=false --bridge=none \
+    --containerd-namespace claude-share-e2e --containerd-plugins-namespace claude-share-e2e-plugins \
+    --log-level warn >"$CACHE/dockerd.log" 2>&1 </dev/null &
+  DOCKERD_PID=$!
+  local i
+  for i in $(seq 1 300); do
+    if "$DOCKER" version >/dev/null 2>&1; then
+      lap dockerd "$t"
+      return 0
+    fi
+    kill -0 "$DOCKERD_PID" 2>/dev/null || break
+    sleep 0.2
+  done
+  tail -n 30 "$CACHE/dockerd.log" >&2 || true
+  die 2 "the private dockerd did not start (log: $CACHE/dockerd.log)"
+}
+
+###############################################################################
+# The base image: the debootstrapped tree, imported.
+###############################################################################
+import_base() {
+  local tree=${CLAUDE_SHARE_DOCKER_TREE:-} use_lock=
+  if [[ -z "$tree" ]]; then
+    [[ -f "$REPO/test/fresh/tree.sh" ]] || die 2 "test/fresh/tree.sh not found (set CLAUDE_SHARE_DOCKER_TREE=/a/debootstrapped/tree)"
+    tree=$(bash "$REPO/test/fresh/tree.sh" "$SUITE") || die 2 "test/fresh/tree.sh $SUITE failed"
+    # tree.sh deletes a replaced tree only when nobody holds this lock.
+    use_lock="$(dirname "$tree")/.$SUITE.use"
+  fi
+  [[ -x "$tree/bin/sh" && -d "$tree/etc/apt" ]] || die 2 "$tree is not a Debian root tree"
+  # The tree's identity: tree.sh's stamp (rewritten on every build), else a
+  # listing of names, sizes and times.
+  local id
+  if [[ -f "$tree/.claude-share-fresh-tree" ]]; then
+    id=$(cat "$tree/.claude-share-fresh-tree")
+  else
+    id=$(cd "$tree" && find . -xdev -printf '%p %s %T@\n' | sort | sha256sum)
+  fi
+  id=$(printf '%s\n%s\n' "$(realpath "$tree")" "$id" | sha256sum | cut -c1-16)
+  local have
+  have=$("$DOCKER" image inspect -f '{{ index .Config.Labels "claude-share.tree" }}' "$BASE_IMAGE" 2>/dev/null || true)
+  if [[ "$have" == "$id" ]]; then
+    log "$BASE_IMAGE is up to date with $tree"
+    return 0
+  fi
+  local t=$(now_ms)
+  log "importing $tree as $BASE_IMAGE"
+  # /dev, /proc and /sys are the runtime's; the package cache is dead weight.
+  local tar=(tar --numeric-owner --one-file-system -C "$tree"
+    --exclude=./dev/* --exclude=./proc/* --exclude=./sys/* --exclude=./var/cache/apt/archives/*.deb -cf - .)
+  local changes=(--change "LABEL claude-share.tree=$id"
+    --change 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'
+    --change 'CMD ["bash"]')
+  if [[ -n "$use_lock" ]]; then
+    flock -s "$use_lock" "${tar[@]}" | "$DOCKER" import "${changes[@]}" - "$BASE_IMAGE" >/dev/null
+  else
+    "${tar[@]}" | "$DOCKER" import "${changes[@]}" - "$BASE_IMAGE" >/dev/null
+  fi || die 2 "docker import of $tree failed"
+  lap import "$t"
+}
+
+###############################################################################
+# The test image.
+###############################################################################
+sync_extra_ca() {
+  # The host's extra CA certificates (an HTTPS proxy's), for npm and apt in the
+  # build. Rewritten only when they differ, so the build cache stays valid.
+  mkdir -p "$EXTRA_CA"
+  local want have
+  want=$(cd /usr/local/share/ca-certificates 2>/dev/null && find . -maxdepth 1 -name '*.crt' -type f -exec sha256sum {} + | sort) || want=
+  have=$(cd "$EXTRA_CA" && find . -maxdepth 1 -name '*.crt' -type f -exec sha256sum {} + | sort)
+  [[ "$want" == "$have" ]] && return 0
+  find "$EXTRA_CA" -maxdepth 1 -name '*.crt' -delete
+  if [[ -n "$want" ]]; then
+    cp /usr/local/share/ca-certificates/*.crt "$EXTRA_CA/"
+    chmod 0644 "$EXTRA_CA"/*.crt
+  fi
+}
+
+build_image() {
+  sync_extra_ca
+  local t=$(now_ms)
+  section "docker build $IMAGE (BASE=$BASE_IMAGE)"
+  "$DOCKER" build --network host --build-arg "BASE=$BASE_IMAGE" \
+    -f "$REPO/docker/e2e/Dockerfile" -t "$IMAGE" "$REPO" >&2 || die 2 "docker build failed"
+  lap build "$t"
+  # Images replaced by this build (and their layers) are not needed any more.
+  "$DOCKER" image prune -f >/dev/null 2>&1 || true
+}
+
+###############################################################################
+# The suites.
+###############################################################################
+ARGS=()
+for a in "$@"; do
+  # A path to a file of the repo means the same file inside the image.
+  if [[ -e "$a" ]]; then
+    abs=$(realpath -- "$a")
+    if [[ "$abs" == "$REPO" ]]; then
+      a=.
+    elif [[ "$abs" == "$REPO"/* ]]; then a=${abs#"$REPO"/}; fi
+  fi
+  ARGS+=("$a")
+done
+
+run_suites() {
+  local t=$(now_ms) rc=0 out
+  out=$(mktemp)
+  section "docker run --network none $IMAGE bash docker/e2e/run.sh ${ARGS[*]}"
+  # --network none: the tests must never reach a real OAuth endpoint.
+  # No --init: the suites check that pid 1 is run.sh.
+  {
+    "$DOCKER" run --rm --name "$CONTAINER" --network none --hostname claude-share-e2e \
+      "$IMAGE" bash docker/e2e/run.sh ${ARGS[@]+"${ARGS[@]}"} </dev/null 2>&1
+    echo "$?" >"$out.rc"
+  } | tee "$out"
+  rc=$(cat "$out.rc" 2>/dev/null || echo 2)
+  lap run "$t"
+  local line
+  line=$(grep -E '^e2e: [0-9]+ passed, [0-9]+ failed' "$out" | tail -n 1 || true)
+  rm -f "$out" "$out.rc"
+  print_times
+  if [[ -n "$line" ]]; then
+    printf 'docker: %s\n' "${line#e2e: }"
+  else
+    printf 'docker: 0 passed, 0 failed, 0 skipped (no summary from docker/e2e/run.sh, exit %s)\n' "$rc"
+    [[ $rc -ne 0 ]] || rc=2
+  fi
+  return "$rc"
+}
+
+section "private dockerd ($SOCK, data-root $CACHE/data)"
+start_dockerd
+import_base
+build_image
+rc=0
+run_suites || rc=$?
+exit "$rc"
