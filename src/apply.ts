@@ -110,15 +110,13 @@ async function applyOne(sys: System, d: Desired, a: Action, ctx: ApplyContext, b
     }
     case 'make-claude-dir': {
       const user = userOf(sys, a.user!);
-      return sys.asUser(user, () => {
-        const st = sys.lstat(a.target);
-        if (st) {
-          if (st.type === 'dir' && st.uid === user.uid) return 'unchanged';
-          throw new Conflict(`${a.target} is now a ${st.type}; refusing`);
-        }
-        sys.mkdir(a.target, 0o700, user.uid, user.gid);
-        return 'created';
-      });
+      const st = sys.lstat(a.target);
+      if (st) {
+        if (st.type === 'dir' && st.uid === user.uid) return 'unchanged';
+        throw new Conflict(`${a.target} is now a ${st.type}; refusing`);
+      }
+      sys.mkdir(a.target, 0o700, user.uid, user.gid);
+      return 'created';
     }
     case 'link': {
       const user = userOf(sys, a.user!);
@@ -131,40 +129,34 @@ async function applyOne(sys: System, d: Desired, a: Action, ctx: ApplyContext, b
         backups.push(writeBackup(sys, ctx, a.user!, b.rel, bytes));
         expect = b.expect;
       }
-      return sys.asUser(user, () => {
-        const st = sys.lstat(a.target);
-        if (st?.type === 'symlink' && sys.readlink(a.target) === target) return 'unchanged';
-        if (expect) {
-          if (!st || !same(st, expect)) throw new Conflict(`${a.target} changed while it was being backed up; run sync again`);
-        } else if (st && st.type !== 'symlink') {
-          throw new Conflict(`${a.target} became a ${st.type} meanwhile; left alone`);
-        }
-        sys.symlinkReplace(target, a.target);
-        return st ? 'replaced' : 'created';
-      });
+      const st = sys.lstat(a.target);
+      if (st?.type === 'symlink' && sys.readlink(a.target) === target) return 'unchanged';
+      if (expect) {
+        if (!st || !same(st, expect)) throw new Conflict(`${a.target} changed while it was being backed up; run sync again`);
+      } else if (st && st.type !== 'symlink') {
+        throw new Conflict(`${a.target} became a ${st.type} meanwhile; left alone`);
+      }
+      sys.symlinkReplace(target, a.target);
+      return st ? 'replaced' : 'created';
     }
     case 'umask-block': {
       const user = userOf(sys, a.user!);
-      return sys.asUser(user, () => {
-        const r = sys.readFileNoFollow(a.target, { owner: user.uid, maxBytes: MAX_READ_BYTES });
-        if (!r.ok && r.reason !== 'missing') throw new Conflict(`${a.target}: ${r.reason}; not written`);
-        const text = r.ok ? r.bytes.toString('utf8') : '';
-        if (text.includes(UMASK_BLOCK)) return 'unchanged';
-        sys.replaceFile(a.target, withUmaskBlock(text), 0o644);
-        return r.ok ? 'replaced' : 'created';
-      });
+      const r = sys.readFileNoFollow(a.target, { owner: user.uid, maxBytes: MAX_READ_BYTES });
+      if (!r.ok && r.reason !== 'missing') throw new Conflict(`${a.target}: ${r.reason}; not written`);
+      const text = r.ok ? r.bytes.toString('utf8') : '';
+      if (text.includes(UMASK_BLOCK)) return 'unchanged';
+      sys.replaceFile(a.target, withUmaskBlock(text), { mode: 0o644, uid: user.uid, gid: user.gid });
+      return r.ok ? 'replaced' : 'created';
     }
     case 'privatize': {
       const user = userOf(sys, a.user!);
       const src = a.source?.path ? sys.readFileNoFollow(a.source.path, { maxBytes: MAX_READ_BYTES }) : null;
       if (src && !src.ok) throw new Conflict(`${a.source!.path}: ${src.reason}; not copied`);
-      return sys.asUser(user, () => {
-        const st = sys.lstat(a.target);
-        if (st?.type !== 'symlink') throw new Conflict(`${a.target} is no longer a link; left alone`);
-        if (src?.ok) sys.replaceFile(a.target, src.bytes, a.mode!);
-        else sys.unlink(a.target);
-        return 'replaced';
-      });
+      const st = sys.lstat(a.target);
+      if (st?.type !== 'symlink') throw new Conflict(`${a.target} is no longer a link; left alone`);
+      if (src?.ok) sys.replaceFile(a.target, src.bytes, { mode: a.mode!, uid: user.uid, gid: user.gid });
+      else sys.unlink(a.target);
+      return 'replaced';
     }
     case 'leave-group':
       if (!sys.getGroup(d.group)?.members.includes(a.user!)) return 'unchanged';

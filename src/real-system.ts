@@ -1,17 +1,7 @@
 import * as fs from 'node:fs';
 import { randomBytes } from 'node:crypto';
-import { createRequire } from 'node:module';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import type { FileStat, FileType, GroupEntry, PasswordEntry, ReadOptions, SafeRead, System, UserEntry } from './system.js';
-
-const require = createRequire(import.meta.url);
-interface PosixModule {
-  getpwnam(name: string): { name: string; uid: number; gid: number; dir: string; shell: string };
-  getgrnam(name: string): { name: string; gid: number; members: string[] };
-  openlog(ident: string, opts: Record<string, boolean>, facility: string): void;
-  syslog(priority: string, message: string): void;
-}
-let posixModule: PosixModule | undefined;
-const posix = () => (posixModule ??= require('posix') as PosixModule);
 
 const { O_RDONLY, O_WRONLY, O_CREAT, O_EXCL, O_NOFOLLOW, O_NONBLOCK, O_NOCTTY, O_DIRECTORY } = fs.constants;
 const SBIN_PATH = ['/usr/local/sbin', '/usr/local/bin', '/usr/sbin', '/usr/bin', '/sbin', '/bin'];
@@ -44,21 +34,93 @@ const tempName = (base: string, tag: string) => `.${base}.${tag}.${randomBytes(6
 const O_PATH = 0o10000000;
 
 /**
- * Prevents a directory swapped for a symlink (by a member who can write its parent) from redirecting root:
- * the parent is pinned by a descriptor opened with O_NOFOLLOW, and the operation goes through /proc/self/fd/N,
- * which acts like openat(2) on that very directory, whatever happens to its path meanwhile.
+ * Threat model of every path root writes or reads below: managed members own their homes and can write the shared
+ * copies, so any name below a directory they can write may be swapped for a symlink, a hard link, a FIFO or another
+ * directory at any moment. Root never changes identity (distribution builds of Node refuse process.seteuid with a
+ * system libuv, and it is fragile in a threaded runtime); instead, in the style of systemd's chase()/tmpfiles:
+ *   - the parent directory of every name root acts on is reached by a walk from / that opens each component with
+ *     O_PATH|O_NOFOLLOW|O_DIRECTORY relative to the previous one (through /proc/self/fd/N, Node's stand-in for
+ *     openat), so a swapped component is refused, never followed, and the result is pinned by a descriptor;
+ *   - a symlink on the way is followed only where only root could have put it (a root-owned directory that nobody
+ *     else can write, e.g. /home -> /var/home), and a step from a directory of one unprivileged user into one owned by
+ *     another is refused (chase's CHASE_SAFE "unsafe transition");
+ *   - the last name is opened with O_NOFOLLOW; owner and mode are read with fstat and applied with fchown/fchmod on
+ *     that very descriptor, never re-resolved by name; new files are created with O_EXCL under a random name.
+ * Symlinks root creates in a home stay root-owned: in a non-sticky directory a link's owner grants nothing, and
+ * chowning a name in a directory a member can write is itself a race (lchown of a name swapped for a hard link).
  */
+const MAX_HOPS = 40;
+
+export class UnsafePathError extends Error {
+  code = 'EUNSAFE';
+}
+
+/** Opens dir through the pinned walk described above; the caller closes the descriptor. */
+export function openDirPinned(dir: string): number {
+  let todo = dir.split('/').filter((c) => c && c !== '.');
+  let fd = fs.openSync('/', O_PATH | O_DIRECTORY);
+  let at: string[] = [];
+  let st = fs.fstatSync(fd);
+  let hops = 0;
+  try {
+    while (todo.length) {
+      const name = todo.shift()!;
+      if (name === '..') {
+        // Only reached through a trusted symlink's target: resolve it on the walked (real) path, from / again.
+        todo = [...at.slice(0, -1), ...todo];
+        at = [];
+        fs.closeSync(fd);
+        fd = fs.openSync('/', O_PATH | O_DIRECTORY);
+        st = fs.fstatSync(fd);
+        continue;
+      }
+      let next: number;
+      try {
+        next = fs.openSync(`/proc/self/fd/${fd}/${name}`, O_PATH | O_DIRECTORY | O_NOFOLLOW);
+      } catch (e) {
+        if (errno(e) !== 'ELOOP' && errno(e) !== 'ENOTDIR') throw e;
+        const link = fs.lstatSync(`/proc/self/fd/${fd}/${name}`, { throwIfNoEntry: false });
+        if (!link?.isSymbolicLink()) throw e;
+        const where = '/' + [...at, name].join('/');
+        if (st.uid !== 0 || (st.mode & 0o022) !== 0 || link.uid !== 0)
+          throw new UnsafePathError(`${where} is a symlink in a directory others can change; refusing to follow it`);
+        if (++hops > MAX_HOPS) throw Object.assign(new Error(`${where}: too many symlinks`), { code: 'ELOOP' });
+        const target = fs.readlinkSync(`/proc/self/fd/${fd}/${name}`);
+        const rest = target.split('/').filter((c) => c && c !== '.');
+        if (target.startsWith('/')) {
+          todo = [...rest, ...todo];
+          at = [];
+          fs.closeSync(fd);
+          fd = fs.openSync('/', O_PATH | O_DIRECTORY);
+          st = fs.fstatSync(fd);
+        } else {
+          todo = [...rest, ...todo];
+        }
+        continue;
+      }
+      const nst = fs.fstatSync(next);
+      if (st.uid !== 0 && nst.uid !== st.uid) {
+        fs.closeSync(next);
+        throw new UnsafePathError(`${'/' + [...at, name].join('/')}: owned by uid ${nst.uid} inside a directory of uid ${st.uid}; refusing`);
+      }
+      fs.closeSync(fd);
+      fd = next;
+      st = nst;
+      at.push(name);
+    }
+    return fd;
+  } catch (e) {
+    fs.closeSync(fd);
+    throw e;
+  }
+}
+
+/** Runs fn with the parent of path pinned (see the threat model above); at(name) names an entry of that very directory. */
 function inParent<T>(path: string, fn: (at: (name: string) => string, base: string) => T): T {
   const slash = path.lastIndexOf('/');
   const dir = path.slice(0, slash) || '/';
   const base = path.slice(slash + 1);
-  let fd: number;
-  try {
-    fd = fs.openSync(dir, O_PATH | O_DIRECTORY | O_NOFOLLOW);
-  } catch (e) {
-    if (errno(e) === 'ELOOP') throw Object.assign(new Error(`${dir} is a symlink; refusing to work through it`), { code: 'ELOOP' });
-    throw e;
-  }
+  const fd = openDirPinned(dir);
   try {
     return fn((name) => `/proc/self/fd/${fd}/${name}`, base);
   } finally {
@@ -68,7 +130,7 @@ function inParent<T>(path: string, fn: (at: (name: string) => string, base: stri
 
 /** The System that touches the real machine. Commands are run with argv arrays, never through a shell. */
 export class RealSystem implements System {
-  private logOpen = false;
+  private logger: ChildProcess | null | undefined;
   private accounts: { users: Map<string, UserEntry>; groups: Map<string, GroupEntry>; stamp: string } | null = null;
   private accountsCheckedAt = 0;
 
@@ -134,22 +196,14 @@ export class RealSystem implements System {
   getUser(name: string): UserEntry | null {
     const local = this.localAccounts().users.get(name);
     if (local) return { ...local };
-    try {
-      const p = posix().getpwnam(name);
-      return { name: p.name, uid: p.uid, gid: p.gid, home: p.dir, shell: p.shell };
-    } catch {
-      return null;
-    }
+    const f = nssLookup('passwd', name);
+    return f && f.length >= 7 ? { name: f[0], uid: Number(f[2]), gid: Number(f[3]), home: f[5], shell: f[6] } : null;
   }
   getGroup(name: string): GroupEntry | null {
     const local = this.localAccounts().groups.get(name);
     if (local) return { ...local, members: [...local.members] };
-    try {
-      const g = posix().getgrnam(name);
-      return { name: g.name, gid: g.gid, members: g.members };
-    } catch {
-      return null;
-    }
+    const f = nssLookup('group', name);
+    return f && f.length >= 4 ? { name: f[0], gid: Number(f[2]), members: f[3] ? f[3].split(',') : [] } : null;
   }
   processUids() {
     const uids = new Set<number>();
@@ -188,6 +242,7 @@ export class RealSystem implements System {
       const code = errno(e);
       if (code === 'ENOENT' || code === 'ENOTDIR') return { ok: false, reason: 'missing' };
       if (code === 'ELOOP') return { ok: false, reason: 'symlink' };
+      if (code === 'EUNSAFE') return { ok: false, reason: 'unsafe-path' };
       return { ok: false, reason: 'unreadable' };
     }
     try {
@@ -268,10 +323,27 @@ export class RealSystem implements System {
     inParent(path, (at, base) => fs.unlinkSync(at(base)));
   }
 
-  replaceFile(path: string, bytes: Buffer | string, mode: number) {
-    const st = fs.lstatSync(path, { throwIfNoEntry: false });
-    if (st && !st.isFile() && !st.isSymbolicLink()) throw new Error(`${path} is a directory or special file`);
-    writeAndRename(path, bytes, (fd) => fs.fchmodSync(fd, st?.isFile() ? st.mode & 0o7777 : mode));
+  replaceFile(path: string, bytes: Buffer | string, opts: { mode: number; uid: number; gid: number }) {
+    inParent(path, (at, base) => {
+      // The old file is looked at through an O_NOFOLLOW descriptor (a symlink there is replaced, never followed).
+      let keep: number | undefined;
+      try {
+        const fd = fs.openSync(at(base), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY);
+        try {
+          const st = fs.fstatSync(fd);
+          if (!st.isFile()) throw new Error(`${path} is a directory or special file`);
+          keep = st.mode & 0o7777;
+        } finally {
+          fs.closeSync(fd);
+        }
+      } catch (e) {
+        if (errno(e) !== 'ENOENT' && errno(e) !== 'ELOOP') throw e;
+      }
+      createAndRename(at, base, bytes, (fd) => {
+        fs.fchownSync(fd, opts.uid, opts.gid);
+        fs.fchmodSync(fd, keep ?? opts.mode);
+      });
+    });
   }
 
   async groupAdd(name: string) {
@@ -301,20 +373,6 @@ export class RealSystem implements System {
     inParent(from, (atFrom, baseFrom) => inParent(to, (atTo, baseTo) => fs.renameSync(atFrom(baseFrom), atTo(baseTo))));
   }
 
-  asUser<T>(user: UserEntry, fn: () => T): T {
-    const groups = process.getgroups!();
-    process.setgroups!([user.gid]);
-    process.setegid!(user.gid);
-    process.seteuid!(user.uid);
-    try {
-      return fn();
-    } finally {
-      process.seteuid!(0);
-      process.setegid!(0);
-      process.setgroups!(groups);
-    }
-  }
-
   private lockDepth = 0;
   private releaseLock: (() => void) | null = null;
   /** Re-entrant within this process: a command holds it from reading the config to its last write. */
@@ -332,36 +390,70 @@ export class RealSystem implements System {
     };
   }
 
+  /**
+   * syslog (authpriv.info) through one logger(1) process started at the first message and fed on stdin, one line a
+   * message: no native addon, no process per line, and the journal or rsyslog gets it alike.
+   */
   log(message: string) {
     try {
-      if (!this.logOpen) {
-        posix().openlog('claude-share', { pid: true }, 'authpriv');
-        this.logOpen = true;
+      if (this.logger === undefined) {
+        this.logger = null;
+        if (!this.hasCommand('logger')) return;
+        const child = spawn('logger', ['--id=' + process.pid, '-t', 'claude-share', '-p', 'authpriv.info'], { stdio: ['pipe', 'ignore', 'ignore'] });
+        child.on('error', () => (this.logger = null));
+        child.stdin!.on('error', () => (this.logger = null));
+        child.unref();
+        (child.stdin as unknown as { unref?: () => void }).unref?.();
+        this.logger = child;
       }
-      posix().syslog('info', message);
+      this.logger?.stdin!.write(message.replace(/[\r\n]+/g, ' ') + '\n');
     } catch {
       /* no syslog on this machine: the output still names every change */
     }
   }
 }
 
-/** A new file under a temp name (O_EXCL, never a planted one), set up, fsynced, then renamed over path. */
+/** A new file under a temp name (O_EXCL, never a planted one), set up through its descriptor, fsynced, renamed over path. */
 function writeAndRename(path: string, bytes: Buffer | string, setup: (fd: number) => void) {
-  inParent(path, (at, base) => {
-    const tmp = at(tempName(base, 'claude-share'));
-    const fd = fs.openSync(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0o600);
-    try {
-      fs.writeFileSync(fd, bytes);
-      setup(fd);
-      fs.fsyncSync(fd);
-    } catch (e) {
-      fs.closeSync(fd);
-      fs.rmSync(tmp, { force: true });
-      throw e;
-    }
+  inParent(path, (at, base) => createAndRename(at, base, bytes, setup));
+}
+
+function createAndRename(at: (name: string) => string, base: string, bytes: Buffer | string, setup: (fd: number) => void) {
+  const tmp = at(tempName(base, 'claude-share'));
+  const fd = fs.openSync(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0o600);
+  try {
+    fs.writeFileSync(fd, bytes);
+    setup(fd);
+    fs.fsyncSync(fd);
+  } catch (e) {
     fs.closeSync(fd);
-    fs.renameSync(tmp, at(base));
-  });
+    fs.rmSync(tmp, { force: true });
+    throw e;
+  }
+  fs.closeSync(fd);
+  fs.renameSync(tmp, at(base));
+}
+
+/**
+ * Accounts that are not in /etc/passwd or /etc/group (LDAP, sssd): asked of getent(1) only when nsswitch.conf names a
+ * source other than the local files, so a run over many new names starts no process per name.
+ */
+let nssExtra: Record<string, boolean> | undefined;
+function nssLookup(db: 'passwd' | 'group', name: string): string[] | null {
+  nssExtra ??= Object.fromEntries(
+    ['passwd', 'group'].map((d) => {
+      const line = readLines('/etc/nsswitch.conf').find((l) => l.trimStart().startsWith(d + ':'));
+      const sources = (line?.replace(/#.*/, '').split(':')[1] ?? 'files').split(/\s+/).filter((w) => /^[a-z]/.test(w));
+      return [d, sources.some((w) => !['files', 'compat', 'systemd'].includes(w))];
+    }),
+  );
+  if (!nssExtra[db] || name.includes(':') || name.startsWith('-')) return null;
+  try {
+    const out = execFileSync('getent', [db, name], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], timeout: 10_000 });
+    return out.split('\n')[0].split(':');
+  } catch {
+    return null;
+  }
 }
 
 function readLines(path: string): string[] {
@@ -377,7 +469,6 @@ function readLines(path: string): string[] {
  * alone cost 155-220 ms per run on these machines (bench/, README Performance), for features not used here.
  */
 async function run(cmd: string, args: string[], input?: string): Promise<void> {
-  const { spawn } = await import('node:child_process');
   await new Promise<void>((resolve, reject) => {
     const child = spawn(cmd, args, { stdio: [input === undefined ? 'ignore' : 'pipe', 'ignore', 'pipe'], env: { ...process.env, LC_ALL: 'C' } });
     let stderr = '';

@@ -1,4 +1,8 @@
-/** Everything that touches the OS goes through this interface, so the core runs against an in-memory system in tests. */
+/**
+ * Everything that touches the OS goes through this interface, so the core runs against an in-memory system in tests.
+ * Every method that reads or writes a file reaches its parent through a pinned walk that refuses symlinks a member
+ * could have planted (see real-system.ts): root never follows a path a managed user controls, and never changes identity.
+ */
 export type FileType = 'file' | 'dir' | 'symlink' | 'fifo' | 'socket' | 'char' | 'block' | 'other';
 
 export interface FileStat {
@@ -27,7 +31,7 @@ export interface GroupEntry {
   members: string[];
 }
 
-export type SafeReadFailure = 'missing' | 'symlink' | 'not-regular' | 'wrong-owner' | 'hard-linked' | 'too-large' | 'unreadable';
+export type SafeReadFailure = 'missing' | 'symlink' | 'not-regular' | 'wrong-owner' | 'hard-linked' | 'too-large' | 'unreadable' | 'unsafe-path';
 export type SafeRead =
   | { ok: true; bytes: Buffer; stat: FileStat }
   | { ok: false; reason: SafeReadFailure; stat?: FileStat };
@@ -74,10 +78,11 @@ export interface System {
   symlinkReplace(target: string, path: string): void;
   unlink(path: string): void;
   /**
-   * Atomically replaces path (a regular file, a symlink, or nothing) with a regular file holding bytes, through a
-   * temp file and rename: a final symlink is replaced, never followed. An existing regular file keeps its mode.
+   * Atomically replaces path (a regular file, a symlink, or nothing) with a regular file holding bytes, owned by
+   * uid:gid, through a temp file and rename: a final symlink is replaced, never followed. An existing regular file
+   * keeps its mode.
    */
-  replaceFile(path: string, bytes: Buffer | string, mode: number): void;
+  replaceFile(path: string, bytes: Buffer | string, opts: { mode: number; uid: number; gid: number }): void;
 
   groupAdd(name: string): Promise<void>;
   userAdd(name: string): Promise<void>;
@@ -89,12 +94,6 @@ export interface System {
   userDel(name: string, removeHome: boolean): Promise<void>;
   /** rename(2) within root-owned places (the --purge archive). */
   rename(from: string, to: string): void;
-
-  /**
-   * Runs fn with the user's uid and gid (effective ids, supplementary groups dropped) so that links planted in the
-   * user's home cannot point root's writes elsewhere. fn must be synchronous.
-   */
-  asUser<T>(user: UserEntry, fn: () => T): T;
 
   log(message: string): void;
   /** Exclusive lock for mutating commands; resolves to its release function. */

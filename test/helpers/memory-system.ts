@@ -91,6 +91,34 @@ export class MemorySystem implements System {
   private real(path: string): string {
     return path === '/' ? '/' : this.resolveParent(path);
   }
+  /**
+   * The real system's pinned walk (real-system.ts openDirPinned): a symlink on the way is followed only in a
+   * root-owned directory nobody else can write, and a step from one unprivileged owner to another is refused.
+   */
+  private pinned(path: string): string {
+    const parts = path.split('/').filter(Boolean);
+    const last = parts.pop() ?? '';
+    let cur = '';
+    let hops = 0;
+    while (parts.length) {
+      const name = parts.shift()!;
+      const parent = this.files.get(cur || '/')!;
+      const next = `${cur}/${name}`;
+      const n = this.files.get(next);
+      if (!n) throw err('ENOENT');
+      if (n.type === 'symlink') {
+        if (parent.uid !== 0 || (parent.mode & 0o022) !== 0 || n.uid !== 0 || ++hops > 40) throw err('EUNSAFE');
+        const t = n.target.split('/').filter(Boolean);
+        if (n.target.startsWith('/')) cur = '';
+        parts.unshift(...t);
+        continue;
+      }
+      if (n.type !== 'dir') throw err('ENOTDIR');
+      if (parent.uid !== 0 && n.uid !== parent.uid) throw err('EUNSAFE');
+      cur = next;
+    }
+    return `${cur}/${last}`;
+  }
   private canWriteDir(dirPath: string) {
     const { uid, gid } = this.identity;
     if (uid === 0) return true;
@@ -150,9 +178,9 @@ export class MemorySystem implements System {
     this.calls.push(`read ${path}`);
     let p: string;
     try {
-      p = this.real(path);
-    } catch {
-      return { ok: false, reason: 'missing' };
+      p = this.pinned(path);
+    } catch (e) {
+      return { ok: false, reason: (e as { code?: string }).code === 'EUNSAFE' ? 'unsafe-path' : 'missing' };
     }
     const n = this.files.get(p);
     if (!n) return { ok: false, reason: 'missing' };
@@ -168,7 +196,7 @@ export class MemorySystem implements System {
     return { ok: true, bytes: Buffer.from(n.content), stat };
   }
   mkdir(path: string, mode: number, uid: number, gid: number) {
-    const p = this.real(path);
+    const p = this.pinned(path);
     const n = this.files.get(p);
     if (n && n.type !== 'dir') throw err(n.type === 'symlink' ? 'ELOOP' : 'EEXIST');
     if (!n) {
@@ -182,7 +210,7 @@ export class MemorySystem implements System {
   /** Paths whose writes fail (a full disk), to test what happens after a failed step. */
   failWrites = new Set<string>();
   writeFileAtomic(path: string, bytes: Buffer | string, opts: { mode: number; uid: number; gid: number }) {
-    const p = this.real(path);
+    const p = this.pinned(path);
     if (this.failWrites.has(p)) throw err('ENOSPC');
     this.checkWrite(p);
     const n = this.node('file', opts.uid, opts.gid, opts.mode);
@@ -191,14 +219,14 @@ export class MemorySystem implements System {
     this.calls.push(`write ${p}`);
   }
   setOwnerMode(path: string, uid: number, gid: number, mode: number) {
-    const n = this.files.get(this.real(path));
+    const n = this.files.get(this.pinned(path));
     if (!n) throw err('ENOENT');
     if (n.type === 'symlink') throw err('ELOOP');
     if (n.type !== 'file' || n.nlink > 1) throw new Error('not a single regular file');
     Object.assign(n, { uid, gid, mode });
   }
   symlinkReplace(target: string, path: string) {
-    const p = this.real(path);
+    const p = this.pinned(path);
     this.checkWrite(p);
     if (this.files.get(p)?.type === 'dir') throw err('EISDIR');
     const n = this.node('symlink', this.identity.uid, this.identity.gid, 0o777);
@@ -207,16 +235,16 @@ export class MemorySystem implements System {
     this.calls.push(`link ${p}`);
   }
   unlink(path: string) {
-    const p = this.real(path);
+    const p = this.pinned(path);
     this.checkWrite(p);
     this.files.delete(p);
   }
-  replaceFile(path: string, bytes: Buffer | string, mode: number) {
-    const p = this.real(path);
+  replaceFile(path: string, bytes: Buffer | string, opts: { mode: number; uid: number; gid: number }) {
+    const p = this.pinned(path);
     const old = this.files.get(p);
     if (old && old.type !== 'file' && old.type !== 'symlink') throw err('EISDIR');
     this.checkWrite(p);
-    const n = this.node('file', this.identity.uid, this.identity.gid, old?.type === 'file' ? old.mode : mode);
+    const n = this.node('file', opts.uid, opts.gid, old?.type === 'file' ? old.mode : opts.mode);
     n.content = Buffer.from(bytes);
     this.files.set(p, n);
   }
@@ -258,15 +286,6 @@ export class MemorySystem implements System {
     }
   }
 
-  asUser<T>(user: UserEntry, fn: () => T): T {
-    const saved = this.identity;
-    this.identity = { uid: user.uid, gid: user.gid };
-    try {
-      return fn();
-    } finally {
-      this.identity = saved;
-    }
-  }
   log(message: string) {
     this.logs.push(message);
   }

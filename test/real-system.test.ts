@@ -1,0 +1,101 @@
+import * as fs from 'node:fs';
+import { tmpdir } from 'node:os';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { RealSystem, UnsafePathError, openDirPinned } from '../src/real-system.js';
+
+// The pinned walk on the real kernel, in a temp dir. Cases that give files to other uids need root (CI is root).
+const root = process.geteuid?.() === 0;
+const M = 65534; // a member: nobody
+const OTHER = 65533;
+
+let top: string;
+beforeEach(() => {
+  top = fs.realpathSync(fs.mkdtempSync(`${tmpdir()}/cs-real-`));
+  fs.chmodSync(top, 0o755);
+});
+afterEach(() => fs.rmSync(top, { recursive: true, force: true }));
+
+const pinnedIno = (dir: string) => {
+  const fd = openDirPinned(dir);
+  try {
+    return fs.fstatSync(fd).ino;
+  } finally {
+    fs.closeSync(fd);
+  }
+};
+
+describe('openDirPinned', () => {
+  it('opens a plain directory', () => {
+    fs.mkdirSync(`${top}/a/b`, { recursive: true });
+    expect(pinnedIno(`${top}/a/b`)).toBe(fs.statSync(`${top}/a/b`).ino);
+  });
+
+  it('refuses a symlink in a directory others can write, and never reaches its target', () => {
+    fs.mkdirSync(`${top}/open`, { mode: 0o777 });
+    fs.chmodSync(`${top}/open`, 0o777);
+    fs.mkdirSync(`${top}/secret`);
+    fs.symlinkSync(`${top}/secret`, `${top}/open/link`);
+    expect(() => openDirPinned(`${top}/open/link`)).toThrow(UnsafePathError);
+  });
+
+  it.runIf(root)('follows a root-owned symlink in a root-owned directory nobody else can write (/home -> /var/home)', () => {
+    fs.mkdirSync(`${top}/var/home`, { recursive: true });
+    fs.symlinkSync('var/home', `${top}/home`);
+    fs.symlinkSync('../var/home', `${top}/var/up`);
+    expect(pinnedIno(`${top}/home`)).toBe(fs.statSync(`${top}/var/home`).ino);
+    expect(pinnedIno(`${top}/var/up`)).toBe(fs.statSync(`${top}/var/home`).ino);
+  });
+
+  it.runIf(root)("refuses a member's symlink even in the member's own home", () => {
+    fs.mkdirSync(`${top}/alice`);
+    fs.chownSync(`${top}/alice`, M, M);
+    fs.symlinkSync('/etc', `${top}/alice/.claude`);
+    fs.lchownSync(`${top}/alice/.claude`, M, M);
+    expect(() => openDirPinned(`${top}/alice/.claude`)).toThrow(UnsafePathError);
+    const r = new RealSystem().readFileNoFollow(`${top}/alice/.claude/passwd`, { maxBytes: 1 << 20 });
+    expect(r).toEqual({ ok: false, reason: 'unsafe-path' });
+  });
+
+  it.runIf(root)("refuses a step from one member's directory into another's (chase's unsafe transition)", () => {
+    fs.mkdirSync(`${top}/alice/bob`, { recursive: true });
+    fs.chownSync(`${top}/alice`, M, M);
+    fs.chownSync(`${top}/alice/bob`, OTHER, OTHER);
+    expect(() => openDirPinned(`${top}/alice/bob`)).toThrow(/owned by uid 65533/);
+    fs.chownSync(`${top}/alice/bob`, M, M);
+    expect(pinnedIno(`${top}/alice/bob`)).toBe(fs.statSync(`${top}/alice/bob`).ino);
+  });
+});
+
+describe.runIf(root)('RealSystem writes in a home, as root, for the member', () => {
+  it('replaceFile gives the member the file through the descriptor and replaces a planted symlink, never following it', () => {
+    fs.mkdirSync(`${top}/alice`);
+    fs.chownSync(`${top}/alice`, M, M);
+    fs.writeFileSync(`${top}/victim`, 'root only');
+    fs.symlinkSync(`${top}/victim`, `${top}/alice/.bashrc`);
+    new RealSystem().replaceFile(`${top}/alice/.bashrc`, 'umask 002\n', { mode: 0o644, uid: M, gid: M });
+    const st = fs.lstatSync(`${top}/alice/.bashrc`);
+    expect([st.isFile(), st.uid, st.gid, st.mode & 0o7777]).toEqual([true, M, M, 0o644]);
+    expect(fs.readFileSync(`${top}/victim`, 'utf8')).toBe('root only');
+    expect(fs.statSync(`${top}/victim`).uid).toBe(0);
+  });
+
+  it('replaceFile keeps the mode of an existing regular file', () => {
+    fs.mkdirSync(`${top}/alice`);
+    fs.chownSync(`${top}/alice`, M, M);
+    fs.writeFileSync(`${top}/alice/.profile`, 'x', { mode: 0o600 });
+    new RealSystem().replaceFile(`${top}/alice/.profile`, 'y', { mode: 0o644, uid: M, gid: M });
+    expect(fs.statSync(`${top}/alice/.profile`).mode & 0o7777).toBe(0o600);
+  });
+
+  it('mkdir gives the member its directory and refuses a symlink there', () => {
+    fs.mkdirSync(`${top}/alice`);
+    fs.chownSync(`${top}/alice`, M, M);
+    const sys = new RealSystem();
+    sys.mkdir(`${top}/alice/.claude`, 0o700, M, M);
+    const st = fs.lstatSync(`${top}/alice/.claude`);
+    expect([st.isDirectory(), st.uid, st.mode & 0o7777]).toEqual([true, M, 0o700]);
+    fs.symlinkSync('/etc', `${top}/alice/x`);
+    expect(() => sys.mkdir(`${top}/alice/x`, 0o700, M, M)).toThrow();
+    expect(fs.statSync('/etc').uid).toBe(0);
+  });
+});
