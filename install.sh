@@ -11,10 +11,11 @@ LIB="$PREFIX/lib/claude-share"
 BIN="$PREFIX/bin/claude-share"
 REPO_URL=${CLAUDE_SHARE_REPO:-https://github.com/claude-share/claude-share.git}
 REF=${REF:-main}
-NODE_MIN=20
+NODE_MIN=18.19
+candidate=
 
 say() { printf 'install.sh: %s\n' "$*"; }
-die() { printf 'install.sh: error: %s\n' "$*" >&2; exit "${2:-1}"; }
+die() { printf 'install.sh: error: %s\n' "$1" >&2; exit "${2:-1}"; }
 
 [[ $(id -u) -eq 0 ]] || die "run it as root: sudo $0 $*" 77
 
@@ -34,27 +35,28 @@ apt_install() {
     { apt-get update >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "$@" >/dev/null; }
 }
 
-node_major() { node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0; }
+# A version as one comparable number: 18.19.1 -> 18019001.
+vnum() { awk -F. '{ printf "%d%03d%03d\n", $1, $2, $3 }' <<<"${1#v}"; }
+node_ok() { command -v node >/dev/null && [[ $(vnum "$(node -p process.versions.node 2>/dev/null || echo 0)") -ge $(vnum "$NODE_MIN") ]]; }
 
-# Node.js 20 or newer: the distribution's package when it is new enough, else a precise instruction.
-if ! command -v node >/dev/null || [[ $(node_major) -lt $NODE_MIN ]]; then
+# Node.js 18.19 or newer: the distribution's own package when it is new enough (Debian 12 and 13, Ubuntu 24.04),
+# else one precise instruction.
+if ! node_ok; then
   if command -v apt-cache >/dev/null; then
-    candidate=$(apt-cache policy nodejs 2>/dev/null | awk '/Candidate:/ {print $2}' | sed -E 's/^[0-9]+://; s/[^0-9].*//')
-    if [[ -n "$candidate" && "$candidate" -ge $NODE_MIN ]]; then apt_install nodejs npm; fi
+    candidate=$(apt-cache policy nodejs 2>/dev/null | awk '/Candidate:/ {print $2}' | sed -E 's/^[0-9]+://; s/[-~+].*//')
+    if [[ -z "$candidate" || "$candidate" == "(none)" ]]; then
+      apt-get update >/dev/null 2>&1 || true
+      candidate=$(apt-cache policy nodejs 2>/dev/null | awk '/Candidate:/ {print $2}' | sed -E 's/^[0-9]+://; s/[-~+].*//')
+    fi
+    if [[ "$candidate" =~ ^[0-9] && $(vnum "$candidate") -ge $(vnum "$NODE_MIN") ]]; then apt_install nodejs npm; fi
   fi
-  if ! command -v node >/dev/null || [[ $(node_major) -lt $NODE_MIN ]]; then
-    die "Node.js $NODE_MIN or newer is required (found: $(node --version 2>/dev/null || echo none)) and this distribution does not package it.
-  Install it from https://nodejs.org/en/download (or NodeSource: https://github.com/nodesource/distributions), then run this again." 69
+  if ! node_ok; then
+    die "Node.js $NODE_MIN or newer is required; found $(node --version 2>/dev/null || echo none), and this distribution's package${candidate:+ (nodejs $candidate)} is older.
+  Install Node.js 20 from https://nodejs.org/en/download or NodeSource (https://github.com/nodesource/distributions), then run this again." 69
   fi
 fi
 command -v npm >/dev/null || apt_install npm
 
-# The posix addon is compiled by node-gyp: it needs python3, make and a C++ compiler.
-missing=()
-command -v python3 >/dev/null || missing+=(python3)
-command -v make >/dev/null || missing+=(make)
-command -v g++ >/dev/null || missing+=(g++)
-[[ ${#missing[@]} -eq 0 ]] || apt_install "${missing[@]}"
 for tool in useradd groupadd usermod chpasswd gpasswd; do
   command -v "$tool" >/dev/null || PATH="$PATH:/usr/sbin:/sbin" command -v "$tool" >/dev/null || apt_install passwd
 done
@@ -77,7 +79,14 @@ stage=$(mktemp -d "$PREFIX/lib/.claude-share-stage.XXXXXX" 2>/dev/null || { mkdi
 trap 'rm -rf "$stage"; [[ "${src:-}" == /tmp/claude-share-src.* ]] && rm -rf "$src"' EXIT
 tar -C "$src" --exclude=./node_modules --exclude=./dist --exclude=./.git -cf - . | tar -C "$stage" -xf -
 say "building (npm ci, tsc)"
-(cd "$stage" && npm ci --no-audit --no-fund --loglevel=error >/dev/null && npm run --silent build >/dev/null && npm prune --omit=dev --loglevel=error >/dev/null)
+(cd "$stage" && npm ci --no-audit --no-fund --loglevel=error >/dev/null && npm run --silent build >/dev/null && npm prune --omit=dev --loglevel=error >/dev/null) ||
+  die "the build failed (npm ci, tsc): see the messages above; nothing was installed" 70
+# Prove the runtime before calling it installed: every module loads, and the descriptor-pinned work a real init and
+# sync do in a member's home (as root, for an unprivileged account) succeeds and reads back.
+out=$(node "$stage/dist/src/self-test.js" 2>&1) ||
+  die "this Node.js ($(node --version)) cannot run claude-share: $out
+  nothing was installed; if the cause is not obvious, report it with that line" 70
+say "$out"
 chmod -R go-w "$stage"
 chmod 0755 "$stage"
 rm -rf "$LIB.old"
