@@ -1,0 +1,554 @@
+#!/usr/bin/env bash
+# The fresh-machine suite: does the README's quick start work, verbatim, for a newcomer on a fresh Debian?
+#
+#   sudo npm run test:fresh                 (= bash test/fresh/run.sh: Debian 12 and Debian 13)
+#   sudo bash test/fresh/run.sh bookworm    one suite (bookworm = Debian 12, trixie = Debian 13)
+#
+# For each suite, in a disposable copy of a freshly debootstrapped tree (test/fresh/tree.sh, cached):
+#   1. the newcomer clones this repository (its committed HEAD, as CI would: not the working tree),
+#   2. runs the README's first quick-start line, verbatim, on a terminal (a pty driven by expect, which answers
+#      init's questions like a person: Enter on the defaults, two users with passwords),
+#   3. checks what init made (users, group, links, config) and `claude-share status`,
+#   4. runs the README's second line, verbatim: `sudo npm cit` (unit tests and the end-to-end suites, whose own
+#      sandbox nests inside this one).
+# Both lines are read from README.md at HEAD when the suite runs, so a changed quick start breaks this suite
+# until the suite is updated with it.
+#
+# The sandbox: unshare (mount, pid, uts, ipc) + overlayfs (the cached tree read-only underneath, a tmpfs on top) +
+# chroot, with its own /proc, /sys, a minimal /dev with a private devpts, tmpfs /tmp and /run. The network is the
+# host's: the newcomer needs Debian's archive and the npm registry. Downloaded .debs are kept between runs in
+# $CACHE/SUITE-debs (bound on /var/cache/apt/archives: apt still really installs every package into the fresh
+# system, it only skips the download), and npm's download cache in $CACHE/npm (bound on /root/.npm; disable with
+# CLAUDE_SHARE_FRESH_NPM_CACHE=0).
+#
+# Output: one line per step ("fresh SUITE: ok|FAIL|skip - ..."), then "fresh: N passed, N failed".
+# Logs of every step stay in a directory under /tmp (printed at the end).
+# Exit: 0 when every step passed, 1 when one failed, 2 when the suite cannot run at all, 64 bad usage.
+set -euo pipefail
+
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd -P)
+REPO=$(cd "$HERE/../.." && pwd -P)
+SELF="$HERE/run.sh"
+CACHE=${CLAUDE_SHARE_FRESH_CACHE:-/var/cache/claude-share-fresh}
+NPM_CACHE=${CLAUDE_SHARE_FRESH_NPM_CACHE:-1}
+ALL_SUITES=(bookworm trixie)
+# The quick start this suite was written for (comments stripped). If the README's differs, the "README" step
+# fails: the prompts answered below and the assertions may no longer fit. The README's own text is what runs.
+EXPECT_LINE1='sudo ./install.sh && sudo claude-share server init'
+EXPECT_LINE2='sudo npm cit'
+# Inside the fresh system.
+ORIGIN=/srv/claude-share-origin
+CLONE=/root/claude-share
+USERS=(alice bob)
+# Steps that can take long: installing Node.js and npm from Debian, npm ci, the whole test suite.
+INSTALL_TIMEOUT=${CLAUDE_SHARE_FRESH_INSTALL_TIMEOUT:-1500}
+CIT_TIMEOUT=${CLAUDE_SHARE_FRESH_CIT_TIMEOUT:-1800}
+
+log() { printf 'fresh: %s\n' "$*" >&2; }
+die() {
+  local code=$1
+  shift
+  printf 'fresh: ERROR: %s\n' "$*" >&2
+  exit "$code"
+}
+now() { date +%s; }
+
+# Strip terminal escapes and carriage returns from a pty transcript so it reads like a log.
+plain() { sed -E 's/\x1b\[[0-9;?]*[A-Za-z]//g; s/\x1b[()][A-Za-z0-9]//g; s/\r$//; s/.*\r//'; }
+
+# The last lines of a log, indented, for a failure report.
+show_tail() {
+  local f=$1 n=${2:-25}
+  [[ -s "$f" ]] || return 0
+  printf '    | %s\n' "--- last lines of $f ---"
+  plain <"$f" | grep -v '^[[:space:]]*$' | tail -n "$n" | sed 's/^/    | /'
+}
+
+###############################################################################
+# Results: one line per step in $RESULTS (shared by the host and sandbox sides).
+###############################################################################
+record() { printf '%s\t%s\t%s\n' "$1" "$SUITE" "$2" >>"$RESULTS"; }
+pass() {
+  printf 'fresh %s: ok   - %s\n' "$SUITE" "$*"
+  record ok "$*"
+}
+fail() {
+  printf 'fresh %s: FAIL - %s\n' "$SUITE" "$*"
+  record fail "$*"
+}
+skip() {
+  printf 'fresh %s: skip - %s\n' "$SUITE" "$*"
+  record skip "$*"
+}
+
+host_fingerprint() {
+  # mtime + size + hash, like docker/e2e/run.sh: a write that restored the same bytes still shows.
+  local f
+  for f in /etc/passwd /etc/shadow /etc/group /etc/gshadow; do
+    [[ -e "$f" ]] && printf '%s %s %s\n' "$f" "$(stat -c '%Y %s' "$f")" "$(sha256sum <"$f")"
+  done
+  return 0
+}
+
+###############################################################################
+# Sandbox side: pid 1 of the new namespaces, still looking at the host's /; it mounts the fresh system, then
+# plays the newcomer in it with chroot.
+###############################################################################
+
+# Run a command line in the fresh system as root's login shell, with the environment of a root login (nothing of
+# ours leaks in). stdin is /dev/null unless redirected: no terminal, as in CI.
+in_tree() {
+  chroot "$R" /usr/bin/env -i "${TREE_ENV[@]}" /bin/bash --login -c "$1"
+}
+
+sandbox_mounts() {
+  local tree=$1 base=$2
+  R="$base/root"
+  mount --make-rprivate /
+  # Upper and work dir of the overlay on a tmpfs: freed with the namespace, whatever happens.
+  mount -t tmpfs -o mode=0755 claude-share-fresh "$base"
+  mkdir -p "$R" "$base/upper" "$base/work"
+  mount -t overlay claude-share-fresh-root -o "lowerdir=$tree,upperdir=$base/upper,workdir=$base/work" "$R"
+  mount -t proc -o nosuid,nodev,noexec proc "$R/proc"
+  mount -t sysfs -o ro,nosuid,nodev,noexec sysfs "$R/sys" 2>/dev/null || mount --rbind /sys "$R/sys"
+  # A minimal /dev, as in docker/e2e/run.sh.
+  mount -t tmpfs -o mode=0755,nosuid,noexec dev "$R/dev"
+  local n
+  for n in null zero full random urandom tty; do
+    touch "$R/dev/$n"
+    mount --bind "/dev/$n" "$R/dev/$n"
+  done
+  mkdir -p "$R/dev/pts" "$R/dev/shm"
+  mount -t devpts -o newinstance,ptmxmode=0666,mode=0620,gid=5 devpts "$R/dev/pts"
+  ln -s pts/ptmx "$R/dev/ptmx"
+  ln -s /proc/self/fd "$R/dev/fd"
+  ln -s /proc/self/fd/0 "$R/dev/stdin"
+  ln -s /proc/self/fd/1 "$R/dev/stdout"
+  ln -s /proc/self/fd/2 "$R/dev/stderr"
+  mount -t tmpfs -o mode=1777,nosuid,nodev shm "$R/dev/shm"
+  # The terminal that expect (outside the chroot, like a person at a keyboard) opens must come from the same
+  # devpts instance as the fresh system's /dev/pts, or sudo and tty(1) inside cannot name it. /dev/ptmx opens
+  # the instance mounted on the "pts" next to it, so this private mount over /dev/pts is enough.
+  mount --bind "$R/dev/pts" /dev/pts
+  mount -t tmpfs -o mode=1777,nosuid,nodev tmp "$R/tmp"
+  mount -t tmpfs -o mode=0755,nosuid,nodev run "$R/run"
+  mkdir -m 1777 "$R/run/lock"
+  # The machine's resolver may have changed since the tree was built.
+  cat /etc/resolv.conf >"$R/etc/resolv.conf"
+  # Download caches (see the header). apt creates partial/ with the right owner itself.
+  mkdir -p "$CACHE/$SUITE-debs"
+  mount --bind "$CACHE/$SUITE-debs" "$R/var/cache/apt/archives"
+  if [[ "$NPM_CACHE" != 0 ]]; then
+    mkdir -p "$CACHE/npm" "$R/root/.npm"
+    mount --bind "$CACHE/npm" "$R/root/.npm"
+  fi
+  # The project, read-only: the newcomer clones it from there like from GitHub.
+  mkdir -p "$R$ORIGIN"
+  mount --bind "$REPO" "$R$ORIGIN"
+  mount -o remount,bind,ro "$R$ORIGIN"
+  hostname "$(cat "$R/etc/hostname")"
+}
+
+# The README's first line on a terminal. expect plays the person: it answers init's questions (their text is in
+# src/operations.ts, promptInit) and records the whole terminal session.
+write_driver() {
+  cat >"$1" <<'EOF'
+# argv: the command to spawn. env(FRESH_PW): the users' password (never in argv). env(FRESH_INSTALL_TIMEOUT).
+log_user 0
+set stty_init "rows 50 cols 200"
+log_file -a $env(FRESH_TRANSCRIPT)
+spawn {*}$argv
+proc finish {why} {
+  catch wait result
+  set rc [lindex $result 3]
+  puts "driver: $why; exit status $rc"
+  exit $rc
+}
+# One prompt: wait for its text, then type the answer like a person (Enter ends it).
+proc answer {prompt reply shown limit} {
+  set timeout $limit
+  expect {
+    -ex $prompt { send -- "$reply\r"; puts "driver: answered '$prompt' with $shown" }
+    eof { finish "the program ended before asking '$prompt'" }
+    timeout { puts "driver: TIMEOUT after $limit s waiting for '$prompt'"; exit 124 }
+  }
+}
+set pw $env(FRESH_PW)
+# install.sh runs first (apt-get install nodejs npm..., npm ci): the first question may take minutes.
+answer "Shared directory" "" "Enter (default)" $env(FRESH_INSTALL_TIMEOUT)
+answer "Group" "" "Enter (default)" 120
+answer "Source user" "" "Enter (default)" 120
+answer "How many users" "" "Enter (default: 2)" 120
+set i 0
+foreach name $env(FRESH_USERS) {
+  incr i
+  answer "Name of user $i" $name $name 120
+  answer "Password for $name" $pw "the password" 120
+  answer "Repeat the password for $name" $pw "the password again" 120
+}
+set timeout 300
+expect {
+  eof { finish "init ended" }
+  timeout { puts "driver: TIMEOUT: init did not end within 300 s after the last answer"; exit 124 }
+}
+EOF
+}
+
+step_fresh_system() {
+  local out rc=0
+  # shellcheck disable=SC2016  # expanded by the shell in the tree
+  out=$(in_tree '. /etc/os-release; printf "%s %s\n" "$VERSION_CODENAME" "$VERSION_ID"; command -v node npm || true' 2>&1) || rc=$?
+  local codename version
+  read -r codename version _ <<<"$out" || true
+  if [[ $rc -ne 0 ]]; then
+    fail "fresh system: a root shell in the chroot failed (exit $rc): $out"
+    return 1
+  fi
+  if [[ "$codename" != "$SUITE" ]]; then
+    fail "fresh system: /etc/os-release says '$codename', expected $SUITE"
+    return 1
+  fi
+  if [[ $(wc -l <<<"$out") -gt 1 ]]; then
+    fail "fresh system: node or npm is already installed before install.sh: $(tail -n +2 <<<"$out" | tr '\n' ' ')"
+    return 1
+  fi
+  pass "fresh system: Debian $version ($SUITE) minbase + ca-certificates, git, sudo; no node, no npm"
+}
+
+step_clone() {
+  local log="$LOGS/$SUITE-clone.log" rc=0 got
+  # The newcomer's commands; then pin the commit this run tests (main may move while we run).
+  in_tree "cd /root && git clone file://$ORIGIN claude-share && cd claude-share && git checkout --quiet --detach $SHA && git log -1 --format=%H" \
+    </dev/null >"$log" 2>&1 || rc=$?
+  got=$(tail -n 1 "$log")
+  if [[ $rc -ne 0 || "$got" != "$SHA" ]]; then
+    fail "git clone file://$ORIGIN (exit $rc, at '${got:0:12}', expected ${SHA:0:12})"
+    show_tail "$log"
+    return 1
+  fi
+  pass "git clone of the project at ${SHA:0:12} into $CLONE"
+}
+
+# README line 1. Sets LINE1_INSTALL_OK / LINE1_RC for the later steps.
+step_line1() {
+  local transcript="$LOGS/$SUITE-line1.transcript" driver="$LOGS/$SUITE-line1.driver" exp="$LOGS/driver.exp"
+  local t0 rc=0 secs
+  write_driver "$exp"
+  : >"$transcript"
+  t0=$(now)
+  # The password of the new users: random per run, given to expect in its environment, never in argv.
+  local pw
+  pw="Fr-$(head -c 12 /dev/urandom | od -An -tx1 | tr -d ' \n')"
+  FRESH_PW="$pw" FRESH_USERS="${USERS[*]}" FRESH_TRANSCRIPT="$transcript" FRESH_INSTALL_TIMEOUT="$INSTALL_TIMEOUT" \
+    expect -f "$exp" -- chroot "$R" /usr/bin/env -i "${TREE_ENV[@]}" TERM=xterm-256color \
+    /bin/bash --login -c "cd $CLONE && $LINE1" </dev/null >"$driver" 2>&1 || rc=$?
+  secs=$(($(now) - t0))
+  LINE1_RC=$rc
+  if grep -qF -- "$pw" "$transcript"; then
+    fail "README line 1: the password the person typed appears on the terminal"
+  fi
+  local clean
+  clean=$(plain <"$transcript")
+  # install.sh's last words tell whether the first half of the line succeeded.
+  if grep -q '^install.sh: installed ' <<<"$clean"; then
+    LINE1_INSTALL_OK=1
+    local versions
+    # shellcheck disable=SC2016  # expanded by the shell in the tree
+    versions=$(in_tree 'printf "node %s (Debian nodejs %s), npm %s" "$(node --version)" "$(dpkg-query -W -f="\${Version}" nodejs 2>/dev/null || echo "not from apt")" "$(npm --version)"' 2>&1 </dev/null || true)
+    pass "README line 1, 'sudo ./install.sh': $(grep -m1 '^install.sh: installed ' <<<"$clean" | sed 's/^install.sh: //'); $versions"
+  else
+    LINE1_INSTALL_OK=0
+    local why
+    why=$(grep -E '^install.sh: error:|^  ' <<<"$clean" | head -n 4 | tr '\n' ' ' || true)
+    fail "README line 1, 'sudo ./install.sh' failed (line exit $rc after $secs s): ${why:-no error message}"
+    sed 's/^/    | /' "$driver"
+    show_tail "$transcript" 30
+    skip "README line 1, 'sudo claude-share server init': not reached"
+    return 1
+  fi
+  local answered
+  answered=$(grep -c '^driver: answered' "$driver" || true)
+  if [[ $rc -eq 0 ]]; then
+    pass "README line 1, 'sudo claude-share server init' on a terminal: answered $answered prompts, exit 0 (whole line $secs s)"
+  else
+    local why
+    why=$(grep -E '^(error|claude-share)|error:' <<<"$clean" | tail -n 3 | tr '\n' ' ' || true)
+    fail "README line 1, 'sudo claude-share server init' exited $rc after answering $answered prompts: ${why:-see below}"
+    sed 's/^/    | /' "$driver"
+    show_tail "$transcript" 30
+    return 1
+  fi
+}
+
+step_init_result() {
+  local log="$LOGS/$SUITE-init-result.log" rc=0
+  # What the README promises init does: group, users with passwords, links into the shared directory, the
+  # umask block, the config. Each check prints a line; the first failing one ends the script.
+  in_tree "set -e
+    sd=/shared/claude-share
+    test -f /etc/claude-share/config && echo 'config: /etc/claude-share/config'
+    for u in ${USERS[*]}; do
+      id -nG \"\$u\" | tr ' ' '\n' | grep -qx claudeshare && echo \"\$u: in group claudeshare\"
+      test \"\$(getent shadow \"\$u\" | cut -d: -f2 | cut -c1)\" = '\$' && echo \"\$u: has a password\"
+      for f in .claude/.credentials.json .claude.json .claude/settings.json .claude/settings.local.json; do
+        t=\$(readlink \"/home/\$u/\$f\")
+        test \"\$t\" = \"\$sd/home/\$f\" && echo \"\$u: ~/\$f -> \$t\"
+      done
+      grep -q 'umask 002' \"/home/\$u/.profile\" && echo \"\$u: umask block in .profile\"
+    done
+    stat -c '%n %U:%G %a' \"\$sd\" \"\$sd/home\" \"\$sd/backups\"
+  " </dev/null >"$log" 2>&1 || rc=$?
+  if [[ $rc -ne 0 ]]; then
+    fail "init's result: a check failed (exit $rc)"
+    show_tail "$log" 20
+    return 1
+  fi
+  local perms
+  perms=$(grep '^/shared' "$log" | tr '\n' ' ')
+  pass "init's result: users ${USERS[*]} in group claudeshare with passwords, 4 links each, umask block, config; $perms"
+}
+
+step_status() {
+  local log="$LOGS/$SUITE-status.log" json="$LOGS/$SUITE-status.json" rc=0 jrc=0
+  in_tree 'claude-share status' </dev/null >"$log" 2>&1 || rc=$?
+  in_tree 'claude-share status --json' </dev/null >"$json" 2>>"$log" || jrc=$?
+  # Nobody has logged in to Claude (README step 3 skipped): the only problem is no-login, an operator problem
+  # (exit 2); every link is in place. Checked on the JSON with the node that install.sh installed.
+  local verdict vrc=0
+  verdict=$(chroot "$R" /usr/bin/env -i "${TREE_ENV[@]}" node -e '
+    const j = JSON.parse(require("fs").readFileSync(0, "utf8"));
+    const codes = [...new Set(j.problems.map((p) => p.code))].sort();
+    const users = j.users.map((u) => u.name).sort().join(",");
+    const bad = j.users.flatMap((u) => u.items.filter((i) => !["ok", "broken"].includes(i.state) || (i.state === "broken" && !i.path.endsWith(".credentials.json"))).map((i) => u.name + ":" + i.path + "=" + i.state));
+    const notIn = j.users.filter((u) => !u.inGroup).map((u) => u.name);
+    console.log(JSON.stringify({ schema: j.schemaVersion, codes, users, bad, notIn, login: j.login.state }));
+    process.exit(j.schemaVersion === 1 && codes.join() === "no-login" && users === process.argv[1] && !bad.length && !notIn.length ? 0 : 1);
+  ' "$(printf '%s\n' "${USERS[@]}" | sort | paste -sd, -)" <"$json" 2>&1) || vrc=$?
+  if [[ $rc -eq 2 && $jrc -eq 2 && $vrc -eq 0 ]] && grep -q 'no-login' "$log"; then
+    pass "claude-share status: exit 2, the only problem is no-login (nobody logged in to Claude yet), links and group fine: $verdict"
+  else
+    fail "claude-share status: exit $rc (--json: $jrc), expected 2 with only no-login: ${verdict:-no JSON}"
+    show_tail "$log" 30
+    return 1
+  fi
+}
+
+step_line2() {
+  local log="$LOGS/$SUITE-line2.log" rc=0 t0 secs
+  t0=$(now)
+  # No terminal, as in CI. timeout: a hung test must not hold CI forever.
+  timeout --kill-after=30 "$CIT_TIMEOUT" \
+    chroot "$R" /usr/bin/env -i "${TREE_ENV[@]}" /bin/bash --login -c "cd $CLONE && $LINE2" </dev/null >"$log" 2>&1 || rc=$?
+  secs=$(($(now) - t0))
+  local clean e2e unit
+  clean=$(plain <"$log")
+  e2e=$(grep -E '^e2e: [0-9]+ passed' <<<"$clean" | tail -n 1 || true)
+  unit=$(grep -E '^[[:space:]]*Tests[[:space:]]+[0-9]' <<<"$clean" | tail -n 1 | sed -E 's/^[[:space:]]+//; s/[[:space:]]+/ /g' || true)
+  if [[ $rc -eq 0 && "$e2e" =~ ,\ 0\ failed ]]; then
+    pass "README line 2, '$LINE2_SHOWN': exit 0 in $secs s; unit: ${unit:-?}; $e2e"
+  else
+    [[ $rc -eq 124 ]] && e2e="TIMEOUT after $CIT_TIMEOUT s; $e2e"
+    fail "README line 2, '$LINE2_SHOWN': exit $rc after $secs s; unit: ${unit:-not reached}; ${e2e:-e2e not reached}"
+    # The failing tests' names, then the end of the log.
+    grep -E '^(not ok|[[:space:]]*(FAIL|×))' <<<"$clean" | head -n 20 | sed 's/^/    | /' || true
+    show_tail "$log" 40
+    return 1
+  fi
+}
+
+sandbox_main() {
+  SUITE=$1 TREE=$2 BASE=$3 LOGS=$4 RESULTS=$5 SHA=$6 LINE1=$7 LINE2=$8
+  LINE2_SHOWN=$(sed -E 's/[[:space:]]+#.*$//' <<<"$LINE2")
+  local path=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
+  TREE_ENV=("PATH=$path" HOME=/root USER=root LOGNAME=root SHELL=/bin/bash TERM=dumb LANG=C.UTF-8)
+  local v
+  for v in CI NO_COLOR; do
+    [[ -n "${!v:-}" ]] && TREE_ENV+=("$v=${!v}")
+  done
+  if ! sandbox_mounts "$TREE" "$BASE" >"$LOGS/$SUITE-mounts.log" 2>&1; then
+    fail "sandbox: unshare + overlay(tree) + chroot could not be set up"
+    show_tail "$LOGS/$SUITE-mounts.log"
+    exit 1
+  fi
+  pass "sandbox: overlay on the cached tree, own /proc /sys /dev /dev/pts /tmp /run, hostname $(hostname)"
+
+  step_fresh_system || exit 1
+  step_clone || exit 1
+  LINE1_INSTALL_OK=0 LINE1_RC=1
+  step_line1 || true
+  if [[ $LINE1_RC -eq 0 ]]; then
+    step_init_result || true
+    step_status || true
+  else
+    skip "init's result: README line 1 failed"
+    skip "claude-share status: README line 1 failed"
+  fi
+  # The tests need install.sh's work only for node and npm; they still run when init failed.
+  if [[ $LINE1_INSTALL_OK -eq 1 ]]; then
+    step_line2 || true
+  else
+    skip "README line 2, '$LINE2_SHOWN': no node/npm (install.sh failed)"
+  fi
+  exit 0
+}
+
+###############################################################################
+# Host side.
+###############################################################################
+
+# The two lines of the README's Quick start code block, at the commit under test.
+readme_lines() {
+  git -C "$REPO" show "$SHA:README.md" | awk '
+    /^## Quick start/ { q = 1; next }
+    q && /^## / { exit }
+    q && /^```/ { if (c) exit; c = 1; next }
+    q && c && NF { print }
+  '
+}
+
+ensure_host_tools() {
+  local missing=() c
+  for c in unshare chroot flock git expect timeout; do
+    command -v "$c" >/dev/null 2>&1 || missing+=("$c")
+  done
+  [[ ${#missing[@]} -eq 0 ]] && return 0
+  if [[ "${missing[*]}" == expect ]] && command -v apt-get >/dev/null 2>&1; then
+    log "installing expect on this machine (it plays the person at the terminal)"
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends expect </dev/null >/dev/null 2>&1 ||
+      { apt-get update -qq </dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends expect </dev/null >/dev/null; }
+    return 0
+  fi
+  die 2 "missing on this machine: ${missing[*]}"
+}
+
+run_suite() {
+  SUITE=$1
+  local t0 tree rc=0 before after base
+  t0=$(now)
+  printf '\n==== fresh: %s ====\n' "$SUITE"
+
+  local tlog="$LOGS/$SUITE-tree.log" tt0
+  tt0=$(now)
+  if ! tree=$(bash "$HERE/tree.sh" "$SUITE" 2>"$tlog"); then
+    fail "tree: test/fresh/tree.sh $SUITE failed"
+    show_tail "$tlog"
+    return 0
+  fi
+  pass "tree: $tree ($(($(now) - tt0)) s$(grep -q '^fresh-tree: built' "$tlog" && echo ', built now' || echo ', cached'))"
+
+  base="$LOGS/$SUITE.mnt"
+  mkdir -p "$base"
+  before=$(host_fingerprint)
+  # Shared lock on the tree while it is our lowerdir: tree.sh does not delete a tree someone uses.
+  # --kill-child: when unshare dies, so does everything in the sandbox.
+  local pid sig
+  flock -s "$CACHE/.$SUITE.use" \
+    unshare --mount --pid --uts --ipc --fork --kill-child \
+    /bin/bash "$SELF" __sandbox__ "$SUITE" "$tree" "$base" "$LOGS" "$RESULTS" "$SHA" "$LINE1" "$LINE2" </dev/null &
+  pid=$!
+  for sig in INT:130 TERM:143 HUP:129; do
+    # shellcheck disable=SC2064  # expand $pid now
+    trap "kill -KILL $pid 2>/dev/null || true; wait $pid 2>/dev/null || true; log 'interrupted, sandbox killed'; exit ${sig#*:}" "${sig%:*}"
+  done
+  wait "$pid" || rc=$?
+  trap - INT TERM HUP
+  rmdir "$base" 2>/dev/null || true
+  [[ $rc -eq 0 ]] || fail "sandbox ended with status $rc"
+
+  # Nothing of the newcomer's system may show on the host or in the cached tree.
+  after=$(host_fingerprint)
+  if [[ "$before" == "$after" ]]; then
+    pass "host: /etc/passwd, shadow, group, gshadow unchanged"
+  else
+    fail "host: /etc/passwd|shadow|group|gshadow changed during the run"
+    diff <(printf '%s\n' "$before") <(printf '%s\n' "$after") | sed 's/^/    | /' || true
+  fi
+  local leaked=()
+  local p
+  for p in usr/local/bin/claude-share usr/local/lib/claude-share etc/claude-share shared usr/bin/node root/claude-share; do
+    [[ -e "$tree/$p" || -L "$tree/$p" ]] && leaked+=("/$p")
+  done
+  for p in "${USERS[@]}"; do
+    grep -q "^$p:" "$tree/etc/passwd" && leaked+=("user $p")
+  done
+  if [[ ${#leaked[@]} -eq 0 ]]; then
+    pass "cached tree: untouched (no claude-share, node, users or shared directory in it)"
+  else
+    fail "cached tree: the run wrote into it: ${leaked[*]} (rebuild it: bash test/fresh/tree.sh $SUITE --rebuild)"
+  fi
+  printf 'fresh %s: %d s\n' "$SUITE" "$(($(now) - t0))"
+}
+
+main() {
+  if [[ "${1:-}" == __sandbox__ ]]; then
+    shift
+    sandbox_main "$@"
+  fi
+
+  local suites=("$@") s
+  [[ ${#suites[@]} -gt 0 ]] || suites=("${ALL_SUITES[@]}")
+  for s in "${suites[@]}"; do
+    case "$s" in
+      bookworm | trixie) ;;
+      -h | --help)
+        sed -n '2,/^set -euo/p' "$SELF" | sed '$d; s/^# \{0,1\}//'
+        exit 0
+        ;;
+      *) die 64 "unknown suite '$s' (bookworm or trixie)" ;;
+    esac
+  done
+  [[ $(id -u) -eq 0 ]] || die 2 "the fresh-machine suite needs root (debootstrap, unshare, mount, chroot): sudo npm run test:fresh"
+  ensure_host_tools
+  grep -qw overlay /proc/filesystems || modprobe overlay 2>/dev/null || true
+  grep -qw overlay /proc/filesystems || die 2 "the kernel has no overlayfs."
+  mkdir -p "$CACHE"
+
+  SHA=$(git -C "$REPO" rev-parse HEAD)
+  LOGS=$(mktemp -d /tmp/claude-share-fresh.XXXXXX)
+  RESULTS="$LOGS/results"
+  : >"$RESULTS"
+  local t0
+  t0=$(now)
+  SUITE=all
+  printf 'fresh: testing commit %s (%s)\n' "${SHA:0:12}" "$(git -C "$REPO" log -1 --format=%s "$SHA")"
+  if [[ -n "$(git -C "$REPO" status --porcelain --untracked-files=no)" ]]; then
+    log "WARNING: the working tree has uncommitted changes; they are NOT tested (the newcomer clones commit ${SHA:0:12})."
+  fi
+
+  # The README's quick start, read now, run verbatim below.
+  local lines
+  lines=$(readme_lines)
+  LINE1=$(sed -n 1p <<<"$lines")
+  LINE2=$(sed -n 2p <<<"$lines")
+  local shown1 shown2
+  shown1=$(sed -E 's/[[:space:]]+#.*$//' <<<"$LINE1")
+  shown2=$(sed -E 's/[[:space:]]+#.*$//' <<<"$LINE2")
+  if [[ $(wc -l <<<"$lines") -ne 2 || -z "$LINE1" ]]; then
+    fail "README: the Quick start code block should hold two command lines, found: $(tr '\n' '|' <<<"$lines")"
+  elif [[ "$shown1" != "$EXPECT_LINE1" || "$shown2" != "$EXPECT_LINE2" ]]; then
+    fail "README: the quick start changed ('$shown1' / '$shown2'; this suite expects '$EXPECT_LINE1' / '$EXPECT_LINE2'): update test/fresh/run.sh"
+  else
+    pass "README: quick start line 1 '$shown1', line 2 '$shown2'"
+  fi
+
+  if [[ -n "$LINE1" ]]; then
+    for s in "${suites[@]}"; do
+      run_suite "$s"
+    done
+  fi
+
+  local passed failed skipped
+  passed=$(grep -c '^ok' "$RESULTS" || true)
+  failed=$(grep -c '^fail' "$RESULTS" || true)
+  skipped=$(grep -c '^skip' "$RESULTS" || true)
+  printf '\nfresh: logs in %s; %d s in all\n' "$LOGS" "$(($(now) - t0))"
+  if [[ $failed -gt 0 ]]; then
+    printf 'fresh: failed steps:\n'
+    awk -F'\t' '$1 == "fail" { printf "  %s: %s\n", $2, $3 }' "$RESULTS"
+  fi
+  [[ $skipped -eq 0 ]] || printf 'fresh: %d steps skipped after a failure\n' "$skipped"
+  printf 'fresh: %d passed, %d failed\n' "$passed" "$failed"
+  [[ $failed -eq 0 ]]
+}
+
+main "$@"
