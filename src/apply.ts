@@ -98,7 +98,7 @@ async function applyOne(sys: System, d: Desired, a: Action, ctx: ApplyContext, b
     case 'fix-shared': {
       const st = sys.lstat(a.target);
       if (!st || st.type !== 'file' || st.nlink > 1) throw new Conflict(`${a.target} is no longer a single regular file`);
-      sys.setOwnerMode(a.target, st.uid, gid(), a.mode!);
+      sys.setGroupMode(a.target, gid(), a.mode!);
       return 'replaced';
     }
     case 'retire-source': {

@@ -294,12 +294,12 @@ export class RealSystem implements System {
     });
   }
 
-  setOwnerMode(path: string, uid: number, gid: number, mode: number) {
+  setGroupMode(path: string, gid: number, mode: number) {
     const fd = inParent(path, (at, base) => fs.openSync(at(base), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY));
     try {
       const st = fs.fstatSync(fd);
       if (!st.isFile() || st.nlink > 1) throw new Error(`${path} is not a single regular file`);
-      fs.fchownSync(fd, uid, gid);
+      fs.fchownSync(fd, st.uid, gid);
       fs.fchmodSync(fd, mode);
     } finally {
       fs.closeSync(fd);

@@ -47,7 +47,7 @@ async function selfTest(): Promise<string | null> {
       const r = sys.readFileNoFollow(`${home}/planted/.credentials.json`, { maxBytes: 1024 });
       expect(!r.ok && r.reason === 'unsafe-path', `followed a member's symlink (${r.ok ? 'ok' : r.reason})`);
     }],
-    ['restore a shared mode', () => sys.setOwnerMode(`${shared}/.credentials.json`, 0, member.gid, 0o660)],
+    ['restore a shared mode', () => sys.setGroupMode(`${shared}/.credentials.json`, member.gid, 0o660)],
   ];
   try {
     for (const [name, run] of steps) {

@@ -72,8 +72,12 @@ export interface System {
   mkdir(path: string, mode: number, uid: number, gid: number): void;
   /** Temp file in the same directory, fsync, rename over path, then owner and mode. */
   writeFileAtomic(path: string, bytes: Buffer | string, opts: { mode: number; uid: number; gid: number }): void;
-  /** chown+chmod through a descriptor opened without following links. */
-  setOwnerMode(path: string, uid: number, gid: number, mode: number): void;
+  /**
+   * Sets group and mode through a descriptor opened without following links. The owner is kept as fstat of that
+   * descriptor shows it: a member swapping names meanwhile (renameat2 RENAME_EXCHANGE) cannot make root give one
+   * member's file to another.
+   */
+  setGroupMode(path: string, gid: number, mode: number): void;
   /** Atomically replaces path with a symlink to target (symlink at a temp name, rename over). */
   symlinkReplace(target: string, path: string): void;
   unlink(path: string): void;

@@ -218,12 +218,12 @@ export class MemorySystem implements System {
     this.files.set(p, n);
     this.calls.push(`write ${p}`);
   }
-  setOwnerMode(path: string, uid: number, gid: number, mode: number) {
+  setGroupMode(path: string, gid: number, mode: number) {
     const n = this.files.get(this.pinned(path));
     if (!n) throw err('ENOENT');
     if (n.type === 'symlink') throw err('ELOOP');
     if (n.type !== 'file' || n.nlink > 1) throw new Error('not a single regular file');
-    Object.assign(n, { uid, gid, mode });
+    Object.assign(n, { gid, mode });
   }
   symlinkReplace(target: string, path: string) {
     const p = this.pinned(path);
