@@ -1,3 +1,6 @@
+import { printable } from './validate.js';
+import { isoOf, parseJsonBounded, saneEpochMs } from './untrusted.js';
+
 /**
  * Reading Claude's OAuth credentials without ever exposing a token, and choosing which copy is the live one.
  * Refresh tokens are single-use: the copy with the greatest expiresAt of the shared account holds the only live one.
@@ -14,22 +17,21 @@ export interface CredInfo {
 
 export function inspectCredentials(bytes: Buffer | null, nowMs: number): CredInfo {
   if (bytes === null) return { state: 'missing' };
-  let doc: unknown;
-  try {
-    doc = JSON.parse(bytes.toString('utf8'));
-  } catch {
-    return { state: 'invalid-json' };
-  }
+  const doc = parseJsonBounded(bytes);
   const o = isObject(doc) && isObject(doc.claudeAiOauth) ? doc.claudeAiOauth : null;
   if (!o) return { state: 'invalid-json' };
   const info: CredInfo = { state: 'valid' };
-  if (typeof o.expiresAt === 'number') info.expiresAt = o.expiresAt;
-  if (typeof o.refreshTokenExpiresAt === 'number') info.refreshTokenExpiresAt = o.refreshTokenExpiresAt;
-  if (typeof o.subscriptionType === 'string') info.subscriptionType = o.subscriptionType;
+  // Dates outside 1970-2100 are not believed: a copy claiming expiresAt 1e300 is not a login and never wins.
+  const expiresAt = saneEpochMs(o.expiresAt);
+  if (expiresAt !== undefined) info.expiresAt = expiresAt;
+  const refreshEnd = saneEpochMs(o.refreshTokenExpiresAt);
+  if (refreshEnd !== undefined) info.refreshTokenExpiresAt = refreshEnd;
+  // Shown to root and exported to monitoring: printable and short whatever a member wrote.
+  if (typeof o.subscriptionType === 'string') info.subscriptionType = printable(o.subscriptionType.slice(0, 32));
   if (typeof o.accountUuid === 'string' && o.accountUuid) info.accountUuid = o.accountUuid;
   const hasRefresh = typeof o.refreshToken === 'string' && o.refreshToken.length > 0;
-  if (!hasRefresh || !(typeof o.expiresAt === 'number' && o.expiresAt > 0)) info.state = 'logged-out';
-  else if (o.expiresAt <= nowMs) info.state = 'expired-refreshable';
+  if (!hasRefresh || !(expiresAt !== undefined && expiresAt > 0)) info.state = 'logged-out';
+  else if (expiresAt <= nowMs) info.state = 'expired-refreshable';
   return info;
 }
 
@@ -39,13 +41,9 @@ export const isUsable = (c: CredInfo) => c.state === 'valid' || c.state === 'exp
 /** oauthAccount.accountUuid from a .claude.json, if it parses. */
 export function accountOfClaudeJson(bytes: Buffer | null): string | undefined {
   if (!bytes) return undefined;
-  try {
-    const doc: unknown = JSON.parse(bytes.toString('utf8'));
-    if (isObject(doc) && isObject(doc.oauthAccount) && typeof doc.oauthAccount.accountUuid === 'string') {
-      return doc.oauthAccount.accountUuid || undefined;
-    }
-  } catch {
-    /* not JSON: no account */
+  const doc = parseJsonBounded(bytes);
+  if (isObject(doc) && isObject(doc.oauthAccount) && typeof doc.oauthAccount.accountUuid === 'string') {
+    return doc.oauthAccount.accountUuid || undefined;
   }
   return undefined;
 }
@@ -100,7 +98,7 @@ export function pickFreshestCredentials(shared: Candidate, severed: Candidate[])
 
 export function describeExpiry(ms: number | undefined, nowMs: number): string {
   if (ms === undefined) return 'unknown';
-  const iso = new Date(ms).toISOString();
+  const iso = isoOf(ms);
   const d = ms - nowMs;
   const abs = Math.abs(d);
   const rel = abs < 3600_000 ? `${Math.round(abs / 60_000)} min` : abs < 172_800_000 ? `${(abs / 3600_000).toFixed(1)} h` : `${Math.round(abs / 86_400_000)} days`;

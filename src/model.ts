@@ -27,6 +27,12 @@ export interface Desired {
   onlyUsers?: string[];
 }
 
+/** What a member can multiply is counted, and only a few of its names are kept for the report. */
+export interface Sample {
+  count: number;
+  names: string[];
+}
+
 export type ItemState = 'ok' | 'missing' | 'broken' | 'severed' | 'wrong-target' | 'not-a-file' | 'unsafe';
 
 export interface ObservedItem {
@@ -57,7 +63,8 @@ export interface ObservedUser {
   claudeDir: FileStat | null;
   items: ObservedItem[];
   rc: ObservedRc[];
-  corrupted: string[];
+  /** ~/.claude.json.corrupted.* files: how many, and the first few names (printable). */
+  corrupted: Sample;
 }
 
 export interface ObservedShared {
@@ -79,7 +86,8 @@ export interface Observed {
   dirs: { path: string; stat: FileStat | null; mode: number; uid: number; group: 'shared' | 'root' }[];
   insecureParent: string | null;
   shared: ObservedShared[];
-  tempFiles: string[];
+  /** Leftover *.tmp.* files per shared directory: a member can make thousands, so counted, with a few names. */
+  tempFiles: (Sample & { dir: string })[];
   users: ObservedUser[];
   source: ObservedSource | null;
 }

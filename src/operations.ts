@@ -6,7 +6,7 @@ import type { Action, Desired, Observed, Outcome, Plan, Problem } from './model.
 import { planRemoval } from './plan-removal.js';
 import { plan, planExitCode } from './plan.js';
 import { findInsecureParent, probe } from './probe.js';
-import { actionJson, driftProblems, prometheusText, outcomeJson, renderOutcomeLine, renderPlanText, renderProblems, renderSummary, SCHEMA_VERSION, statusJson, statusText, type StatusModel, type Style } from './render.js';
+import { actionJson, driftProblems, prometheusFailureText, prometheusText, outcomeJson, renderOutcomeLine, renderPlanText, renderProblems, renderSummary, SCHEMA_VERSION, statusJson, statusText, type StatusModel, type Style } from './render.js';
 import type { System } from './system.js';
 import { MAX_PASSWORD, NOT_UTF8, parseUsersFile, readSecretFile, type UserSpec } from './users-file.js';
 import { assertValidName, isReserved, printable, validateSharedDir } from './validate.js';
@@ -371,13 +371,26 @@ export function statusModel(sys: System, c: Config): StatusModel {
 /** status: probe + plan + render; read-only. */
 export function runStatus(sys: System, o: StatusOptions, io: Io): number {
   if (sys.euid() !== 0) throw unsafeError("status reads every member's home: it must run as root", 'run it with sudo');
-  const c = requireConfig(sys, configPath(o.config));
-  const m = statusModel(sys, c);
-  if (o.prometheus) sys.writeFileAtomic(o.prometheus, prometheusText(m), { mode: 0o644, uid: 0, gid: 0 });
+  let m: StatusModel;
+  try {
+    m = statusModel(sys, requireConfig(sys, configPath(o.config)));
+  } catch (e) {
+    // Monitoring must see a failed run as a failure, never keep reading the last healthy file.
+    if (o.prometheus) writePrometheus(sys, o.prometheus, prometheusFailureText);
+    throw e;
+  }
+  if (o.prometheus) writePrometheus(sys, o.prometheus, () => prometheusText(m));
   if (o.json) io.out(JSON.stringify(statusJson(m), null, 2));
   else if (o.quiet) renderProblems(m.problems, io.style, ['operator', 'drift']).forEach((l) => io.out(l));
   else statusText(m, io.style).forEach((l) => io.out(l));
   return planExitCode(m.plan);
+}
+
+/** The last success recorded in our own metrics file, so that a failed run keeps it (and alerts can age it). */
+function writePrometheus(sys: System, path: string, text: (lastSuccess: number | undefined) => string) {
+  const old = sys.readFileNoFollow(path, { owner: 0, maxBytes: 1 << 20 });
+  const last = old.ok ? /^claude_share_last_success_timestamp_seconds (\d+)$/m.exec(old.bytes.toString('utf8'))?.[1] : undefined;
+  sys.writeFileAtomic(path, text(last ? Number(last) : undefined), { mode: 0o644, uid: 0, gid: 0 });
 }
 
 export interface SyncOptions {

@@ -1,8 +1,10 @@
 import { accountOfClaudeJson, inspectCredentials, isUsable, pickFreshestCredentials, sameAccount, type Candidate } from './credentials.js';
 import { homePath, sharedPath, type SharedItem } from './items.js';
-import type { Action, Desired, Expect, LoginHealth, Observed, ObservedShared, ObservedUser, Plan, Problem } from './model.js';
+import type { Action, Desired, Expect, LoginHealth, Observed, ObservedShared, ObservedUser, Plan, Problem, Sample } from './model.js';
 import { MAX_READ_BYTES, RC_FILES, sharedDirs } from './probe.js';
 import type { FileStat, SafeRead } from './system.js';
+import { isoOf, parseJsonBounded, shellQuote } from './untrusted.js';
+import { printable } from './validate.js';
 
 const SYNC = 'run: claude-share sync';
 export const SHARED_FILE_MODE = 0o660;
@@ -52,7 +54,9 @@ export function plan(d: Desired, obs: Observed): Plan {
 
   // Shared copies.
   for (const sh of obs.shared) planSharedItem(d, obs, sh, actions, p, login);
-  for (const t of obs.tempFiles) p({ code: 'leftover-temp', severity: 'warning', path: t, message: `leftover temp file ${t} (an interrupted Claude write)`, fix: `remove it once no claude process is running: rm ${t}` });
+  for (const t of obs.tempFiles) {
+    p({ code: 'leftover-temp', severity: 'warning', path: t.dir, message: `${t.count} leftover temp file${t.count > 1 ? 's' : ''} in ${t.dir} (interrupted Claude writes): ${sampleText(t)}`, fix: `once no claude process is running: rm -i -- ${shellQuote(t.dir)}/*.tmp.*` });
+  }
 
   // Homes.
   const promotedFrom = new Set(actions.filter((a) => a.kind === 'promote-shared').map((a) => a.source!.path));
@@ -67,7 +71,7 @@ function planSharedItem(d: Desired, obs: Observed, sh: ObservedShared, actions: 
     return;
   }
   if (stat && stat.nlink > 1) {
-    p({ code: 'shared-hard-linked', severity: 'operator', path, message: `shared copy ${path} has ${stat.nlink} hard links`, fix: `copy it (cp --preserve=mode ${path} ${path}.new && mv ${path}.new ${path}), then ${SYNC}` });
+    p({ code: 'shared-hard-linked', severity: 'operator', path, message: `shared copy ${path} has ${stat.nlink} hard links`, fix: `copy it (cp --preserve=mode ${shellQuote(path)} ${shellQuote(path + '.new')} && mv ${shellQuote(path + '.new')} ${shellQuote(path)}), then ${SYNC}` });
     return;
   }
   if (sh.read && !sh.read.ok) {
@@ -163,7 +167,7 @@ function planHome(d: Desired, u: ObservedUser, creating: boolean, actions: Actio
   if (!u.entry && !creating) return;
   const home = u.entry?.home ?? `/home/${u.name}`;
   if (u.unsafe) {
-    p({ code: u.homeStat ? 'home-unsafe' : 'home-missing', severity: 'operator', user: u.name, path: home, message: u.unsafe, fix: u.homeStat ? `fix the owner: chown ${u.name}: ${home}` : `create it: mkhomedir_helper ${u.name}` });
+    p({ code: u.homeStat ? 'home-unsafe' : 'home-missing', severity: 'operator', user: u.name, path: home, message: u.unsafe, fix: u.homeStat ? `fix the owner: chown ${u.name}: ${shellQuote(home)}` : `create it: mkhomedir_helper ${u.name}` });
     return;
   }
   if (!u.claudeDir) actions.push({ kind: 'make-claude-dir', code: 'missing', target: `${home}/.claude`, user: u.name, mode: 0o700, before: 'absent', after: 'directory owned by the user, 0700', reason: 'holds the links' });
@@ -195,7 +199,9 @@ function planHome(d: Desired, u: ObservedUser, creating: boolean, actions: Actio
     if (rc.problem) p({ code: 'rc-unsafe', severity: 'warning', user: u.name, path: rc.path, message: `${rc.problem}; the umask block is not written through it`, fix: `replace it with a regular file owned by ${u.name}` });
     else if (!rc.hasBlock) actions.push({ kind: 'umask-block', code: 'umask-missing', target: rc.path, user: u.name, before: rc.stat ? 'no umask block' : 'absent', after: 'umask 002 block', reason: 'files members create stay group-writable' });
   }
-  for (const c of u.corrupted) p({ code: 'claude-json-corrupted', severity: 'warning', user: u.name, path: c, message: `${c}: Claude found .claude.json corrupted by a concurrent write`, fix: 'check the shared .claude.json, then remove this file' });
+  if (u.corrupted.count) {
+    p({ code: 'claude-json-corrupted', severity: 'warning', user: u.name, path: home, message: `${u.corrupted.count} ${home}/.claude.json.corrupted.* file${u.corrupted.count > 1 ? 's' : ''}: Claude found .claude.json corrupted by a concurrent write (${sampleText(u.corrupted)})`, fix: `check the shared .claude.json, then as ${u.name}: rm -- ~/.claude.json.corrupted.*` });
+  }
 }
 
 const SETTINGS_COMMAND_KEYS = ['hooks', 'apiKeyHelper', 'statusLine', 'awsAuthRefresh', 'awsCredentialExport', 'otelHeadersHelper'];
@@ -205,12 +211,7 @@ const COMMAND_KEYS: Record<string, string[]> = { settings: SETTINGS_COMMAND_KEYS
 function warnCommands(item: SharedItem, bytes: Buffer | null, path: string, p: (x: Problem) => void) {
   const keys = COMMAND_KEYS[item.id];
   if (!keys || !bytes) return;
-  let doc: Record<string, unknown>;
-  try {
-    doc = JSON.parse(bytes.toString('utf8'));
-  } catch {
-    return;
-  }
+  const doc = parseJsonBounded(bytes) as Record<string, unknown> | undefined;
   if (!doc || typeof doc !== 'object') return;
   const found = keys.filter((k) => doc[k] !== undefined && JSON.stringify(doc[k]) !== '{}');
   const projects = doc.projects;
@@ -226,20 +227,14 @@ function claudeJsonAccountOf(u: ObservedUser): string | undefined {
   return cj?.state === 'severed' ? accountOfClaudeJson(readOf(cj.read)) : undefined;
 }
 
+const sampleText = (s: Sample) => s.names.join(', ') + (s.count > s.names.length ? `, … (${s.count - s.names.length} more)` : '');
 const readOf = (r: SafeRead | undefined) => (r?.ok ? r.bytes : null);
 const expectOf = (st: FileStat): Expect => ({ ino: st.ino, size: st.size, mtimeMs: st.mtimeMs });
 export const oct = (m: number) => '0' + (m & 0o7777).toString(8);
-const iso = (ms?: number) => (ms ? new Date(ms).toISOString() : 'never');
+const iso = (ms?: number) => (ms ? isoOf(ms) : 'never');
 const describeStat = (st: FileStat) => `uid ${st.uid} gid ${st.gid} ${oct(st.mode)}`;
 
-function isJson(b: Buffer): boolean {
-  try {
-    JSON.parse(b.toString('utf8'));
-    return true;
-  } catch {
-    return false;
-  }
-}
+const isJson = (b: Buffer) => parseJsonBounded(b) !== undefined;
 
 /** Status's exit code: 2 when an operator must act, 1 when sync would repair something, else 0. */
 export function planExitCode(pl: Plan): number {

@@ -1,5 +1,5 @@
 import { homePath, sharedPath, type SharedItem } from './items.js';
-import type { Desired, ObservedItem, ObservedRc, ObservedSource, ObservedUser, Observed } from './model.js';
+import type { Desired, ObservedItem, ObservedRc, ObservedSource, ObservedUser, Observed, Sample } from './model.js';
 import type { FileStat, System, UserEntry } from './system.js';
 import { printable } from './validate.js';
 
@@ -30,9 +30,9 @@ export function probe(sys: System, d: Desired): Observed {
     dirs,
     insecureParent: findInsecureParent(sys, d.sharedDir),
     shared,
-    tempFiles: [`${d.sharedDir}/home`, `${d.sharedDir}/home/.claude`].flatMap((dir) =>
-      safeReaddir(sys, dir).filter((f) => /\.tmp\./.test(f)).map((f) => `${dir}/${f}`),
-    ),
+    tempFiles: [`${d.sharedDir}/home`, `${d.sharedDir}/home/.claude`]
+      .map((dir) => ({ dir, ...sample(safeReaddir(sys, dir), (f) => /\.tmp\./.test(f)) }))
+      .filter((t) => t.count > 0),
     users,
     source: d.seedFromSource ? probeSource(sys, d) : null,
   };
@@ -62,6 +62,17 @@ export function findInsecureParent(sys: System, dir: string): string | null {
   return null;
 }
 
+/** One pass, O(n): how many names match, and the first SAMPLE_NAMES of them made printable. */
+export const SAMPLE_NAMES = 3;
+function sample(names: string[], match: (name: string) => boolean): Sample {
+  const s: Sample = { count: 0, names: [] };
+  for (const n of names) {
+    if (!match(n)) continue;
+    if (s.count++ < SAMPLE_NAMES) s.names.push(printable(n));
+  }
+  return s;
+}
+
 function safeReaddir(sys: System, dir: string): string[] {
   const st = sys.lstat(dir);
   return st?.type === 'dir' ? sys.readdir(dir) : [];
@@ -69,7 +80,7 @@ function safeReaddir(sys: System, dir: string): string[] {
 
 function probeUser(sys: System, d: Desired, name: string, inGroup: boolean, sharedExists: Set<string>): ObservedUser {
   const entry = sys.getUser(name);
-  const u: ObservedUser = { name, entry, inGroup, homeStat: null, claudeDir: null, items: [], rc: [], corrupted: [] };
+  const u: ObservedUser = { name, entry, inGroup, homeStat: null, claudeDir: null, items: [], rc: [], corrupted: { count: 0, names: [] } };
   if (!entry) {
     u.items = d.items.map((item) => ({ item, path: `~${name}/${item.rel}`, stat: null, state: 'missing', detail: 'no such user yet' }));
     return u;
@@ -83,7 +94,7 @@ function probeUser(sys: System, d: Desired, name: string, inGroup: boolean, shar
     const claudeUnsafe = !cd ? undefined : (cd.type !== 'dir' ? `${claudePath} is a ${cd.type}, not a directory` : cd.uid !== entry.uid ? `${claudePath} is owned by uid ${cd.uid}, not ${name}` : undefined);
     u.items = d.items.map((item) => probeItem(sys, d, entry, item, item.rel.startsWith('.claude/') ? claudeUnsafe : undefined, sharedExists.has(item.id)));
     u.rc = RC_FILES.map((f) => probeRc(sys, entry, `${entry.home}/${f}`));
-    u.corrupted = sys.readdir(entry.home).filter((f) => f.startsWith('.claude.json.corrupted.')).map((f) => `${entry.home}/${printable(f)}`);
+    u.corrupted = sample(sys.readdir(entry.home), (f) => f.startsWith('.claude.json.corrupted.'));
   } else {
     u.items = d.items.map((item) => ({ item, path: homePath(entry.home, item), stat: null, state: 'unsafe', detail: u.unsafe! }));
   }

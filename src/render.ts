@@ -1,6 +1,7 @@
 import { describeExpiry } from './credentials.js';
 import type { Action, Observed, Outcome, Plan, Problem } from './model.js';
 import { oct } from './plan.js';
+import { isoOf } from './untrusted.js';
 
 export const SCHEMA_VERSION = 1;
 
@@ -106,8 +107,8 @@ export function statusJson(m: StatusModel) {
     group: m.group,
     login: {
       state: plan.login.state,
-      expiresAt: plan.login.expiresAt ? new Date(plan.login.expiresAt).toISOString() : null,
-      refreshTokenExpiresAt: plan.login.refreshTokenExpiresAt ? new Date(plan.login.refreshTokenExpiresAt).toISOString() : null,
+      expiresAt: plan.login.expiresAt ? isoOf(plan.login.expiresAt) : null,
+      refreshTokenExpiresAt: plan.login.refreshTokenExpiresAt ? isoOf(plan.login.refreshTokenExpiresAt) : null,
       subscriptionType: plan.login.subscriptionType ?? null,
       newerSevered: plan.login.newerSevered,
       freshest: plan.login.freshest ?? null,
@@ -151,8 +152,23 @@ export function prometheusText(m: StatusModel): string {
     '# HELP claude_share_managed_users Users in MANAGED_USERS.',
     '# TYPE claude_share_managed_users gauge',
     `claude_share_managed_users ${m.obs.users.length}`,
+    ...runLines(true, Math.floor(m.obs.nowMs / 1000)),
   ];
   return lines.join('\n') + '\n';
+}
+
+const runLines = (ok: boolean, lastSuccess: number | undefined) => [
+  '# HELP claude_share_run_ok 1 when the last status run finished, 0 when it failed (see its stderr or the journal).',
+  '# TYPE claude_share_run_ok gauge',
+  `claude_share_run_ok ${ok ? 1 : 0}`,
+  ...(lastSuccess === undefined
+    ? []
+    : ['# HELP claude_share_last_success_timestamp_seconds When a status run last finished.', '# TYPE claude_share_last_success_timestamp_seconds gauge', `claude_share_last_success_timestamp_seconds ${lastSuccess}`]),
+];
+
+/** What a run that failed leaves for node_exporter: unhealthy, failed, and when it last worked. */
+export function prometheusFailureText(lastSuccess: number | undefined): string {
+  return ['# HELP claude_share_healthy 1 when claude-share status is healthy.', '# TYPE claude_share_healthy gauge', 'claude_share_healthy 0', ...runLines(false, lastSuccess)].join('\n') + '\n';
 }
 
 function sharedState(m: StatusModel, path: string): string {

@@ -1,0 +1,147 @@
+import { beforeEach, describe, expect, it } from 'vitest';
+import { runInit, runStatus, runSync } from '../src/operations.js';
+import { inspectCredentials } from '../src/credentials.js';
+import { isoOf, parseJsonBounded, saneEpochMs, shellQuote } from '../src/untrusted.js';
+import { captureIo, creds, HOUR, initOpts, machineWithRootLogin } from './helpers/fixtures.js';
+import type { MemorySystem } from './helpers/memory-system.js';
+
+// Issue 11.1-11.3: no byte a member writes can abort a run, reach the terminal raw, or make the work quadratic.
+const NOW = Date.parse('2026-11-23T12:00:00Z');
+const SH = '/shared/claude-share/home';
+const SHARED_CREDS = `${SH}/.claude/.credentials.json`;
+const CFG = '/etc/claude-share/config';
+let sys: MemorySystem;
+const uid = (n: string) => sys.getUser(n)!.uid;
+const statusJson = () => {
+  const io = captureIo();
+  const code = runStatus(sys, { json: true, quiet: false, config: CFG }, io);
+  return { code, doc: JSON.parse(io.lines.join('\n')) };
+};
+const statusText = () => {
+  const io = captureIo();
+  const code = runStatus(sys, { json: false, quiet: false, config: CFG }, io);
+  return { code, text: [...io.lines, ...io.errors].join('\n') };
+};
+const sync = async () => {
+  const io = captureIo();
+  const code = await runSync(sys, { dryRun: false, json: false, quiet: false, config: CFG }, io);
+  return { code, text: [...io.lines, ...io.errors].join('\n') };
+};
+
+beforeEach(async () => {
+  sys = machineWithRootLogin(NOW + 2 * HOUR);
+  sys.addFile('/root/users', 'alice:a\nbob:b\n', 0, 0, 0o600);
+  expect(await runInit(sys, initOpts({ usersFromFile: '/root/users' }), captureIo())).toBe(0);
+});
+
+describe('values from members', () => {
+  it('parseJsonBounded refuses nesting deeper than 64 without recursion, and ignores brackets inside strings', () => {
+    expect(parseJsonBounded('['.repeat(200_000) + ']'.repeat(200_000))).toBeUndefined();
+    expect(parseJsonBounded('['.repeat(64) + ']'.repeat(64))).toBeDefined();
+    expect(parseJsonBounded('{"a":"[[[[\\"[[["}', 2)).toEqual({ a: '[[[["[[[' });
+    expect(parseJsonBounded('{nope')).toBeUndefined();
+  });
+
+  it('dates outside 1970-2100 are not believed, and formatting never throws', () => {
+    expect([saneEpochMs(1e300), saneEpochMs(-1), saneEpochMs(Number.NaN), saneEpochMs('1'), saneEpochMs(NOW)]).toEqual([undefined, undefined, undefined, undefined, NOW]);
+    expect(isoOf(1e300)).toBe('invalid date');
+    const info = inspectCredentials(Buffer.from(creds(1e300)), NOW);
+    expect(info.state).toBe('logged-out');
+    expect(info.expiresAt).toBeUndefined();
+  });
+
+  it("one member's expiresAt 1e300 is one problem on that member: status and sync finish, the other member is healed", async () => {
+    const alice = `/home/alice/.claude/.credentials.json`;
+    sys.addFile(alice, creds(1e300, { account: 'acct-1' }), uid('alice'), uid('alice'), 0o600);
+    sys.addFile(`/home/bob/.claude/.credentials.json`, creds(NOW + 8 * HOUR, { account: 'acct-1' }), uid('bob'), uid('bob'), 0o600);
+    const { code, doc } = statusJson();
+    expect(code).toBe(1);
+    expect(doc.login.expiresAt).not.toBe('invalid date');
+    const r = await sync();
+    expect(r.code).toBe(0);
+    // bob's real token won; alice's absurd one never did.
+    expect(JSON.parse(sys.content(SHARED_CREDS)!).claudeAiOauth.expiresAt).toBe(NOW + 8 * HOUR);
+    expect(sys.readlink(alice)).toBe(SHARED_CREDS);
+  });
+
+  it('refreshTokenExpiresAt 1e300 in the shared copy: status still reports the login', () => {
+    const doc = JSON.parse(creds(NOW + HOUR, { account: 'acct-1' }));
+    doc.claudeAiOauth.refreshTokenExpiresAt = 1e300;
+    sys.files.get(SHARED_CREDS)!.content = Buffer.from(JSON.stringify(doc));
+    const r = statusJson();
+    expect(r.code).toBe(0);
+    expect(r.doc.login.refreshTokenExpiresAt).toBeNull();
+  });
+
+  it('200,000 nested arrays in the shared settings.json: a problem on that file, not a stack overflow', async () => {
+    sys.files.get(`${SH}/.claude/settings.json`)!.content = Buffer.from(`{"hooks":${'['.repeat(200_000)}${']'.repeat(200_000)}}`);
+    const r = statusJson();
+    expect(r.code).toBe(2);
+    expect(r.doc.problems.map((p: { code: string }) => p.code)).toContain('shared-invalid');
+    expect((await sync()).code).toBe(2);
+  });
+});
+
+describe('what reaches root\'s terminal', () => {
+  it('a temp file named with escapes and $(...) is printed escaped, and the fix line carries no member bytes', () => {
+    sys.addFile(`${SH}/x.tmp.$(touch PWNED)\x1b[2J\x1b]52;c;ZXZpbA==\x07`, '', uid('alice'), 0, 0o600);
+    const { text } = statusText();
+    expect(text).not.toMatch(/\x1b|\x07/);
+    expect(text).toContain('\\u{1b}[2J');
+    const fix = text.split('\n').find((l) => l.includes('rm -i'))!;
+    expect(fix).toContain("rm -i -- /shared/claude-share/home/*.tmp.*");
+    expect(fix).not.toContain('PWNED');
+  });
+
+  it('subscriptionType from the shared login is printable and short', () => {
+    const doc = JSON.parse(creds(NOW + HOUR, { account: 'acct-1' }));
+    doc.claudeAiOauth.subscriptionType = '\x1b[2Jmax\x1b]52;c;ZXZpbA==\x07' + 'x'.repeat(5000);
+    sys.files.get(SHARED_CREDS)!.content = Buffer.from(JSON.stringify(doc));
+    const { text } = statusText();
+    expect(text).not.toMatch(/\x1b|\x07/);
+    expect(text).not.toContain('x'.repeat(100));
+  });
+
+  it('shellQuote quotes anything a shell would interpret', () => {
+    expect(shellQuote('/plain/path-1.json')).toBe('/plain/path-1.json');
+    expect(shellQuote("a b$(x)'y")).toBe(`'a b$(x)'\\''y'`);
+  });
+});
+
+describe('what a member can multiply costs O(n) and is capped in reports', () => {
+  it('80,000 .claude.json.corrupted.* files: one warning with the count, a few names', () => {
+    for (let i = 0; i < 80_000; i++) sys.addFile(`/home/alice/.claude.json.corrupted.${i}`, '', uid('alice'), uid('alice'), 0o600);
+    const { doc } = statusJson();
+    const corrupted = doc.problems.filter((p: { code: string }) => p.code === 'claude-json-corrupted');
+    expect(corrupted).toHaveLength(1);
+    expect(corrupted[0].message).toContain('80000');
+    expect(corrupted[0].message).toContain('(79997 more)');
+  });
+
+  it('60,000 temp files in the shared dir: one warning per directory, and the others are still healed', async () => {
+    for (let i = 0; i < 60_000; i++) sys.addFile(`${SH}/.claude/.credentials.json.tmp.${i}`, '', uid('alice'), 0, 0o600);
+    sys.files.delete('/home/bob/.claude/settings.json');
+    const r = await sync();
+    expect(r.code).toBe(0);
+    expect(r.text.match(/leftover temp/g)).toHaveLength(1);
+    expect(sys.readlink('/home/bob/.claude/settings.json')).toBe(`${SH}/.claude/settings.json`);
+  });
+});
+
+describe('monitoring after a failed run', () => {
+  it('a status run that fails rewrites the Prometheus file as unhealthy and keeps the last success time', () => {
+    const prom = '/var/lib/prom/claude-share.prom';
+    expect(runStatus(sys, { json: false, quiet: true, prometheus: prom, config: CFG }, captureIo())).toBe(0);
+    const ok = sys.content(prom)!;
+    expect(ok).toMatch(/^claude_share_healthy 1$/m);
+    expect(ok).toMatch(/^claude_share_run_ok 1$/m);
+    const last = /^claude_share_last_success_timestamp_seconds (\d+)$/m.exec(ok)![1];
+    // The config becomes unreadable for root (a run that cannot finish).
+    sys.files.get(CFG)!.mode = 0o666;
+    expect(() => runStatus(sys, { json: false, quiet: true, prometheus: prom, config: CFG }, captureIo())).toThrow();
+    const failed = sys.content(prom)!;
+    expect(failed).toMatch(/^claude_share_healthy 0$/m);
+    expect(failed).toMatch(/^claude_share_run_ok 0$/m);
+    expect(failed).toContain(`claude_share_last_success_timestamp_seconds ${last}`);
+  });
+});
