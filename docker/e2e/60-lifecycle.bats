@@ -127,3 +127,29 @@ setup() {
   [ -f $SD/home/.claude/.credentials.json ] && [ -f $CFG ]
   printf '%s\n' "$shim" >/usr/local/bin/claude-share && chmod 0755 /usr/local/bin/claude-share
 }
+
+@test "install.sh with a distribution Node older than 18.19 (Ubuntu 22.04's 12): one instruction, exit 69, nothing installed" {
+  local fake=/tmp/cs-old-node
+  mkdir -p $fake
+  # Ubuntu 22.04: node 12.22.9 installed and the only candidate of its archive.
+  printf '#!/bin/sh\ncase "$*" in *versions*) echo 12.22.9 ;; *) echo v12.22.9 ;; esac\n' >$fake/node
+  printf '#!/bin/sh\nprintf "nodejs:\\n  Installed: 12.22.9~dfsg-1ubuntu3\\n  Candidate: 12.22.9~dfsg-1ubuntu3\\n"\n' >$fake/apt-cache
+  chmod 0755 $fake/node $fake/apt-cache
+  run env PATH="$fake:$PATH" PREFIX=/tmp/cs-old-prefix bash "$CS_REPO/install.sh"
+  assert_failure 69
+  assert_output --partial 'Node.js 18.19 or newer is required; found v12.22.9'
+  assert_output --partial '(nodejs 12.22.9)'
+  assert_output --partial 'then run this again.'
+  refute_output --regexp '[0-9]+$'
+  [ ! -e /tmp/cs-old-prefix/lib/claude-share ]
+}
+
+@test "the installed self-test passes here and names the step that fails when the runtime cannot work in a home" {
+  run node "$CS_REPO/dist/src/self-test.js"
+  assert_success
+  assert_output --regexp '^self-test passed on Node [0-9]+\.'
+  # Without /proc the descriptor-pinned walk (/proc/self/fd/N) cannot work: the self-test must say so, not pass.
+  run unshare --mount bash -c "mount -t tmpfs none /proc && node '$CS_REPO/dist/src/self-test.js'"
+  assert_failure 70
+  assert_output --regexp '^self-test failed: make a member home: '
+}
