@@ -14,6 +14,7 @@ export const registerInit: Register = (parent, runner, done) => {
     .option('--no-settings-local', 'keep .claude/settings.local.json private')
     .option('--copy-full-claude-json', "seed the shared .claude.json with the source's whole file (projects, mcpServers)")
     .option('--keep-source-copy', "keep the source user's own credentials (dangerous: the refresh token forks)")
+    .option('--adopt-group', 'use an existing non-system group that has members init does not manage: they all get the shared login')
     .option('-y, --yes', 'never prompt; missing values are errors')
     .option('--dry-run', 'print the plan and change nothing')
     .option('--json', 'print one JSON object')
@@ -30,6 +31,7 @@ export const registerInit: Register = (parent, runner, done) => {
           settingsLocal: o.settingsLocal !== false,
           copyFullClaudeJson: !!o.copyFullClaudeJson,
           keepSourceCopy: !!o.keepSourceCopy,
+          adoptGroup: !!o.adoptGroup,
           dryRun: !!o.dryRun,
           json: !!o.json,
           config: o.config,

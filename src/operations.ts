@@ -8,7 +8,7 @@ import { plan, planExitCode } from './plan.js';
 import { findInsecureParent, probe } from './probe.js';
 import { actionJson, driftProblems, prometheusFailureText, prometheusText, outcomeJson, renderOutcomeLine, renderPlanText, renderProblems, renderSummary, SCHEMA_VERSION, statusJson, statusText, type StatusModel, type Style } from './render.js';
 import type { System } from './system.js';
-import { MAX_PASSWORD, NOT_UTF8, parseUsersFile, readSecretFile, type UserSpec } from './users-file.js';
+import { assertPassword, MAX_PASSWORD, parseUsersFile, passwordProblem, readSecretFile, type UserSpec } from './users-file.js';
 import { assertValidName, isReserved, printable, validateSharedDir } from './validate.js';
 
 export interface Io {
@@ -37,6 +37,8 @@ export interface InitOptions {
   settingsLocal: boolean;
   copyFullClaudeJson: boolean;
   keepSourceCopy: boolean;
+  /** Accept an existing group with members this run does not manage (never a system group). */
+  adoptGroup?: boolean;
   dryRun: boolean;
   json: boolean;
   config?: string;
@@ -98,20 +100,26 @@ async function promptInit(o: InitOptions, io: Io): Promise<{ o: InitOptions; use
     for (let i = 1; i <= count; i++) {
       const name = (await p.input(`Name of user ${i}`)).trim();
       assertValidName(name);
-      users.push({ name, password: o.noPassword ? null : await askPassword(p, name) });
+      users.push({ name, password: o.noPassword ? null : await askPassword(p, name, io.err) });
     }
   }
   return { o: { ...o, sharedDir, group, sourceUser }, users };
 }
 
-async function askPassword(p: Prompter, name: string): Promise<string> {
+/** Asks twice; says why before asking again (empty, against the password rule, or the two did not match). */
+async function askPassword(p: Prompter, name: string, say: (line: string) => void): Promise<string> {
   for (let tries = 0; tries < 3; tries++) {
     const a = await p.password(`Password for ${name}`);
-    if (!a) continue;
+    const bad = passwordProblem(a);
+    if (bad) {
+      say(`${bad}; try again`);
+      continue;
+    }
     const b = await p.password(`Repeat the password for ${name}`);
     if (a === b) return a;
+    say('the two passwords differ; try again');
   }
-  throw usageError(`the passwords for ${name} were empty or did not match three times`, 'run init again');
+  throw dataError(`no acceptable password for ${name} after three tries`, `run the command again; a password is one line of printable text, at most ${MAX_PASSWORD} characters`);
 }
 
 /** Mutating commands read the config and write under one lock, so two of them never act on a stale config. */
@@ -139,7 +147,7 @@ export async function runInit(sys: System, opts: InitOptions, io: Io): Promise<n
   }
   // Asked before the lock is taken: a person at a prompt must not hold off the watcher.
   if (io.interactive && !o.noPassword) {
-    for (const u of given) if (u.password === null && !sys.getUser(u.name)) u.password = await askPassword(io.prompt!, u.name);
+    for (const u of given) if (u.password === null && !sys.getUser(u.name)) u.password = await askPassword(io.prompt!, u.name, io.err);
   }
   const cfgPath = configPath(o.config);
   return underLock(sys, o.dryRun, () => initLocked(sys, o, io, given, cfgPath));
@@ -159,6 +167,7 @@ async function initLocked(sys: System, o: InitOptions, io: Io, given: UserSpec[]
     seen.add(u.name);
     if (u.name === 'root' || isReserved(u.name)) throw dataError(`${u.name} is a system account and cannot be a managed user`, 'choose another name');
     if (u.name === group) throw dataError(`user ${u.name} has the same name as the group`, 'choose another user name or pass --group');
+    assertPassword(u.password, `the password of ${u.name}`);
   }
   if (!given.length && !existing?.managedUsers.length) throw usageError('no users to manage', 'pass --users-from-file FILE or --user NAME (repeatable), or run init on a terminal to be asked');
   if (!sys.getUser(sourceUser)) throw dataError(`source user ${sourceUser} does not exist`, 'pass --source-user with an existing account (default root)');
@@ -177,11 +186,27 @@ async function initLocked(sys: System, o: InitOptions, io: Io, given: UserSpec[]
   if (existing && (existing.sharedDir !== sharedDir || existing.group !== group)) {
     throw usageError(`${cfgPath} already manages ${existing.sharedDir} with group ${existing.group}; init does not move a live setup (the login would stay behind)`, 'run init without --shared-dir/--group, or claude-share server uninstall first');
   }
+  if (!existing) refuseForeignGroup(sys, group, members, !!o.adoptGroup);
   const config: Config = { sharedDir, group, sourceUser, managedUsers: members, shareSettingsLocal: o.settingsLocal && (existing?.shareSettingsLocal ?? true) };
   if (o.keepSourceCopy) io.err('warning: --keep-source-copy leaves a second copy of a single-use refresh token with the source user: the first refresh on either side logs the other out');
   const desired = desiredFrom(config, { createGroup: true, createUsers: toCreate.map((u) => u.name), seedFromSource: true, promoteFrom: existing?.managedUsers ?? [], keepSourceCopy: o.keepSourceCopy, copyFullClaudeJson: o.copyFullClaudeJson });
   const passwords = new Map(given.map((u) => [u.name, u.password] as const));
   return converge(sys, io, { desired, dryRun: o.dryRun, json: o.json, command: 'init', passwords, extra: () => configAction(sys, cfgPath, config), twoPass: true, notes: initNotes });
+}
+
+/**
+ * Every member of the group gets the shared login, and every managed user gets the group: `--group sudo` would make
+ * every member a sudoer. A group init did not create is refused when it is a system group (gid < 1000), always, and
+ * when it has members init does not manage, unless --adopt-group names that risk.
+ */
+function refuseForeignGroup(sys: System, group: string, members: string[], adopt: boolean) {
+  const g = sys.getGroup(group);
+  if (!g) return;
+  if (g.gid < 1000) throw unsafeError(`group ${group} is a system group (gid ${g.gid}): every managed user would get its rights`, 'pass --group with a new name (init creates it), e.g. --group claudeshare');
+  const strangers = g.members.filter((m) => !members.includes(m));
+  if (strangers.length && !adopt) {
+    throw unsafeError(`group ${group} already exists with members init does not manage (${strangers.slice(0, 5).join(', ')}${strangers.length > 5 ? ', …' : ''}): they would all get the shared Claude login`, 'pass --group with a new name, or --adopt-group if that is what you want');
+  }
 }
 
 function initNotes(sys: System, p: Planned, outcomes: Outcome[], io: Io) {
@@ -339,11 +364,9 @@ export async function runAddUser(sys: System, o: AddUserOptions, io: Io): Promis
     } else if (o.passwordFromFile) password = readSecretFile(sys, o.passwordFromFile).replace(/\r?\n$/, '');
     else if (!o.noPassword) {
       if (!io.interactive) throw usageError(`no password for new user ${o.name}`, 'pass --password-from-file FILE, or --no-password for an SSH-key-only account');
-      password = await askPassword(io.prompt!, o.name);
+      password = await askPassword(io.prompt!, o.name, io.err);
     }
-    if (password !== null && (!password || password.includes('\n') || password.includes(NOT_UTF8) || password.length > MAX_PASSWORD)) {
-      throw dataError(`the password is empty, has a line break, is not UTF-8 or is longer than ${MAX_PASSWORD} characters`, 'give one line of UTF-8 text');
-    }
+    assertPassword(password, `the password of ${o.name}`);
   }
   return underLock(sys, o.dryRun, async () => {
     const c = requireConfig(sys, cfgPath);

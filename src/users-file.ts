@@ -13,6 +13,26 @@ export const MAX_PASSWORD = 512;
 /** What Buffer#toString('utf8') puts where bytes are not UTF-8. */
 export const NOT_UTF8 = '\uFFFD';
 
+/**
+ * The one password rule, on every path (users file, --user, the prompt, add-user's --password and its file): chpasswd
+ * reads `name:password` lines, so a line break would start a second line (root's password); control characters and
+ * overlong input are refused too. Returns what is wrong, never the password.
+ */
+export function passwordProblem(password: string): string | null {
+  if (!password) return 'the password is empty';
+  if (password.includes(NOT_UTF8)) return 'the password is not valid UTF-8';
+  if ([...password].length > MAX_PASSWORD) return `the password is longer than ${MAX_PASSWORD} characters`;
+  // C0 controls (line breaks, NUL, escape), DEL and C1 controls.
+  if (/[\u0000-\u001f\u007f-\u009f]/.test(password)) return 'the password has a line break or another control character';
+  return null;
+}
+
+/** Throws the data error (65) every path uses for a bad password. */
+export function assertPassword(password: string | null, who: string): void {
+  const bad = password === null ? null : passwordProblem(password);
+  if (bad) throw dataError(`${who}: ${bad}`, `give one line of printable UTF-8 text, at most ${MAX_PASSWORD} characters`);
+}
+
 /** Parses `name:password` lines; every bad line is reported at once, with its number, and nothing is changed. */
 export function parseUsersFile(text: string, source: string): UserSpec[] {
   const errors: string[] = [];
@@ -37,8 +57,8 @@ export function parseUsersFile(text: string, source: string): UserSpec[] {
     const bad = nameProblem(name);
     if (bad) errors.push(`line ${n}: invalid user name (lower-case letters, digits, _ and -, starting with a letter or _, at most 32)`);
     else if (seen.has(name)) errors.push(`line ${n}: duplicate user (first on line ${seen.get(name)})`);
-    if (!password) errors.push(`line ${n}: empty password`);
-    else if (password.length > MAX_PASSWORD) errors.push(`line ${n}: the password is longer than ${MAX_PASSWORD} characters`);
+    const pw = passwordProblem(password);
+    if (pw) errors.push(`line ${n}: ${pw}`);
     if (!bad && !seen.has(name)) seen.set(name, n);
     users.push({ name, password });
   });

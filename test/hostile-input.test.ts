@@ -145,3 +145,40 @@ describe('monitoring after a failed run', () => {
     expect(failed).toContain(`claude_share_last_success_timestamp_seconds ${last}`);
   });
 });
+
+describe('init input that would hand out root (issue 11.7, 11.8)', () => {
+  const fresh = () => {
+    const s = machineWithRootLogin(NOW + 2 * HOUR);
+    s.groups.set('sudo', { name: 'sudo', gid: 27, members: [] });
+    s.groups.set('devs', { name: 'devs', gid: 1500, members: ['mallory'] });
+    return s;
+  };
+  const init = (s: MemorySystem, extra: Record<string, unknown>) => runInit(s, initOpts({ user: ['csx:pw'], ...extra }), captureIo()).catch((e) => e.exitCode);
+
+  it('refuses a system group (77) and an existing group with unmanaged members unless --adopt-group; changes nothing', async () => {
+    for (const [extra, want] of [[{ group: 'sudo' }, 77], [{ group: 'sudo', adoptGroup: true }, 77], [{ group: 'devs' }, 77]] as const) {
+      const s = fresh();
+      const before = s.snapshot();
+      expect(await init(s, extra)).toBe(want);
+      expect(s.snapshot()).toBe(before);
+    }
+    const s = fresh();
+    expect(await init(s, { group: 'devs', adoptGroup: true })).toBe(0);
+    expect(s.getGroup('devs')!.members).toContain('csx');
+  });
+
+  it('one password rule on every path: a line break (chpasswd injection), a control character or 513 characters is 65, before any change', async () => {
+    for (const pw of ['pw\nroot:x', 'a\x1bb', 'x'.repeat(513), '']) {
+      const s = fresh();
+      const before = s.snapshot();
+      expect(await init(s, { user: [`csx:${pw}`] })).toBe(65);
+      s.addFile('/root/u', `csy:${pw}\n`, 0, 0, 0o600);
+      expect(await runInit(s, initOpts({ usersFromFile: '/root/u' }), captureIo()).catch((e) => e.exitCode)).toBe(65);
+      expect(s.calls.filter((c) => c.startsWith('chpasswd'))).toEqual([]);
+      s.files.delete('/root/u');
+      expect(s.snapshot()).toBe(before);
+    }
+    const s = fresh();
+    expect(await init(s, { user: ['csx:' + 'é'.repeat(512)] })).toBe(0);
+  });
+});

@@ -20,7 +20,7 @@ describe('parseUsersFile', () => {
     }
     expect(msg).toContain('line 2');
     expect(msg).toContain('line 3: duplicate user (first on line 1)');
-    expect(msg).toContain('line 4: empty password');
+    expect(msg).toContain('line 4: the password is empty');
     expect(msg).toContain('line 5: expected name:password');
     expect(msg).not.toMatch(/pw1|pw2|pw3/);
   });
