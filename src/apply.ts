@@ -1,7 +1,8 @@
 import { sharedPath } from './items.js';
 import type { Action, Desired, Expect, Outcome } from './model.js';
 import { MAX_READ_BYTES, UMASK_BEGIN, UMASK_BLOCK, UMASK_END } from './probe.js';
-import { SHARED_FILE_MODE } from './plan.js';
+import { SAFE_MINIMAL, SHARED_FILE_MODE } from './plan.js';
+import { SHARED_ITEMS } from './items.js';
 import type { FileStat, System, UserEntry } from './system.js';
 
 export interface ApplyContext {
@@ -83,7 +84,7 @@ async function applyOne(sys: System, d: Desired, a: Action, ctx: ApplyContext, b
       return 'created';
     }
     case 'promote-shared': {
-      const bytes = readExpected(sys, a.source!.path, a.source!.owner!, a.source!.expect);
+      const bytes = a.source!.filter === 'safe-minimal' ? Buffer.from(safeMinimal(a.target) + '\n') : readExpected(sys, a.source!.path, a.source!.owner!, a.source!.expect);
       const now = sys.lstat(a.target);
       // Claude may have written the shared copy since the plan looked: never overwrite what was not examined.
       if (a.backupShared ? !now || !same(now, a.backupShared.expect) : now) throw new Conflict(`${a.target} changed since it was examined; run sync again`);
@@ -191,6 +192,8 @@ function ensureParents(sys: System, path: string) {
     if (!sys.lstat(p)) sys.mkdir(p, 0o755, 0, 0);
   }
 }
+
+const safeMinimal = (target: string) => SAFE_MINIMAL[SHARED_ITEMS.find((i) => target.endsWith('/' + i.rel))?.id ?? ''] ?? '{}';
 
 function userOf(sys: System, name: string): UserEntry {
   const u = sys.getUser(name);

@@ -72,6 +72,8 @@ export interface ObservedShared {
   path: string;
   stat: FileStat | null;
   read?: SafeRead;
+  /** For a settings or .claude.json copy that is not valid JSON: the newest valid copy in the root-only backups. */
+  lastGood?: { path: string; expect: Expect };
 }
 
 export interface ObservedSource {
@@ -130,7 +132,7 @@ export interface Action {
   /** A file in a home (or root's) that is copied to the backup area before it is replaced. */
   backupFrom?: { path: string; owner: number; expect: Expect; rel: string };
   /** Where the new content comes from (seed/promote). */
-  source?: { path: string; owner?: number; expect?: Expect; filter?: 'claude-json-min' | 'empty-object' };
+  source?: { path: string; owner?: number; expect?: Expect; filter?: 'claude-json-min' | 'empty-object' | 'safe-minimal' };
   /** The shared copy being replaced by a promotion is backed up first. */
   backupShared?: { rel: string; expect: Expect };
   /** The target of an earlier action that must have worked first (e.g. relink the winner only once it was promoted). */

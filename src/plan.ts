@@ -124,21 +124,19 @@ function planSharedItem(d: Desired, obs: Observed, sh: ObservedShared, actions: 
       else if (state === 'invalid-json') p({ code: 'credentials-invalid', severity: 'operator', path, message: 'the shared credentials are not valid JSON', fix: 'log in again as one member (claude, then /login), then run: claude-share sync' });
     }
   } else {
-    const valid = (b: Buffer | null) => !!b && b.length > 0 && isJson(b);
-    if (!valid(sharedBytes)) {
-      const best = eligible.filter(({ i }) => valid(readOf(i.read))).sort((a, b) => b.i.stat!.mtimeMs - a.i.stat!.mtimeMs)[0];
-      if (best) {
-        actions.push({ kind: 'promote-shared', code: stat ? 'shared-invalid' : 'shared-missing', target: path, user: best.u.name, before: stat ? 'empty or invalid JSON' : 'absent', after: `copy from ${best.u.name}`, reason: `the newest valid copy is ${best.u.name}'s`, source: { path: best.i.path, owner: best.u.entry!.uid, expect: expectOf(best.i.stat!) }, backupShared });
-        replaced = true;
-      } else if (!stat && d.seedFromSource) {
-        replaced = seedFromSource(d, obs, item, path, actions);
-      }
-      if (!replaced && !stat) {
+    // Only credentials are ever promoted from a home: a member's private .claude.json holds its own mcpServers
+    // secrets and project paths, which must never become group-readable. A broken shared copy is rebuilt from the
+    // last good shared copy in the root-only backups, else from a minimal safe document; it is backed up first.
+    if (!stat) {
+      if (d.seedFromSource) replaced = seedFromSource(d, obs, item, path, actions);
+      if (!replaced) {
         actions.push({ kind: 'seed-shared', code: 'shared-missing', target: path, before: 'absent', after: '{}', reason: 'an empty shared copy keeps the group mode when Claude first writes it', source: { path: '', filter: 'empty-object' } });
         replaced = true;
-      } else if (!replaced) {
-        p({ code: 'shared-invalid', severity: 'operator', path, message: `${path} is empty or not valid JSON, and no member has a valid copy`, fix: `repair or remove it, then ${SYNC}` });
       }
+    } else if (sh.read?.ok && !(sharedBytes!.length > 0 && isJson(sharedBytes!))) {
+      const from = sh.lastGood;
+      actions.push({ kind: 'promote-shared', code: 'shared-invalid', target: path, before: 'empty or invalid JSON', after: from ? `last good copy, ${from.path}` : `a minimal document (${SAFE_MINIMAL[item.id] ?? '{}'})`, reason: 'a broken shared copy is rebuilt from shared copies only, never from a member\'s private file; the broken one is backed up', source: from ? { path: from.path, owner: 0, expect: from.expect } : { path: '', filter: 'safe-minimal' }, backupShared });
+      replaced = true;
     }
     warnCommands(item, sharedBytes, path, p);
   }
@@ -203,6 +201,9 @@ function planHome(d: Desired, u: ObservedUser, creating: boolean, actions: Actio
     p({ code: 'claude-json-corrupted', severity: 'warning', user: u.name, path: home, message: `${u.corrupted.count} ${home}/.claude.json.corrupted.* file${u.corrupted.count > 1 ? 's' : ''}: Claude found .claude.json corrupted by a concurrent write (${sampleText(u.corrupted)})`, fix: `check the shared .claude.json, then as ${u.name}: rm -- ~/.claude.json.corrupted.*` });
   }
 }
+
+/** What a rebuilt shared copy holds when no good copy is left: members skip onboarding, nothing else is shared. */
+export const SAFE_MINIMAL: Partial<Record<string, string>> = { 'claude-json': '{"hasCompletedOnboarding":true}' };
 
 const SETTINGS_COMMAND_KEYS = ['hooks', 'apiKeyHelper', 'statusLine', 'awsAuthRefresh', 'awsCredentialExport', 'otelHeadersHelper'];
 const COMMAND_KEYS: Record<string, string[]> = { settings: SETTINGS_COMMAND_KEYS, 'settings-local': SETTINGS_COMMAND_KEYS, 'claude-json': ['mcpServers'] };

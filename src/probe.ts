@@ -2,6 +2,7 @@ import { homePath, sharedPath, type SharedItem } from './items.js';
 import type { Desired, ObservedItem, ObservedRc, ObservedSource, ObservedUser, Observed, Sample } from './model.js';
 import type { FileStat, System, UserEntry } from './system.js';
 import { printable } from './validate.js';
+import { parseJsonBounded } from './untrusted.js';
 
 /** Files larger than this are never read into memory: Claude's files are a few KiB. */
 export const MAX_READ_BYTES = 16 * 1024 * 1024;
@@ -20,7 +21,9 @@ export function probe(sys: System, d: Desired): Observed {
   const shared = d.items.map((item) => {
     const path = sharedPath(d.sharedDir, item);
     const stat = realDir(path.slice(0, path.lastIndexOf('/'))) ? sys.lstat(path) : null;
-    return { item, path, stat, read: stat?.type === 'file' ? sys.readFileNoFollow(path, { maxBytes: MAX_READ_BYTES }) : undefined };
+    const read = stat?.type === 'file' ? sys.readFileNoFollow(path, { maxBytes: MAX_READ_BYTES }) : undefined;
+    const broken = item.id !== 'credentials' && read?.ok && parseJsonBounded(read.bytes) === undefined;
+    return { item, path, stat, read, lastGood: broken ? lastGoodBackup(sys, d.sharedDir, item.rel) : undefined };
   });
   const sharedExists = new Set(shared.filter((s) => s.stat).map((s) => s.item.id));
   const users = names.map((name) => probeUser(sys, d, name, group?.members.includes(name) ?? false, sharedExists));
@@ -36,6 +39,22 @@ export function probe(sys: System, d: Desired): Observed {
     users,
     source: d.seedFromSource ? probeSource(sys, d) : null,
   };
+}
+
+/** Backup runs looked at for a last good copy, newest first: bounded whatever the backups hold. */
+const LAST_GOOD_SCAN = 20;
+
+/** The newest copy of a shared file in the root-only backups that is valid JSON. */
+function lastGoodBackup(sys: System, sharedDir: string, rel: string) {
+  const root = `${sharedDir}/backups`;
+  if (sys.lstat(root)?.type !== 'dir') return undefined;
+  const runs = sys.readdir(root).filter((n) => /^\d{4}-\d\d-\d\dT/.test(n)).sort().reverse().slice(0, LAST_GOOD_SCAN);
+  for (const run of runs) {
+    const path = `${root}/${run}/shared/${rel}`;
+    const r = sys.readFileNoFollow(path, { owner: 0, maxBytes: MAX_READ_BYTES });
+    if (r.ok && r.bytes.length && parseJsonBounded(r.bytes) !== undefined) return { path, expect: { ino: r.stat.ino, size: r.stat.size, mtimeMs: r.stat.mtimeMs } };
+  }
+  return undefined;
 }
 
 export function sharedDirs(sharedDir: string) {

@@ -12,6 +12,7 @@ const SHARED_CREDS = `${SH}/.claude/.credentials.json`;
 const CFG = '/etc/claude-share/config';
 let sys: MemorySystem;
 const uid = (n: string) => sys.getUser(n)!.uid;
+const backups = (suffix: string) => [...sys.files.keys()].filter((p) => p.includes('/backups/') && p.endsWith(suffix));
 const statusJson = () => {
   const io = captureIo();
   const code = runStatus(sys, { json: true, quiet: false, config: CFG }, io);
@@ -73,12 +74,14 @@ describe('values from members', () => {
     expect(r.doc.login.refreshTokenExpiresAt).toBeNull();
   });
 
-  it('200,000 nested arrays in the shared settings.json: a problem on that file, not a stack overflow', async () => {
+  it('200,000 nested arrays in the shared settings.json: that file is reported and rebuilt, not a stack overflow', async () => {
     sys.files.get(`${SH}/.claude/settings.json`)!.content = Buffer.from(`{"hooks":${'['.repeat(200_000)}${']'.repeat(200_000)}}`);
     const r = statusJson();
-    expect(r.code).toBe(2);
+    expect(r.code).toBe(1);
     expect(r.doc.problems.map((p: { code: string }) => p.code)).toContain('shared-invalid');
-    expect((await sync()).code).toBe(2);
+    expect((await sync()).code).toBe(0);
+    expect(sys.content(`${SH}/.claude/settings.json`)).toBe('{}\n');
+    expect(backups('shared/.claude/settings.json')).toHaveLength(1);
   });
 });
 
@@ -180,5 +183,38 @@ describe('init input that would hand out root (issue 11.7, 11.8)', () => {
     }
     const s = fresh();
     expect(await init(s, { user: ['csx:' + 'é'.repeat(512)] })).toBe(0);
+  });
+});
+
+describe('a broken shared .claude.json is never rebuilt from a private one (issue 11.6)', () => {
+  const SHARED_JSON = `${SH}/.claude.json`;
+  const privateJson = JSON.stringify({ oauthAccount: { accountUuid: 'acct-1' }, mcpServers: { db: { env: { PASSWORD: 'hunter2-secret' } } } });
+
+  it('with no good backup: a minimal document; the private file goes to the root-only backups', async () => {
+    sys.files.delete('/home/alice/.claude.json');
+    sys.addFile('/home/alice/.claude.json', privateJson, uid('alice'), uid('alice'), 0o600);
+    sys.files.get(SHARED_JSON)!.content = Buffer.from('{"oauthAccount":');
+    expect((await sync()).code).toBe(0);
+    expect(sys.content(SHARED_JSON)).not.toContain('hunter2');
+    expect(JSON.parse(sys.content(SHARED_JSON)!)).toEqual({ hasCompletedOnboarding: true });
+    const saved = backups('alice/.claude.json');
+    expect(saved).toHaveLength(1);
+    expect(sys.lstat(saved[0])!.mode).toBe(0o600);
+    expect(sys.content(saved[0])).toContain('hunter2');
+  });
+
+  it('with a good copy in the backups: the newest good shared copy comes back', async () => {
+    const good = sys.content(SHARED_JSON)!;
+    sys.files.get(SHARED_JSON)!.content = Buffer.from('x');
+    expect((await sync()).code).toBe(0); // no good backup yet: minimal, and 'x' is backed up
+    sys.clock += 60_000;
+    const run = '/shared/claude-share/backups/2026-11-23T11-00-00.000Z';
+    sys.addDir(run, 0, 0, 0o700);
+    sys.addDir(`${run}/shared`, 0, 0, 0o700);
+    sys.addFile(`${run}/shared/.claude.json`, good, 0, 0, 0o600);
+    sys.files.get(SHARED_JSON)!.content = Buffer.from('{broken');
+    sys.addFile('/home/alice/.claude.json', privateJson, uid('alice'), uid('alice'), 0o600);
+    expect((await sync()).code).toBe(0);
+    expect(sys.content(SHARED_JSON)).toBe(good);
   });
 });
