@@ -99,3 +99,30 @@ describe.runIf(root)('RealSystem writes in a home, as root, for the member', () 
     expect(fs.statSync('/etc').uid).toBe(0);
   });
 });
+
+describe.runIf(root)('the lock names a live root claude-share, not just a pid', () => {
+  it("a member's process at the recorded pid does not hold it; a live root holder with its start time does", async () => {
+    const { acquireLock, startTime } = await import('../src/lock.js');
+    const { spawn } = await import('node:child_process');
+    const lock = `${top}/run/lock`;
+    fs.mkdirSync(`${top}/run`, { mode: 0o700 });
+    // The member forked until she got the pid of a killed holder: same pid, her uid.
+    const member = spawn('sleep', ['30'], { uid: M, gid: M, stdio: 'ignore' });
+    try {
+      await new Promise((r) => member.once('spawn', r));
+      fs.writeFileSync(lock, `${member.pid} ${startTime(member.pid!)}\n`);
+      const release = await acquireLock(lock, 500);
+      expect(fs.readFileSync(lock, 'utf8')).toBe(`${process.pid} ${startTime(process.pid)}\n`);
+      release();
+      expect(fs.existsSync(lock)).toBe(false);
+    } finally {
+      member.kill();
+    }
+    // A live root holder (this very process, with its real start time) is waited for, then reported.
+    fs.writeFileSync(lock, `${process.pid} ${startTime(process.pid)}\n`);
+    await expect(acquireLock(lock, 300)).rejects.toThrow(/holds/);
+    // The same pid with another start time is a recycled pid: stale.
+    fs.writeFileSync(lock, `${process.pid} 1\n`);
+    (await acquireLock(lock, 300))();
+  });
+});
