@@ -102,6 +102,23 @@ async function applyOne(sys: System, d: Desired, a: Action, ctx: ApplyContext, b
       sys.setGroupMode(a.target, gid(), a.mode!);
       return 'replaced';
     }
+    case 'set-aside': {
+      const b = a.backupFrom!;
+      const st = sys.lstat(a.target);
+      if (!st || !same(st, b.expect)) throw new Conflict(`${a.target} changed since it was examined; run sync again`);
+      // rename(2) moves the entry itself, whatever it is: a symlink there is never followed.
+      const to = `${backupDir(sys, ctx, b.rel)}/${b.rel.split('/').pop()}.${st.ino}`;
+      sys.rename(a.target, to);
+      backups.push(to);
+      return 'backed-up';
+    }
+    case 'restore-dir': {
+      if (sys.lstat(a.target)) throw new Conflict(`${a.target} exists again; left alone`);
+      const st = sys.lstat(a.source!.path);
+      if (st?.type !== 'dir' || st.uid !== 0) throw new Conflict(`${a.source!.path} is no longer a root-owned directory`);
+      sys.rename(a.source!.path, a.target);
+      return 'replaced';
+    }
     case 'retire-source': {
       const b = a.backupFrom!;
       const bytes = readExpected(sys, b.path, b.owner, b.expect);
@@ -215,16 +232,22 @@ function writeShared(sys: System, path: string, bytes: Buffer, gid: number) {
   sys.writeFileAtomic(path, bytes, { mode: SHARED_FILE_MODE, uid: 0, gid });
 }
 
-/** Backups are root-only: 0700 directories, 0600 files, never overwritten. */
-function writeBackup(sys: System, ctx: ApplyContext, who: string, rel: string, bytes: Buffer): string {
-  const parts = `${who}/${rel}`.split('/');
+/** The root-only (0700) directory of this run's backups that holds rel, created as needed. */
+function backupDir(sys: System, ctx: ApplyContext, rel: string): string {
   let dir = ctx.backupRoot;
   sys.mkdir(dir.replace(/\/[^/]+$/, ''), 0o700, 0, 0);
   sys.mkdir(dir, 0o700, 0, 0);
-  for (const part of parts.slice(0, -1)) {
+  for (const part of rel.split('/').slice(0, -1)) {
     dir = `${dir}/${part}`;
     sys.mkdir(dir, 0o700, 0, 0);
   }
+  return dir;
+}
+
+/** Backups are root-only: 0700 directories, 0600 files, never overwritten. */
+function writeBackup(sys: System, ctx: ApplyContext, who: string, rel: string, bytes: Buffer): string {
+  const parts = `${who}/${rel}`.split('/');
+  const dir = backupDir(sys, ctx, `${who}/${rel}`);
   let path = `${dir}/${parts[parts.length - 1]}`;
   for (let n = 1; sys.lstat(path); n++) path = `${dir}/${parts[parts.length - 1]}.${n}`;
   sys.writeFileAtomic(path, bytes, { mode: 0o600, uid: 0, gid: 0 });

@@ -88,6 +88,11 @@ export interface Observed {
   dirs: { path: string; stat: FileStat | null; mode: number; uid: number; group: 'shared' | 'root' }[];
   insecureParent: string | null;
   shared: ObservedShared[];
+  /**
+   * When <shared>/home/.claude is not a directory (a member moved it and put something there): who owns what is there,
+   * and the root-owned directories elsewhere in <shared>/home, one of which is the moved original.
+   */
+  intruder?: { stat: FileStat; owner: string; originals: string[] };
   /** Leftover *.tmp.* files per shared directory: a member can make thousands, so counted, with a few names. */
   tempFiles: (Sample & { dir: string })[];
   users: ObservedUser[];
@@ -112,7 +117,9 @@ export type ActionKind =
   | 'leave-group'
   | 'delete-account'
   | 'remove-file'
-  | 'archive-shared';
+  | 'archive-shared'
+  | 'set-aside'
+  | 'restore-dir';
 
 export interface Expect {
   ino: number;

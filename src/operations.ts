@@ -191,7 +191,7 @@ async function initLocked(sys: System, o: InitOptions, io: Io, given: UserSpec[]
   if (o.keepSourceCopy) io.err('warning: --keep-source-copy leaves a second copy of a single-use refresh token with the source user: the first refresh on either side logs the other out');
   const desired = desiredFrom(config, { createGroup: true, createUsers: toCreate.map((u) => u.name), seedFromSource: true, promoteFrom: existing?.managedUsers ?? [], keepSourceCopy: o.keepSourceCopy, copyFullClaudeJson: o.copyFullClaudeJson });
   const passwords = new Map(given.map((u) => [u.name, u.password] as const));
-  return converge(sys, io, { desired, dryRun: o.dryRun, json: o.json, command: 'init', passwords, extra: () => configAction(sys, cfgPath, config), twoPass: true, notes: initNotes });
+  return converge(sys, io, { desired, dryRun: o.dryRun, json: o.json, command: 'init', passwords, extra: () => configAction(sys, cfgPath, config), notes: initNotes });
 }
 
 /**
@@ -262,8 +262,6 @@ interface ConvergeSpec {
   passwords?: Map<string, string | null>;
   quiet?: boolean;
   extra?: () => Action[];
-  /** Create accounts first, then look again: homes only exist once useradd has run. */
-  twoPass?: boolean;
   notes?: (sys: System, p: Planned, outcomes: Outcome[], io: Io) => void;
   /** Skip the extra actions (config, archive) when a planned action failed: a half-removed user stays managed. */
   extraOnlyIfClean?: boolean;
@@ -273,7 +271,8 @@ interface ConvergeSpec {
 
 type Planned = Pick<Plan, 'actions' | 'problems'>;
 
-const ACCOUNT_KINDS = new Set<Action['kind']>(['create-group', 'create-user', 'set-passwords']);
+/** Done first, then the world is looked at again: homes exist only after useradd, the shared tree only once put back. */
+const FIRST_KINDS = new Set<Action['kind']>(['create-group', 'create-user', 'set-passwords', 'set-aside', 'restore-dir']);
 
 /** probe → plan → (render | apply), shared by init, add-user and sync. */
 async function converge(sys: System, io: Io, s: ConvergeSpec): Promise<number> {
@@ -305,11 +304,11 @@ async function converge(sys: System, io: Io, s: ConvergeSpec): Promise<number> {
       onOutcome: s.json ? undefined : (o: Outcome) => (s.quiet && o.result === 'unchanged' ? undefined : progress.take(o) ? undefined : io.out(renderOutcomeLine(o, io.style))),
     };
     let outcomes: Outcome[] = [];
-    if (s.twoPass && current.actions.some((a) => ACCOUNT_KINDS.has(a.kind))) {
-      outcomes = await applyPlan(sys, s.desired, current.actions.filter((a) => ACCOUNT_KINDS.has(a.kind)), ctx);
+    if (current.actions.some((a) => FIRST_KINDS.has(a.kind))) {
+      outcomes = await applyPlan(sys, s.desired, current.actions.filter((a) => FIRST_KINDS.has(a.kind)), ctx);
       current = look();
     }
-    outcomes.push(...(await applyPlan(sys, s.desired, current.actions.filter((a) => !ACCOUNT_KINDS.has(a.kind)), ctx)));
+    outcomes.push(...(await applyPlan(sys, s.desired, current.actions.filter((a) => !FIRST_KINDS.has(a.kind)), ctx)));
     const clean = !outcomes.some((o) => o.result === 'failed' || o.result === 'conflict');
     if (clean || !s.extraOnlyIfClean) outcomes.push(...(await applyPlan(sys, s.desired, s.extra?.() ?? [], ctx)));
     progress.flush();
@@ -372,7 +371,7 @@ export async function runAddUser(sys: System, o: AddUserOptions, io: Io): Promis
     const c = requireConfig(sys, cfgPath);
     const config: Config = { ...c, managedUsers: [...new Set([...c.managedUsers, o.name])] };
     const desired = desiredFrom(config, { createUsers: sys.getUser(o.name) ? [] : [o.name], onlyUsers: [o.name], promoteFrom: c.managedUsers.includes(o.name) ? [o.name] : [] });
-    return converge(sys, io, { desired, dryRun: o.dryRun, json: o.json, command: 'add-user', passwords: new Map([[o.name, password]]), extra: () => configAction(sys, cfgPath, config), twoPass: true });
+    return converge(sys, io, { desired, dryRun: o.dryRun, json: o.json, command: 'add-user', passwords: new Map([[o.name, password]]), extra: () => configAction(sys, cfgPath, config) });
   });
 }
 

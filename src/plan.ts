@@ -41,7 +41,19 @@ export function plan(d: Desired, obs: Observed): Plan {
 
   // Shared directories.
   for (const dir of sharedDirs(d.sharedDir)) {
-    const st = obs.dirs.find((x) => x.path === dir.path)?.stat ?? null;
+    let st = obs.dirs.find((x) => x.path === dir.path)?.stat ?? null;
+    if (st && st.type !== 'dir' && obs.intruder && dir.path === `${d.sharedDir}/home/.claude`) {
+      // Members can rename entries of <shared>/home (Claude renames its temp files there): inside the tool's own
+      // tree root sets what a member put in place of .claude aside and restores the directory, so healing goes on.
+      const { owner, originals } = obs.intruder;
+      actions.push({ kind: 'set-aside', code: 'shared-intruder', target: dir.path, user: owner.startsWith('uid ') ? undefined : owner, before: `a ${st.type} of ${owner}`, after: 'moved into the backups', reason: `${owner} put it in place of the shared directory`, backupFrom: { path: dir.path, owner: st.uid, expect: expectOf(st), rel: `set-aside/.claude.${owner.replace(/ /g, '')}` } });
+      p({ code: 'shared-intruder', severity: 'warning', user: owner.startsWith('uid ') ? undefined : owner, path: dir.path, message: `${owner} replaced ${dir.path} by a ${st.type}${originals.length === 1 ? ` and moved the real one to ${printable(originals[0])}` : ''}; sync sets it aside into the backups and restores the directory`, fix: `${SYNC}; then ask ${owner} why` });
+      if (originals.length === 1) {
+        actions.push({ kind: 'restore-dir', code: 'shared-intruder', target: dir.path, before: `moved to ${printable(originals[0])}`, after: 'back in place', reason: 'the real shared directory (root-owned) was renamed by a member', source: { path: originals[0] } });
+        continue;
+      }
+      st = null;
+    }
     if (st && st.type !== 'dir') {
       p({ code: 'shared-dir-insecure', severity: 'operator', path: dir.path, message: `${dir.path} is a ${st.type}, not a directory`, fix: `move it away, then ${SYNC}` });
       return { actions, problems, login };
@@ -51,6 +63,10 @@ export function plan(d: Desired, obs: Observed): Plan {
       actions.push({ kind: 'make-dir', code: st ? 'shared-dir-mode' : 'shared-dir-missing', target: dir.path, mode: dir.mode, rootGroup: dir.group === 'root', before: st ? describeStat(st) : 'absent', after: `root:${dir.group === 'root' ? 'root' : d.group} ${oct(dir.mode)}`, reason: st ? 'owner or mode drifted' : 'needed for the shared copies' });
     }
   }
+
+  // With the shared directory being put back, nothing below it is known yet: the rest waits for the next look
+  // (converge looks again right after), so a fresher token in a home is never relinked over before it is compared.
+  if (actions.some((a) => a.kind === 'set-aside')) return { actions, problems, login };
 
   // Shared copies.
   for (const sh of obs.shared) planSharedItem(d, obs, sh, actions, p, login);

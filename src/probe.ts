@@ -27,6 +27,7 @@ export function probe(sys: System, d: Desired): Observed {
   });
   const sharedExists = new Set(shared.filter((s) => s.stat).map((s) => s.item.id));
   const users = names.map((name) => probeUser(sys, d, name, group?.members.includes(name) ?? false, sharedExists));
+  const claudeDir = dirs.find((x) => x.path === `${d.sharedDir}/home/.claude`)!.stat;
   return {
     nowMs: sys.now().getTime(),
     group,
@@ -38,7 +39,27 @@ export function probe(sys: System, d: Desired): Observed {
       .filter((t) => t.count > 0),
     users,
     source: d.seedFromSource ? probeSource(sys, d) : null,
+    intruder: claudeDir && claudeDir.type !== 'dir' && realDir(`${d.sharedDir}/home`) ? probeIntruder(sys, d, claudeDir, users) : undefined,
   };
+}
+
+/** Entries of <shared>/home looked at for the moved original: a member can make many, so the look is bounded. */
+const ORIGINALS_SCAN = 1000;
+
+function probeIntruder(sys: System, d: Desired, stat: FileStat, users: ObservedUser[]) {
+  const home = `${d.sharedDir}/home`;
+  const owner = users.find((u) => u.entry?.uid === stat.uid)?.name ?? `uid ${stat.uid}`;
+  // Only root creates root-owned directories: one of these is the real .claude, renamed by a member.
+  const originals = sys
+    .readdir(home)
+    .slice(0, ORIGINALS_SCAN)
+    .filter((n) => n !== '.claude' && !/\.tmp\./.test(n))
+    .map((n) => `${home}/${n}`)
+    .filter((p) => {
+      const st = sys.lstat(p);
+      return st?.type === 'dir' && st.uid === 0;
+    });
+  return { stat, owner, originals };
 }
 
 /** Backup runs looked at for a last good copy, newest first: bounded whatever the backups hold. */

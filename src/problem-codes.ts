@@ -36,6 +36,7 @@ export const PROBLEM_CODES = {
   'shared-runs-commands': 'shared settings have hooks or apiKeyHelper, or .claude.json has mcpServers: these run commands as every member. Review them.',
   'leftover-temp': 'a Claude temp file (*.tmp.*) was left in the shared directory by an interrupted write. Remove it when no claude runs.',
   'claude-json-corrupted': 'Claude found .claude.json corrupted by concurrent writes and saved this copy. Check the shared .claude.json, then remove the file.',
+  'shared-intruder': 'a member put a file or link in place of <shared>/home/.claude (members can rename entries there). sync moves it into the root-only backups, puts the real directory back when it finds it, or makes a new one, and names the member.',
   'rc-unsafe': '~/.bashrc or ~/.profile is a link or not the user\'s own file, so the umask block is not written through it. Replace it with a regular file.',
   'forked-login': 'remove-user or uninstall gave users a private copy of the login: the copied refresh token forks at the first refresh. Have them /login with their own account.',
   // Internal action codes (never problems in status).

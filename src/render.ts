@@ -31,6 +31,8 @@ const VERBS: Record<Action['kind'], [string, string]> = {
   'delete-account': ['would delete the account', 'deleted the account'],
   'remove-file': ['would remove', 'removed'],
   'archive-shared': ['would move the shared directory to the root-only archive', 'moved the shared directory to the root-only archive'],
+  'set-aside': ['would move into the backups what a member put at', 'moved into the backups what a member put at'],
+  'restore-dir': ['would put back the shared directory', 'put back the shared directory'],
 };
 
 export function describeAction(a: Action, done: boolean): string {

@@ -218,3 +218,36 @@ describe('a broken shared .claude.json is never rebuilt from a private one (issu
     expect(sys.content(SHARED_JSON)).toBe(good);
   });
 });
+
+describe('a member cannot block everyone by replacing <shared>/home/.claude (issue 11.4)', () => {
+  const DIR = `${SH}/.claude`;
+  it('mv .claude .claude.old && touch .claude: sync sets the file aside, puts the real directory back, names the member', async () => {
+    sys.rename(DIR, `${SH}/.claude.old`);
+    sys.addFile(DIR, '', uid('alice'), uid('alice'), 0o644);
+    // Meanwhile bob's Claude refreshed: his private copy holds the only live token, promoted in the same sync.
+    const token = creds(NOW + 8 * HOUR, { account: 'acct-1' });
+    sys.addFile('/home/bob/.claude/.credentials.json', token, uid('bob'), uid('bob'), 0o600);
+    const st = statusJson();
+    const msgs = st.doc.problems.filter((p: { code: string }) => p.code === 'shared-intruder').map((p: { message: string }) => p.message);
+    expect(msgs.some((m: string) => /^alice replaced .* moved the real one to .*\.claude\.old/.test(m))).toBe(true);
+    const r = await sync();
+    expect(r.code).toBe(0);
+    expect(sys.lstat(DIR)!.type).toBe('dir');
+    expect(sys.content(SHARED_CREDS)).toBe(token);
+    expect(sys.lstat(`${SH}/.claude.old`)).toBeNull();
+    expect(backups('').filter((p) => p.includes('/set-aside/.claude.alice.'))).toHaveLength(1);
+    expect(statusJson().code).toBe(0);
+  });
+
+  it('a symlink there and no original to be found: set aside, a new directory, and healing goes on', async () => {
+    sys.files.delete(DIR);
+    for (const k of [...sys.files.keys()]) if (k.startsWith(DIR + '/')) sys.files.delete(k);
+    sys.addLink(DIR, '/etc', uid('alice'), uid('alice'));
+    sys.addFile('/home/bob/.claude/.credentials.json', creds(NOW + 8 * HOUR, { account: 'acct-1' }), uid('bob'), uid('bob'), 0o600);
+    const r = await sync();
+    expect(r.code).toBe(0);
+    expect(sys.lstat(DIR)!.type).toBe('dir');
+    expect(JSON.parse(sys.content(SHARED_CREDS)!).claudeAiOauth.expiresAt).toBe(NOW + 8 * HOUR);
+    expect(sys.lstat('/etc')!.type).toBe('dir');
+  });
+});

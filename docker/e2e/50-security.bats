@@ -432,17 +432,27 @@ watcher_still_heals() {
   assert_equal "$(world)" "$before"
 }
 
-@test "(7) a member replaces <shared>/home/.claude by a symlink to /etc: shared-dir-insecure (2), sync 77, /etc untouched" {
+@test "(7) a member replaces <shared>/home/.claude by a symlink to /etc: set aside, the real one put back, healing goes on, /etc untouched" {
   su - csalice -c "mv $SD/home/.claude $SD/home/.claude.away && ln -s /etc $SD/home/.claude"
   local etc
   etc=$(etc_state)
   run claude-share status
-  assert_failure 2
-  assert_output --partial shared-dir-insecure
+  assert_failure 1
+  assert_output --partial 'csalice replaced /shared/claude-share/home/.claude by a symlink and moved the real one to /shared/claude-share/home/.claude.away'
   claude_as csbob sever "$(fake_creds "$(ms_from_now 9000)" newer)"
   run claude-share sync
-  assert_failure 77
+  assert_success
+  assert_output --partial 'moved into the backups what a member put at'
   assert_equal "$(etc_state)" "$etc"
+  [ -d $SD/home/.claude ] && [ ! -L $SD/home/.claude ] && [ ! -e $SD/home/.claude.away ]
+  assert_equal "$(stat -c '%U %a' $SD/home/.claude)" "root 2770"
+  # csbob's refresh (the only live token) became the shared copy in the same sync.
+  grep -q newer $SD/home/.claude/.credentials.json
+  run bash -c "ls -d $SD/backups/*/set-aside/.claude.csalice.*"
+  assert_success
+  [ -L "$output" ]
+  run claude-share status
+  assert_success
 }
 
 @test "(7) race: a member swaps <shared>/home/.claude with a symlink during syncs: root never writes, chmods or chowns through it" {
