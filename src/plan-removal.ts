@@ -21,7 +21,12 @@ export function planRemoval(d: Desired, obs: Observed, spec: RemovalSpec): { act
     for (const it of u.items) {
       const shared = obs.shared.find((s) => s.item.id === it.item.id);
       if (it.state === 'ok' || it.state === 'broken') {
-        const hasCopy = shared?.stat?.type === 'file';
+        // A shared copy a member made unreadable (over the size cap, a FIFO) must not stop the removal half-way:
+        // the link then simply goes, and the leaving user starts that file afresh.
+        const hasCopy = shared?.stat?.type === 'file' && shared.read?.ok === true;
+        if (shared?.stat && !hasCopy) {
+          problems.push({ code: 'unsafe-path', severity: 'warning', user: u.name, path: shared.path, message: `${shared.path} cannot be copied (${shared.read && !shared.read.ok ? shared.read.reason : `a ${shared.stat.type}`}); ${u.name}'s link to it is removed without a private copy`, fix: 'nothing to do for the removal; look at the shared copy' });
+        }
         actions.push({
           kind: 'privatize',
           code: 'leaving',

@@ -251,3 +251,19 @@ describe('a member cannot block everyone by replacing <shared>/home/.claude (iss
     expect(sys.lstat('/etc')!.type).toBe('dir');
   });
 });
+
+describe('removal completes whatever members did to the shared files (issue 11.4)', () => {
+  it('a shared settings.json grown past the size cap: remove-user finishes, and no sync puts the member back', async () => {
+    const { runRemoveUser } = await import('../src/operations.js');
+    sys.files.get(`${SH}/.claude/settings.json`)!.content = Buffer.alloc(17 * 1024 * 1024, 0x20);
+    const io = captureIo();
+    const code = await runRemoveUser(sys, { name: 'alice', deleteAccount: false, removeHome: false, dryRun: false, json: false, config: CFG }, io);
+    expect(code).not.toBe(1);
+    expect(sys.content(CFG)).not.toMatch(/alice/);
+    expect(sys.getGroup('claudeshare')!.members).not.toContain('alice');
+    expect(sys.lstat('/home/alice/.claude/settings.json')).toBeNull();
+    expect(sys.lstat('/home/alice/.claude/.credentials.json')!.type).toBe('file');
+    await sync();
+    expect(sys.getGroup('claudeshare')!.members).not.toContain('alice');
+  });
+});
