@@ -11,6 +11,8 @@ export interface ApplyContext {
   /** The backup area of this run: <shared dir>/backups/<UTC timestamp>. */
   backupRoot: string;
   onOutcome?: (o: Outcome) => void;
+  /** Per member: what root copied of their files in the last hour (filled on first use). */
+  budgets?: Map<string, { bytes: number; files: { path: string; rel: string; size: number }[] }>;
 }
 
 class Conflict extends Error {}
@@ -141,11 +143,17 @@ async function applyOne(sys: System, d: Desired, a: Action, ctx: ApplyContext, b
       const item = d.items.find((i) => a.target.endsWith('/' + i.rel))!;
       const target = sharedPath(d.sharedDir, item);
       let expect: Expect | undefined;
+      let keptInHome = false;
       if (a.backupFrom) {
         const b = a.backupFrom;
-        const bytes = readExpected(sys, a.target, user.uid, b.expect);
-        backups.push(writeBackup(sys, ctx, a.user!, b.rel, bytes));
+        const kept = keepPrivateCopy(sys, d, ctx, user, a.target, b);
+        backups.push(kept.path);
+        keptInHome = kept.inHome;
         expect = b.expect;
+      }
+      if (keptInHome) {
+        sys.symlinkReplace(target, a.target);
+        return 'replaced';
       }
       const st = sys.lstat(a.target);
       if (st?.type === 'symlink' && sys.readlink(a.target) === target) return 'unchanged';
@@ -230,6 +238,77 @@ function readExpected(sys: System, path: string, owner: number, expect?: Expect)
 
 function writeShared(sys: System, path: string, bytes: Buffer, gid: number) {
   sys.writeFileAtomic(path, bytes, { mode: SHARED_FILE_MODE, uid: 0, gid });
+}
+
+/** A private file bigger than this is never copied into root's backups: it is kept in its owner's home instead. */
+export const BACKUP_FILE_MAX = 1024 * 1024;
+/** Bytes of one member's files root copies into its backups per hour; past it, files are kept in the home. */
+export const BACKUP_BUDGET_BYTES = 8 * 1024 * 1024;
+const BUDGET_WINDOW_MS = 3600_000;
+
+/**
+ * Nothing a member had is deleted without a copy, yet a member cannot fill root's disk (and stop everyone's heals)
+ * by replacing links with big files in a loop: her files go to the root-only backups while she is within her budget
+ * (identical content within the window is not stored again), else they are renamed aside in her own home, on her
+ * own quota, and the heal goes on. The live token is never lost: a credentials file that could be it is far below
+ * the per-file limit, and the budget is counted in bytes actually written.
+ */
+function keepPrivateCopy(sys: System, d: Desired, ctx: ApplyContext, user: UserEntry, path: string, b: NonNullable<Action['backupFrom']>): { path: string; inHome: boolean } {
+  const window = recentBackups(sys, d.sharedDir, ctx, user.name);
+  if (b.expect.size <= BACKUP_FILE_MAX && window.bytes + b.expect.size <= BACKUP_BUDGET_BYTES) {
+    const bytes = readExpected(sys, path, user.uid, b.expect);
+    const twin = window.files.find((f) => f.rel === b.rel && f.size === bytes.length && sameBytes(sys, f.path, bytes));
+    if (twin) return { path: twin.path, inHome: false };
+    const saved = writeBackup(sys, ctx, user.name, b.rel, bytes);
+    window.bytes += bytes.length;
+    window.files.push({ path: saved, rel: b.rel, size: bytes.length });
+    return { path: saved, inHome: false };
+  }
+  const st = sys.lstat(path);
+  if (!st || !same(st, b.expect)) throw new Conflict(`${path} changed while it was being kept; run sync again`);
+  let aside = `${path}.claude-share-kept.${ctx.backupRoot.split('/').pop()}`;
+  for (let n = 1; sys.lstat(aside); n++) aside = `${path}.claude-share-kept.${ctx.backupRoot.split('/').pop()}.${n}`;
+  // A rename within the member's own directory: the file stays hers, on her quota; root writes no byte of it.
+  sys.rename(path, aside);
+  return { path: aside, inHome: true };
+}
+
+interface BackupWindow {
+  bytes: number;
+  files: { path: string; rel: string; size: number }[];
+}
+
+/** What root copied of one member's files in the last hour, from the backups themselves (state that survives runs). */
+function recentBackups(sys: System, sharedDir: string, ctx: ApplyContext, name: string): BackupWindow {
+  ctx.budgets ??= new Map();
+  const have = ctx.budgets.get(name);
+  if (have) return have;
+  const w: BackupWindow = { bytes: 0, files: [] };
+  const root = `${sharedDir}/backups`;
+  const since = sys.now().getTime() - BUDGET_WINDOW_MS;
+  const walk = (dir: string, rel: string, depth: number) => {
+    for (const n of sys.readdir(dir)) {
+      const st = sys.lstat(`${dir}/${n}`);
+      if (st?.type === 'dir' && depth < 4) walk(`${dir}/${n}`, rel ? `${rel}/${n}` : n, depth + 1);
+      else if (st?.type === 'file') {
+        w.bytes += st.size;
+        w.files.push({ path: `${dir}/${n}`, rel: (rel ? `${rel}/${n}` : n).replace(/\.\d+$/, ''), size: st.size });
+      }
+    }
+  };
+  if (sys.lstat(root)?.type === 'dir') {
+    for (const run of sys.readdir(root)) {
+      const t = Date.parse(run.replace(/T(\d\d)-(\d\d)-(\d\d)/, 'T$1:$2:$3'));
+      if (Number.isFinite(t) && t >= since && sys.lstat(`${root}/${run}/${name}`)?.type === 'dir') walk(`${root}/${run}/${name}`, '', 0);
+    }
+  }
+  ctx.budgets.set(name, w);
+  return w;
+}
+
+function sameBytes(sys: System, path: string, bytes: Buffer): boolean {
+  const r = sys.readFileNoFollow(path, { owner: 0, maxBytes: BACKUP_FILE_MAX });
+  return r.ok && r.bytes.equals(bytes);
 }
 
 /** The root-only (0700) directory of this run's backups that holds rel, created as needed. */

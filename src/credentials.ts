@@ -5,6 +5,9 @@ import { isoOf, parseJsonBounded, saneEpochMs } from './untrusted.js';
  * Reading Claude's OAuth credentials without ever exposing a token, and choosing which copy is the live one.
  * Refresh tokens are single-use: the copy with the greatest expiresAt of the shared account holds the only live one.
  */
+/** Far above any login Claude writes (about 500 bytes, plus MCP servers' tokens). */
+export const MAX_CREDENTIALS_BYTES = 64 * 1024;
+
 export type CredState = 'missing' | 'invalid-json' | 'logged-out' | 'expired-refreshable' | 'valid';
 
 export interface CredInfo {
@@ -17,6 +20,8 @@ export interface CredInfo {
 
 export function inspectCredentials(bytes: Buffer | null, nowMs: number): CredInfo {
   if (bytes === null) return { state: 'missing' };
+  // A real login is under 2 KiB: a bigger file is not one, so it never wins and its promotions cannot grow backups.
+  if (bytes.length > MAX_CREDENTIALS_BYTES) return { state: 'invalid-json' };
   const doc = parseJsonBounded(bytes);
   const o = isObject(doc) && isObject(doc.claudeAiOauth) ? doc.claudeAiOauth : null;
   if (!o) return { state: 'invalid-json' };

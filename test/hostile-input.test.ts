@@ -267,3 +267,45 @@ describe('removal completes whatever members did to the shared files (issue 11.4
     expect(sys.getGroup('claudeshare')!.members).not.toContain('alice');
   });
 });
+
+describe('backups a member can cause are bounded (issue 11.3)', () => {
+  const SETTINGS = '/home/alice/.claude/settings.json';
+  const sever = (bytes: Buffer) => {
+    sys.files.delete(SETTINGS);
+    sys.addFile(SETTINGS, bytes, uid('alice'), uid('alice'), 0o600).mtimeMs = sys.clock++;
+  };
+  const rootBackupBytes = () => [...sys.files.entries()].filter(([p, n]) => p.includes('/backups/') && n.type === 'file').reduce((s, [, n]) => s + n.content.length, 0);
+
+  it('files over 1 MiB and files past 8 MiB per member per hour stay in her home; identical content is stored once; every heal happens', async () => {
+    const base = rootBackupBytes(); // root's own login, moved to the backups by init
+    sever(Buffer.alloc(2 * 1024 * 1024, 0x61));
+    expect((await sync()).code).toBe(0);
+    expect(rootBackupBytes()).toBe(base);
+    const kept = [...sys.files.keys()].filter((p) => p.startsWith(SETTINGS + '.claude-share-kept.'));
+    expect(kept).toHaveLength(1);
+    expect(sys.lstat(kept[0])!.uid).toBe(uid('alice'));
+    expect(sys.readlink(SETTINGS)).toBe(`${SH}/.claude/settings.json`);
+    // The same 100 KB twice: one copy in root's backups.
+    for (let i = 0; i < 2; i++) {
+      sever(Buffer.alloc(100 * 1024, 0x62));
+      sys.clock += 1000;
+      expect((await sync()).code).toBe(0);
+    }
+    expect(rootBackupBytes()).toBe(base + 100 * 1024);
+    // 40 different 512 KiB files in a loop: root stores at most the budget, the rest stays hers, every one is relinked.
+    for (let i = 0; i < 40; i++) {
+      sever(Buffer.alloc(512 * 1024, 0x63 + (i % 20)).fill(i, 0, 1));
+      sys.clock += 1000;
+      expect((await sync()).code).toBe(0);
+      expect(sys.readlink(SETTINGS)).toBe(`${SH}/.claude/settings.json`);
+    }
+    expect(rootBackupBytes() - base).toBeLessThanOrEqual(8 * 1024 * 1024);
+    expect(rootBackupBytes() - base).toBeGreaterThan(7 * 1024 * 1024);
+    // An hour later the budget is back.
+    sys.clock += 3600_000;
+    sever(Buffer.alloc(1000, 0x7a));
+    const before = rootBackupBytes();
+    expect((await sync()).code).toBe(0);
+    expect(rootBackupBytes()).toBe(before + 1000);
+  });
+});
