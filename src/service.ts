@@ -30,8 +30,12 @@ ExecReload=/bin/kill -HUP $MAINPID
 Restart=on-failure
 RestartSec=2s
 NoNewPrivileges=yes
-ProtectSystem=full
-ReadWritePaths=${sharedDir} /etc/claude-share /run/claude-share
+# /usr and /boot read-only; /etc stays writable: a heal may put a member back in the group (gpasswd).
+ProtectSystem=yes
+# The lock directory, root-only, kept between runs (sync from cron takes the same lock).
+RuntimeDirectory=claude-share
+RuntimeDirectoryMode=0700
+RuntimeDirectoryPreserve=yes
 PrivateTmp=yes
 PrivateNetwork=yes
 PrivateDevices=yes

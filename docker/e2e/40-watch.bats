@@ -161,7 +161,11 @@ wait_healthy() {
   fi
   [ -f /etc/systemd/system/claude-share-watch.service ]
   grep -q '^Restart=on-failure$' /etc/systemd/system/claude-share-watch.service
-  grep -q "^ReadWritePaths=$SD " /etc/systemd/system/claude-share-watch.service
+  # The lock directory does not exist at boot: systemd makes it (RuntimeDirectory=), never ReadWritePaths= on it.
+  grep -q '^RuntimeDirectory=claude-share$' /etc/systemd/system/claude-share-watch.service
+  grep -q '^RuntimeDirectoryMode=0700$' /etc/systemd/system/claude-share-watch.service
+  run grep -E '^ReadWritePaths=.*/run/claude-share' /etc/systemd/system/claude-share-watch.service
+  assert_failure
   if command -v systemd-analyze >/dev/null; then
     run systemd-analyze verify /etc/systemd/system/claude-share-watch.service
     assert_success
