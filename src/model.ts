@@ -59,6 +59,8 @@ export interface ObservedUser {
   inGroup: boolean;
   /** Why this home cannot be worked in safely, if so. */
   unsafe?: string;
+  /** Looking at this home failed outright (unsafe says why): reported, never a failed run for the others. */
+  failed?: boolean;
   homeStat: FileStat | null;
   claudeDir: FileStat | null;
   items: ObservedItem[];

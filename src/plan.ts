@@ -180,6 +180,10 @@ function seedFromSource(d: Desired, obs: Observed, item: SharedItem, path: strin
 function planHome(d: Desired, u: ObservedUser, creating: boolean, actions: Action[], p: (x: Problem) => void, promotedFrom: Set<string>) {
   if (!u.entry && !creating) return;
   const home = u.entry?.home ?? `/home/${u.name}`;
+  if (u.failed) {
+    p({ code: 'unsafe-path', severity: 'operator', user: u.name, path: home, message: u.unsafe!, fix: `inspect ${shellQuote(home)}; the other members are healed meanwhile` });
+    return;
+  }
   if (u.unsafe) {
     p({ code: u.homeStat ? 'home-unsafe' : 'home-missing', severity: 'operator', user: u.name, path: home, message: u.unsafe, fix: u.homeStat ? `fix the owner: chown ${u.name}: ${shellQuote(home)}` : `create it: mkhomedir_helper ${u.name}` });
     return;

@@ -26,7 +26,7 @@ export function probe(sys: System, d: Desired): Observed {
     return { item, path, stat, read, lastGood: broken ? lastGoodBackup(sys, d.sharedDir, item.rel) : undefined };
   });
   const sharedExists = new Set(shared.filter((s) => s.stat).map((s) => s.item.id));
-  const users = names.map((name) => probeUser(sys, d, name, group?.members.includes(name) ?? false, sharedExists));
+  const users = names.map((name) => probeUserSafely(sys, d, name, group?.members.includes(name) ?? false, sharedExists));
   const claudeDir = dirs.find((x) => x.path === `${d.sharedDir}/home/.claude`)!.stat;
   return {
     nowMs: sys.now().getTime(),
@@ -116,6 +116,18 @@ function sample(names: string[], match: (name: string) => boolean): Sample {
 function safeReaddir(sys: System, dir: string): string[] {
   const st = sys.lstat(dir);
   return st?.type === 'dir' ? sys.readdir(dir) : [];
+}
+
+/** One home that cannot be examined (whatever its owner put there) is one problem on that member, not a failed run. */
+function probeUserSafely(sys: System, d: Desired, name: string, inGroup: boolean, sharedExists: Set<string>): ObservedUser {
+  try {
+    return probeUser(sys, d, name, inGroup, sharedExists);
+  } catch (e) {
+    const entry = sys.getUser(name);
+    const why = `could not be examined: ${printable((e as Error).message ?? String(e))}`;
+    const items = d.items.map((item) => ({ item, path: entry ? homePath(entry.home, item) : `~${name}/${item.rel}`, stat: null, state: 'unsafe' as const, detail: why }));
+    return { name, entry, inGroup, homeStat: null, claudeDir: null, items, rc: [], corrupted: { count: 0, names: [] }, unsafe: `home of ${name} ${why}`, failed: true };
+  }
 }
 
 function probeUser(sys: System, d: Desired, name: string, inGroup: boolean, sharedExists: Set<string>): ObservedUser {

@@ -309,3 +309,18 @@ describe('backups a member can cause are bounded (issue 11.3)', () => {
     expect(rootBackupBytes()).toBe(before + 1000);
   });
 });
+
+describe('one home that cannot be examined', () => {
+  it('is one problem on that member while the others are healed', async () => {
+    const real = sys.readdir.bind(sys);
+    sys.readdir = (p: string) => {
+      if (p === '/home/alice') throw new Error('EIO: something a member did');
+      return real(p);
+    };
+    sys.files.delete('/home/bob/.claude/settings.json');
+    const r = await sync();
+    expect(r.code).toBe(2);
+    expect(r.text).toMatch(/unsafe-path.*home of alice could not be examined: EIO/);
+    expect(sys.readlink('/home/bob/.claude/settings.json')).toBe(`${SH}/.claude/settings.json`);
+  });
+});
