@@ -18,8 +18,9 @@
 # chroot, with its own /proc, /sys, a minimal /dev with a private devpts, tmpfs /tmp and /run. The network is the
 # host's: the newcomer needs Debian's archive and the npm registry. Downloaded .debs are kept between runs in
 # $CACHE/SUITE-debs (bound on /var/cache/apt/archives: apt still really installs every package into the fresh
-# system, it only skips the download), and npm's download cache in $CACHE/npm (bound on /root/.npm; disable with
-# CLAUDE_SHARE_FRESH_NPM_CACHE=0).
+# system, it only skips the download). npm's cache is NOT carried over: it starts empty like a newcomer's, and it
+# must be a plain directory of the fresh system, because the e2e suites' own sandbox (overlay with lowerdir=/,
+# which shows no bind mounts) runs install.sh with prefer-offline from root's ~/.npm.
 #
 # Output: one line per step ("fresh SUITE: ok|FAIL|skip - ..."), then "fresh: N passed, N failed".
 # Logs of every step stay in a directory under /tmp (printed at the end).
@@ -30,7 +31,6 @@ HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd -P)
 REPO=$(cd "$HERE/../.." && pwd -P)
 SELF="$HERE/run.sh"
 CACHE=${CLAUDE_SHARE_FRESH_CACHE:-/var/cache/claude-share-fresh}
-NPM_CACHE=${CLAUDE_SHARE_FRESH_NPM_CACHE:-1}
 ALL_SUITES=(bookworm trixie)
 # The quick start this suite was written for (comments stripped). If the README's differs, the "README" step
 # fails: the prompts answered below and the assertions may no longer fit. The README's own text is what runs.
@@ -135,13 +135,9 @@ sandbox_mounts() {
   mkdir -m 1777 "$R/run/lock"
   # The machine's resolver may have changed since the tree was built.
   cat /etc/resolv.conf >"$R/etc/resolv.conf"
-  # Download caches (see the header). apt creates partial/ with the right owner itself.
+  # The .deb cache (see the header). apt creates partial/ with the right owner itself.
   mkdir -p "$CACHE/$SUITE-debs"
   mount --bind "$CACHE/$SUITE-debs" "$R/var/cache/apt/archives"
-  if [[ "$NPM_CACHE" != 0 ]]; then
-    mkdir -p "$CACHE/npm" "$R/root/.npm"
-    mount --bind "$CACHE/npm" "$R/root/.npm"
-  fi
   # The project, read-only: the newcomer clones it from there like from GitHub.
   mkdir -p "$R$ORIGIN"
   mount --bind "$REPO" "$R$ORIGIN"
@@ -398,11 +394,12 @@ sandbox_main() {
 
 # The two lines of the README's Quick start code block, at the commit under test.
 readme_lines() {
+  # awk reads to the end (no early exit): with pipefail, git would otherwise die of SIGPIPE and fail the line.
   git -C "$REPO" show "$SHA:README.md" | awk '
     /^## Quick start/ { q = 1; next }
-    q && /^## / { exit }
-    q && /^```/ { if (c) exit; c = 1; next }
-    q && c && NF { print }
+    q && /^## / { q = 0 }
+    q && /^```/ { c++; next }
+    q && c == 1 && NF { print }
   '
 }
 
@@ -439,19 +436,23 @@ run_suite() {
   base="$LOGS/$SUITE.mnt"
   mkdir -p "$base"
   before=$(host_fingerprint)
-  # Shared lock on the tree while it is our lowerdir: tree.sh does not delete a tree someone uses.
-  # --kill-child: when unshare dies, so does everything in the sandbox.
-  local pid sig
-  flock -s "$CACHE/.$SUITE.use" \
-    unshare --mount --pid --uts --ipc --fork --kill-child \
+  # Shared lock on the tree while it is our lowerdir: tree.sh does not delete a tree someone uses. Held on a file
+  # descriptor of this shell (not `flock FILE unshare ...`), so that unshare is our direct child: killing it is
+  # what tears the sandbox down (--kill-child), and killing a flock wrapper would not. unshare inherits the
+  # descriptor, so the lock lasts as long as the sandbox even if this shell is killed.
+  local pid sig lockfd
+  exec {lockfd}>"$CACHE/.$SUITE.use"
+  flock -s "$lockfd"
+  unshare --mount --pid --uts --ipc --fork --kill-child \
     /bin/bash "$SELF" __sandbox__ "$SUITE" "$tree" "$base" "$LOGS" "$RESULTS" "$SHA" "$LINE1" "$LINE2" </dev/null &
   pid=$!
   for sig in INT:130 TERM:143 HUP:129; do
-    # shellcheck disable=SC2064  # expand $pid now
-    trap "kill -KILL $pid 2>/dev/null || true; wait $pid 2>/dev/null || true; log 'interrupted, sandbox killed'; exit ${sig#*:}" "${sig%:*}"
+    # shellcheck disable=SC2064  # expand $pid and $base now
+    trap "kill -KILL $pid 2>/dev/null || true; wait $pid 2>/dev/null || true; rmdir '$base' 2>/dev/null || true; log 'interrupted, sandbox killed'; exit ${sig#*:}" "${sig%:*}"
   done
   wait "$pid" || rc=$?
   trap - INT TERM HUP
+  exec {lockfd}>&-
   rmdir "$base" 2>/dev/null || true
   [[ $rc -eq 0 ]] || fail "sandbox ended with status $rc"
 
