@@ -107,7 +107,21 @@ async function realRunner(): Promise<Runner> {
   };
 }
 
+/**
+ * `status | head` closes the pipe early: the rest of the output is dropped instead of an EPIPE stack trace, and the
+ * command itself runs to its end (a sync must not stop half-way because its reader went away).
+ */
+function surviveClosedOutput() {
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on('error', (e: NodeJS.ErrnoException) => {
+      if (e.code !== 'EPIPE') throw e;
+      stream.write = (() => true) as typeof stream.write;
+    });
+  }
+}
+
 export async function main(argv: string[]): Promise<number> {
+  surviveClosedOutput();
   if (argv.length === 3 && (argv[2] === '--version' || argv[2] === '-V' || argv[2] === 'version')) {
     process.stdout.write(`${argv[2] === 'version' ? 'claude-share ' : ''}${VERSION}\n`);
     return 0;

@@ -8,6 +8,7 @@ import { plan, planExitCode } from './plan.js';
 import { findInsecureParent, probe } from './probe.js';
 import { actionJson, driftProblems, prometheusFailureText, prometheusText, outcomeJson, renderOutcomeLine, renderPlanText, renderProblems, renderSummary, SCHEMA_VERSION, statusJson, statusText, type StatusModel, type Style } from './render.js';
 import type { System } from './system.js';
+import { shellQuote } from './untrusted.js';
 import { assertPassword, MAX_PASSWORD, parseUsersFile, passwordProblem, readSecretFile, type UserSpec } from './users-file.js';
 import { assertValidName, isReserved, printable, validateSharedDir } from './validate.js';
 
@@ -393,6 +394,7 @@ export function statusModel(sys: System, c: Config): StatusModel {
 /** status: probe + plan + render; read-only. */
 export function runStatus(sys: System, o: StatusOptions, io: Io): number {
   if (sys.euid() !== 0) throw unsafeError("status reads every member's home: it must run as root", 'run it with sudo');
+  if (o.prometheus) checkPrometheusPath(sys, o.prometheus);
   let m: StatusModel;
   try {
     m = statusModel(sys, requireConfig(sys, configPath(o.config)));
@@ -406,6 +408,15 @@ export function runStatus(sys: System, o: StatusOptions, io: Io): number {
   else if (o.quiet) renderProblems(m.problems, io.style, ['operator', 'drift']).forEach((l) => io.out(l));
   else statusText(m, io.style).forEach((l) => io.out(l));
   return planExitCode(m.plan);
+}
+
+/** A usage error before anything runs, naming the fix: the README's path needs node-exporter's directory. */
+function checkPrometheusPath(sys: System, path: string) {
+  const dir = path.replace(/\/[^/]*$/, '') || '/';
+  if (!path.startsWith('/') || path.endsWith('/')) throw usageError(`--prometheus ${printable(path)} is not an absolute file path`, 'pass the .prom file to write, e.g. /var/lib/prometheus/node-exporter/claude-share.prom');
+  if (sys.lstat(dir)?.type !== 'dir') {
+    throw usageError(`--prometheus: the directory ${printable(dir)} does not exist (is node-exporter's textfile collector installed?)`, `install prometheus-node-exporter, or create it: mkdir -p ${shellQuote(dir)}`);
+  }
 }
 
 /** The last success recorded in our own metrics file, so that a failed run keeps it (and alerts can age it). */

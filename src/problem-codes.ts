@@ -47,4 +47,11 @@ export const PROBLEM_CODES = {
 } as const;
 
 export type ProblemCode = keyof typeof PROBLEM_CODES;
+
+/** The severity a code is filed under above (the registry's order: drift, operator, warning, internal). */
+export function severityOf(code: ProblemCode): 'drift' | 'operator' | 'warning' | 'internal' {
+  const keys = Object.keys(PROBLEM_CODES);
+  const i = keys.indexOf(code);
+  return i < keys.indexOf('no-login') ? 'drift' : i < keys.indexOf('other-account-login') ? 'operator' : i < keys.indexOf('config') ? 'warning' : 'internal';
+}
 export const INTERNAL_CODES: ProblemCode[] = ['config', 'source-copy', 'leaving', 'uninstall'];

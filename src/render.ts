@@ -2,6 +2,7 @@ import { describeExpiry } from './credentials.js';
 import type { Action, Observed, Outcome, Plan, Problem } from './model.js';
 import { oct } from './plan.js';
 import { isoOf } from './untrusted.js';
+import { INTERNAL_CODES, PROBLEM_CODES, severityOf, type ProblemCode } from './problem-codes.js';
 
 export const SCHEMA_VERSION = 1;
 
@@ -142,12 +143,16 @@ export function prometheusText(m: StatusModel): string {
     '# HELP claude_share_healthy 1 when claude-share status is healthy.',
     '# TYPE claude_share_healthy gauge',
     `claude_share_healthy ${m.healthy ? 1 : 0}`,
-    '# HELP claude_share_problems Problems that status reports, by code.',
+    '# HELP claude_share_problems Problems that status reports, by code (0 when absent: series never vanish).',
     '# TYPE claude_share_problems gauge',
-    ...[...counts].sort().map(([code, n]) => `claude_share_problems{code="${code}"} ${n}`),
-    '# HELP claude_share_login_expiry_seconds Seconds until the shared access token expires (negative: expired).',
-    '# TYPE claude_share_login_expiry_seconds gauge',
-    `claude_share_login_expiry_seconds ${l.expiresAt ? Math.round((l.expiresAt - m.obs.nowMs) / 1000) : 0}`,
+    ...(Object.keys(PROBLEM_CODES) as ProblemCode[])
+      .filter((code) => !INTERNAL_CODES.includes(code))
+      .sort()
+      .map((code) => `claude_share_problems{code="${code}",severity="${severityOf(code)}"} ${counts.get(code) ?? 0}`),
+    // No login at all: no expiry series (a 0 would read as "expires now").
+    ...(l.expiresAt
+      ? ['# HELP claude_share_login_expiry_seconds Seconds until the shared access token expires (negative: expired).', '# TYPE claude_share_login_expiry_seconds gauge', `claude_share_login_expiry_seconds ${Math.round((l.expiresAt - m.obs.nowMs) / 1000)}`]
+      : []),
     '# HELP claude_share_severed_copies Private files where a link to the shared copy should be.',
     '# TYPE claude_share_severed_copies gauge',
     `claude_share_severed_copies ${severed}`,

@@ -78,8 +78,36 @@ describe('status --prometheus', () => {
     expect(runStatus(sys, { json: false, quiet: true, prometheus: '/var/lib/prom/cs.prom', config: CFG }, captureIo())).toBe(1);
     const text = sys.content('/var/lib/prom/cs.prom')!;
     expect(text).toContain('claude_share_healthy 0');
-    expect(text).toContain('claude_share_problems{code="missing"} 1');
+    expect(text).toContain('claude_share_problems{code="missing",severity="drift"} 1');
+    // Every other code is there at 0, so a series drops to 0 instead of disappearing.
+    expect(text).toContain('claude_share_problems{code="shared-intruder",severity="warning"} 0');
+    expect(text).toContain('claude_share_problems{code="no-login",severity="operator"} 0');
+    expect(text).not.toContain('code="config"');
     expect(text).toContain('claude_share_managed_users 2');
     expect(text).toMatch(/claude_share_login_expiry_seconds 7200\n/);
+  });
+
+  it('writes no expiry at all when there is no login (not a 0 that reads as "expires now")', async () => {
+    sys.files.delete('/shared/claude-share/home/.claude/.credentials.json');
+    expect(runStatus(sys, { json: false, quiet: true, prometheus: '/var/lib/prom/cs.prom', config: CFG }, captureIo())).toBe(2);
+    const text = sys.content('/var/lib/prom/cs.prom')!;
+    expect(text).not.toContain('login_expiry');
+    expect(text).toContain('claude_share_problems{code="no-login",severity="operator"} 1');
+  });
+});
+
+describe('status --prometheus with a directory that does not exist', () => {
+  it('is a usage error (64) that names the fix, and writes nothing', () => {
+    const before = sys.snapshot();
+    let err: { exitCode?: number; message?: string; hint?: string } = {};
+    try {
+      runStatus(sys, { json: false, quiet: true, prometheus: '/var/lib/prometheus/node-exporter/claude-share.prom', config: CFG }, captureIo());
+    } catch (e) {
+      err = e as typeof err;
+    }
+    expect(err.exitCode).toBe(64);
+    expect(err.message).toContain('/var/lib/prometheus/node-exporter does not exist');
+    expect(err.hint).toContain('mkdir -p /var/lib/prometheus/node-exporter');
+    expect(sys.snapshot()).toBe(before);
   });
 });

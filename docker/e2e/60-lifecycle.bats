@@ -79,7 +79,7 @@ setup() {
   assert_failure 1
   run cat /var/lib/cs-prom/claude-share.prom
   assert_line 'claude_share_healthy 0'
-  assert_line 'claude_share_problems{code="missing"} 1'
+  assert_line 'claude_share_problems{code="missing",severity="drift"} 1'
 }
 
 @test "completion bash completes subcommands and flags" {
