@@ -35,7 +35,7 @@ export async function buildProgram(runner: Runner, done: (code: number) => void)
     .version(VERSION, '-V, --version')
     .showHelpAfterError('(run claude-share --help for usage)')
     .exitOverride();
-  const server = program.command('server').description('provisioning and healing: init, add-user, status, sync, watch, install-service, install-cron');
+  const server = program.command('server').description('provisioning and healing: init, add-user, status, sync, watch, install-service, install-cron, remove-user, uninstall');
   registerWatch(server, runner, done);
   registerRemove(server, runner, done);
   registerCompletion(program, runner, done);
@@ -46,7 +46,33 @@ export async function buildProgram(runner: Runner, done: (code: number) => void)
     registerSync(parent, runner, done);
   }
   registerVersion(program, runner, done);
+  for (const c of allCommands(program)) if (EXAMPLES[c.name()]) c.addHelpText('after', helpFooter(c.name()));
   return program;
+}
+
+const allCommands = (c: Command): Command[] => c.commands.flatMap((s) => [s, ...allCommands(s)]);
+
+/** One example per command; every command that acts runs as root and shares the exit codes of the README. */
+const EXAMPLES: Record<string, string> = {
+  init: 'sudo claude-share server init --yes --users-from-file /root/users.txt',
+  'add-user': 'sudo claude-share server add-user dana --password-from-file /root/dana.pw',
+  status: 'sudo claude-share status --quiet --prometheus /var/lib/prometheus/node-exporter/claude-share.prom',
+  sync: 'sudo claude-share sync --dry-run',
+  watch: 'sudo claude-share server install-service   # runs: claude-share server watch',
+  'install-service': 'sudo claude-share server install-service',
+  'install-cron': 'sudo claude-share server install-cron --heal',
+  'remove-user': 'sudo claude-share server remove-user dana --delete-account',
+  uninstall: 'sudo claude-share server uninstall --dry-run',
+};
+
+function helpFooter(name: string): string {
+  return `
+Runs as root. Example:
+  ${EXAMPLES[name]}
+
+Exit codes: 0 ok/healthy, 1 drift that sync repairs (or a conflict a re-run resolves), 2 a problem that needs an
+operator, 64 usage, 65 bad input data, 70 internal error (please report it), 77 permission or safety refusal.
+`;
 }
 
 async function realRunner(): Promise<Runner> {

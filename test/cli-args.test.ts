@@ -48,3 +48,21 @@ describe('argv → options', () => {
     await expect(parse(argv)).rejects.toMatchObject({ code: expect.stringMatching(/^commander\./) });
   });
 });
+
+describe('help', () => {
+  it('every command that acts says it runs as root, gives one example and lists the exit codes; the summary names them all', async () => {
+    const program = await buildProgram({} as Runner, () => {});
+    const all = (c: typeof program): (typeof program)[] => c.commands.flatMap((s) => [s, ...all(s)]);
+    const acting = all(program).filter((c) => !['completion', 'version', 'help', 'server'].includes(c.name()));
+    expect(acting.map((c) => c.name()).sort()).toEqual(['add-user', 'add-user', 'init', 'init', 'install-cron', 'install-service', 'remove-user', 'status', 'status', 'sync', 'sync', 'uninstall', 'watch']);
+    for (const c of acting) {
+      let text = '';
+      c.configureOutput({ writeOut: (s) => (text += s) });
+      c.outputHelp();
+      expect(text, c.name()).toContain('Runs as root. Example:\n  sudo claude-share ');
+      expect(text, c.name()).toContain('Exit codes: 0 ok/healthy');
+    }
+    const server = program.commands.find((c) => c.name() === 'server')!;
+    for (const name of server.commands.map((c) => c.name())) expect(server.description()).toContain(name);
+  });
+});
