@@ -243,8 +243,15 @@ run_suites() {
   section "docker run --network none $IMAGE bash docker/e2e/run.sh ${ARGS[*]}"
   # --network none: the tests must never reach a real OAuth endpoint.
   # No --init: the suites check that pid 1 is run.sh.
+  # --cap-add SYS_ADMIN: one case (60-lifecycle.bats, the self-test without
+  # /proc) runs `unshare --mount` and mounts a tmpfs on /proc; Docker's default
+  # seccomp profile allows unshare(2) and mount(2) only with CAP_SYS_ADMIN, and
+  # AppArmor's docker-default profile (on hosts that have AppArmor) denies
+  # mount(2) even then. Everything else runs with Docker's default capabilities
+  # (useradd/chpasswd/su/chown/setuid all are among them); no --privileged.
   {
     "$DOCKER" run --rm --name "$CONTAINER" --network none --hostname claude-share-e2e \
+      --cap-add SYS_ADMIN --security-opt apparmor=unconfined \
       "$IMAGE" bash docker/e2e/run.sh ${ARGS[@]+"${ARGS[@]}"} </dev/null 2>&1
     echo "$?" >"$out.rc"
   } | tee "$out"
