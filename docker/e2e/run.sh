@@ -188,10 +188,13 @@ run_in_docker() {
   docker build -f "$REPO/docker/e2e/Dockerfile" -t "$IMAGE" "$REPO"
   section "running $IMAGE"
   # --network none: the tests must never reach a real OAuth endpoint.
+  # SYS_ADMIN (and no AppArmor profile, which would deny mount(2) anyway): one
+  # case runs `unshare --mount` and mounts a tmpfs on /proc (60-lifecycle.bats).
+  local opts=(--rm --network none --cap-add SYS_ADMIN --security-opt apparmor=unconfined)
   if [[ $# -gt 0 ]]; then
-    docker run --rm --network none "$IMAGE" bash docker/e2e/run.sh "$@"
+    docker run "${opts[@]}" "$IMAGE" bash docker/e2e/run.sh "$@"
   else
-    docker run --rm --network none "$IMAGE"
+    docker run "${opts[@]}" "$IMAGE"
   fi
 }
 
