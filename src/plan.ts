@@ -76,7 +76,7 @@ export function plan(d: Desired, obs: Observed): Plan {
 
   // Homes.
   const promotedFrom = new Set(actions.filter((a) => a.kind === 'promote-shared').map((a) => a.source!.path));
-  for (const u of obs.users) planHome(d, u, created.includes(u.name), actions, p, promotedFrom);
+  for (const u of obs.users) planHome(d, u, created.includes(u.name), actions, p, promotedFrom, obs.nowMs);
   return { actions, problems, login };
 }
 
@@ -177,7 +177,10 @@ function seedFromSource(d: Desired, obs: Observed, item: SharedItem, path: strin
   return true;
 }
 
-function planHome(d: Desired, u: ObservedUser, creating: boolean, actions: Action[], p: (x: Problem) => void, promotedFrom: Set<string>) {
+/** How long a private credentials file that does not parse yet is given to be completed by its writer. */
+export const WRITE_SETTLE_MS = 2000;
+
+function planHome(d: Desired, u: ObservedUser, creating: boolean, actions: Action[], p: (x: Problem) => void, promotedFrom: Set<string>, nowMs: number) {
   if (!u.entry && !creating) return;
   const home = u.entry?.home ?? `/home/${u.name}`;
   if (u.failed) {
@@ -201,6 +204,12 @@ function planHome(d: Desired, u: ObservedUser, creating: boolean, actions: Actio
         actions.push({ kind: 'link', code: it.state, target: path, user: u.name, before: it.state === 'wrong-target' ? `link ${it.detail}` : it.state, after: `link to ${target}`, reason: it.state === 'wrong-target' ? `it ${it.detail}; nothing behind it is touched` : it.detail });
         break;
       case 'severed':
+        // A private credentials file that does not parse and was written in the last 2 s may be a write still going
+        // on (an in-place write truncates first): relinking now would orphan the tokens about to be written.
+        if (it.item.id === 'credentials' && inspectCredentials(readOf(it.read), nowMs).state === 'invalid-json' && nowMs - it.stat!.mtimeMs < WRITE_SETTLE_MS) {
+          p({ code: 'severed', severity: 'warning', user: u.name, path, message: `${path} is being written (changed ${nowMs - it.stat!.mtimeMs} ms ago, not complete JSON yet); healed once it is`, fix: SYNC });
+          break;
+        }
         // The promoted copy is only relinked once the shared copy holds it: it may be the only live token.
         actions.push({ kind: 'link', code: 'severed', target: path, user: u.name, before: 'private file', after: `link to ${target}`, reason: 'a private copy replaced the link; it is backed up first', backupFrom: { path, owner: u.entry!.uid, expect: expectOf(it.stat!), rel: it.item.rel }, needs: promotedFrom.has(path) ? target : undefined });
         break;

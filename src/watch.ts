@@ -112,17 +112,19 @@ export async function runWatch(sys: System, o: WatchOptions, io: Io): Promise<nu
 
   const onEvent = (t: WatchTarget, file: string | null) => {
     if (stopping || !isRelevant(file)) return;
-    schedule(t.user);
+    // Claude severs a link by renaming a complete temp file over it: that event needs no debounce, and every
+    // millisecond saved shortens the window in which other members refresh with the now dead token.
+    schedule(t.user, t.user !== null && file === '.credentials.json' && t.dir.endsWith('/.claude'));
   };
 
-  const schedule = (user: string | null | 'everyone') => {
+  const schedule = (user: string | null | 'everyone', atOnce = false) => {
     const now = Date.now();
     if (!timer) firstEventAt = now;
     if (user === 'everyone') everyone = true;
     else if (user !== null) pending.add(user);
     const left = maxWaitMs - (now - firstEventAt);
     if (timer) clearTimeout(timer);
-    timer = setTimeout(flush, Math.max(0, Math.min(o.debounceMs, left)));
+    timer = setTimeout(flush, atOnce ? 0 : Math.max(0, Math.min(o.debounceMs, left)));
   };
 
   const flush = () => {

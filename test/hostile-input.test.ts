@@ -324,3 +324,18 @@ describe('one home that cannot be examined', () => {
     expect(sys.readlink('/home/bob/.claude/settings.json')).toBe(`${SH}/.claude/settings.json`);
   });
 });
+
+describe('a private credentials file still being written', () => {
+  it('is left alone for 2 s while it does not parse, then backed up and relinked', async () => {
+    const path = '/home/alice/.claude/.credentials.json';
+    sys.files.delete(path);
+    sys.addFile(path, '', uid('alice'), uid('alice'), 0o600); // truncated by an in-place write, mtime = now
+    let r = await sync();
+    expect(sys.lstat(path)!.type).toBe('file');
+    expect(r.text).toContain('is being written');
+    sys.clock += 3000;
+    r = await sync();
+    expect(r.code).toBe(0);
+    expect(sys.readlink(path)).toBe(SHARED_CREDS);
+  });
+});
