@@ -5,12 +5,14 @@
 #   sudo bash test/fresh/run.sh bookworm    one suite (bookworm = Debian 12, trixie = Debian 13)
 #
 # For each suite, in a disposable copy of a freshly debootstrapped tree (test/fresh/tree.sh, cached):
-#   1. the newcomer clones this repository (its committed HEAD, as CI would: not the working tree),
-#   2. runs the README's first quick-start line, verbatim, on a terminal (a pty driven by expect, which answers
-#      init's questions like a person: Enter on the defaults, two users with passwords),
-#   3. checks what init made (users, group, links, config) and `claude-share status`,
-#   4. runs the README's second line, verbatim: `sudo npm cit` (unit tests and the end-to-end suites, whose own
-#      sandbox nests inside this one).
+#   1. the server gets its first user, as the Debian installer makes it: "newcomer", in group sudo, with a
+#      password (the README: "as a user who can sudo"; CLAUDE_SHARE_FRESH_AS=root plays root instead),
+#   2. the newcomer clones this repository (its committed HEAD, as CI would: not the working tree),
+#   3. runs the README's first quick-start line, verbatim, on a terminal (a pty driven by expect, which types like
+#      a person: the newcomer's password when sudo asks, Enter on init's defaults, two users with passwords),
+#   4. checks what init made (users, group, links, config) and `claude-share status`,
+#   5. runs the README's second line, verbatim, on a terminal: `sudo npm cit` (unit tests and the end-to-end
+#      suites, whose own sandbox nests inside this one).
 # Both lines are read from README.md at HEAD when the suite runs, so a changed quick start breaks this suite
 # until the suite is updated with it.
 #
@@ -38,7 +40,10 @@ EXPECT_LINE1='sudo ./install.sh && sudo claude-share server init'
 EXPECT_LINE2='sudo npm cit'
 # Inside the fresh system.
 ORIGIN=/srv/claude-share-origin
-CLONE=/root/claude-share
+REMOTE=/srv/claude-share.git
+# Who plays the newcomer: a sudoer (default, as the README says) or root.
+AS=${CLAUDE_SHARE_FRESH_AS:-sudoer}
+NEWCOMER=newcomer
 USERS=(alice bob)
 # Steps that can take long: installing Node.js and npm from Debian, npm ci, the whole test suite.
 INSTALL_TIMEOUT=${CLAUDE_SHARE_FRESH_INSTALL_TIMEOUT:-1500}
@@ -101,6 +106,24 @@ in_tree() {
   chroot "$R" /usr/bin/env -i "${TREE_ENV[@]}" /bin/bash --login -c "$1"
 }
 
+# The newcomer's login shell, as after `ssh newcomer@server`: their uid, gid and groups set directly by chroot
+# (su -c would start a new session without a controlling terminal, and sudo could not ask for the password).
+# NC_SHELL is the argv prefix; the command line to run follows it.
+newcomer_shell() {
+  if [[ "$AS" == root ]]; then
+    NC_SHELL=(chroot "$R" /usr/bin/env -i "${TREE_ENV[@]}" TERM=xterm-256color /bin/bash --login -c)
+    return
+  fi
+  local uid gid groups
+  uid=$(chroot "$R" id -u "$NEWCOMER")
+  gid=$(chroot "$R" id -g "$NEWCOMER")
+  groups=$(chroot "$R" id -G "$NEWCOMER" | tr ' ' ,)
+  NC_SHELL=(chroot --userspec="$uid:$gid" --groups="$groups" "$R" /usr/bin/env -i
+    PATH=/usr/local/bin:/usr/bin:/bin "HOME=$NC_HOME" "USER=$NEWCOMER" "LOGNAME=$NEWCOMER" SHELL=/bin/bash
+    TERM=xterm-256color LANG=C.UTF-8 /bin/bash --login -c)
+}
+as_newcomer() { "${NC_SHELL[@]}" "$1"; }
+
 sandbox_mounts() {
   local tree=$1 base=$2
   R="$base/root"
@@ -145,14 +168,18 @@ sandbox_mounts() {
   hostname "$(cat "$R/etc/hostname")"
 }
 
-# The README's first line on a terminal. expect plays the person: it answers init's questions (their text is in
-# src/operations.ts, promptInit) and records the whole terminal session.
+# The README's lines on a terminal. expect plays the person: it types the newcomer's password whenever sudo asks,
+# and in "init" mode answers init's questions (their text is in src/operations.ts, promptInit). The whole
+# terminal session is recorded in the transcript; expect's own report ("driver: ...") goes to stdout.
 write_driver() {
   cat >"$1" <<'EOF'
-# argv: the command to spawn. env(FRESH_PW): the users' password (never in argv). env(FRESH_INSTALL_TIMEOUT).
+# argv: the command to spawn. env: FRESH_MODE (init|plain), FRESH_TRANSCRIPT, FRESH_TIMEOUT (s until the first
+# question in init mode, until the end in plain mode), FRESH_USERS; the passwords FRESH_PW (new users) and
+# FRESH_SUDO_PW (the newcomer's) are read from the environment, never from argv.
 log_user 0
 set stty_init "rows 50 cols 200"
 log_file -a $env(FRESH_TRANSCRIPT)
+set sudo_pw $env(FRESH_SUDO_PW)
 spawn {*}$argv
 proc finish {why} {
   catch wait result
@@ -160,7 +187,17 @@ proc finish {why} {
   puts "driver: $why; exit status $rc"
   exit $rc
 }
-# One prompt: wait for its text, then type the answer like a person (Enter ends it).
+# sudo may ask at any point (once per terminal session, 15 minutes): typed like the person would. (This action
+# runs in the scope of whichever proc is waiting, hence the global ::sudo_pw.)
+expect_before {
+  -re {\[sudo\] password for [^\r\n:]+:} {
+    if {$::sudo_pw eq ""} { puts "driver: sudo asked for a password, none to give"; exit 125 }
+    send -- "$::sudo_pw\r"
+    puts "driver: sudo asked for the newcomer's password: typed it"
+    exp_continue
+  }
+}
+# One question: wait for its text, then type the answer and Enter.
 proc answer {prompt reply shown limit} {
   set timeout $limit
   expect {
@@ -169,25 +206,89 @@ proc answer {prompt reply shown limit} {
     timeout { puts "driver: TIMEOUT after $limit s waiting for '$prompt'"; exit 124 }
   }
 }
-set pw $env(FRESH_PW)
-# install.sh runs first (apt-get install nodejs npm..., npm ci): the first question may take minutes.
-answer "Shared directory" "" "Enter (default)" $env(FRESH_INSTALL_TIMEOUT)
-answer "Group" "" "Enter (default)" 120
-answer "Source user" "" "Enter (default)" 120
-answer "How many users" "" "Enter (default: 2)" 120
-set i 0
-foreach name $env(FRESH_USERS) {
-  incr i
-  answer "Name of user $i" $name $name 120
-  answer "Password for $name" $pw "the password" 120
-  answer "Repeat the password for $name" $pw "the password again" 120
+set last 300
+if {$env(FRESH_MODE) eq "init"} {
+  set pw $env(FRESH_PW)
+  # install.sh runs first (apt-get install nodejs npm, npm ci): the first question may take minutes.
+  answer "Shared directory" "" "Enter (default)" $env(FRESH_TIMEOUT)
+  answer "Group" "" "Enter (default)" 120
+  answer "Source user" "" "Enter (default)" 120
+  answer "How many users" "" "Enter (default: 2)" 120
+  set i 0
+  foreach name $env(FRESH_USERS) {
+    incr i
+    answer "Name of user $i" $name $name 120
+    answer "Password for $name" $pw "the password" 120
+    answer "Repeat the password for $name" $pw "the password again" 120
+  }
+} else {
+  set last $env(FRESH_TIMEOUT)
 }
-set timeout 300
+set timeout $last
 expect {
-  eof { finish "init ended" }
-  timeout { puts "driver: TIMEOUT: init did not end within 300 s after the last answer"; exit 124 }
+  eof { finish "the command ended" }
+  timeout { puts "driver: TIMEOUT: the command did not end within $last s"; exit 124 }
 }
 EOF
+}
+
+# On the newcomer's terminal: drive MODE NAME TIMEOUT COMMAND-LINE. Sets DRIVE_RC; the transcript and expect's
+# report go to $LOGS/$SUITE-NAME.{transcript,driver}.
+drive() {
+  local mode=$1 name=$2 limit=$3 line=$4
+  DRIVE_RC=0
+  : >"$LOGS/$SUITE-$name.transcript"
+  FRESH_MODE="$mode" FRESH_PW="$USERS_PW" FRESH_SUDO_PW="$NC_PW" FRESH_USERS="${USERS[*]}" \
+    FRESH_TRANSCRIPT="$LOGS/$SUITE-$name.transcript" FRESH_TIMEOUT="$limit" \
+    expect -f "$LOGS/driver.exp" -- "${NC_SHELL[@]}" "cd $CLONE && $line" \
+    </dev/null >"$LOGS/$SUITE-$name.driver" 2>&1 || DRIVE_RC=$?
+  # expect always ends with a "driver: ..." verdict; without one, the driver itself broke (a harness bug, not a
+  # finding about the project).
+  DRIVE_BROKEN=0
+  if ! grep -qE '^driver: (.*exit status|TIMEOUT|sudo asked for a password, none)' "$LOGS/$SUITE-$name.driver"; then
+    DRIVE_BROKEN=1
+    fail "$name: the expect driver (test/fresh/run.sh) failed: $(head -n 1 "$LOGS/$SUITE-$name.driver")"
+  fi
+  # Nothing typed at a password prompt may show on the terminal.
+  local pw
+  for pw in "$USERS_PW" "$NC_PW"; do
+    if [[ -n "$pw" ]] && grep -qF -- "$pw" "$LOGS/$SUITE-$name.transcript"; then
+      fail "$name: a password typed at a prompt appears on the terminal"
+    fi
+  done
+}
+
+step_newcomer() {
+  NC_PW=''
+  if [[ "$AS" == root ]]; then
+    NC_HOME=/root
+    CLONE=/root/claude-share
+    newcomer_shell
+    pass "newcomer: root (CLAUDE_SHARE_FRESH_AS=root)"
+    return 0
+  fi
+  NC_HOME=/home/$NEWCOMER
+  CLONE=$NC_HOME/claude-share
+  local log="$LOGS/$SUITE-newcomer.log" rc=0
+  NC_PW="Nc-$(head -c 12 /dev/urandom | od -An -tx1 | tr -d ' \n')"
+  # What the Debian installer does for the first user when root has no password: a home, bash, group sudo.
+  { in_tree "useradd --create-home --shell /bin/bash --groups sudo $NEWCOMER" &&
+    printf '%s:%s\n' "$NEWCOMER" "$NC_PW" | chroot "$R" /usr/sbin/chpasswd; } </dev/null >"$log" 2>&1 || rc=$?
+  if [[ $rc -ne 0 ]]; then
+    fail "newcomer: could not create the sudoer $NEWCOMER (exit $rc)"
+    show_tail "$log"
+    return 1
+  fi
+  newcomer_shell
+  local who
+  # shellcheck disable=SC2016  # expanded by the newcomer's shell
+  who=$(as_newcomer 'printf "%s uid %s, groups %s" "$(id -un)" "$(id -u)" "$(id -Gn)"; sudo -n true 2>/dev/null && echo "; sudo without a password"' </dev/null 2>&1) || true
+  if [[ "$who" == "$NEWCOMER uid "*sudo* && "$who" != *"without a password"* ]]; then
+    pass "newcomer: $who; sudo asks for the password (typed at the terminal)"
+  else
+    fail "newcomer: unexpected account state: $who"
+    return 1
+  fi
 }
 
 step_fresh_system() {
@@ -213,38 +314,41 @@ step_fresh_system() {
 
 step_clone() {
   local log="$LOGS/$SUITE-clone.log" rc=0 got
+  : >"$log"
+  # The newcomer's "GitHub": a bare copy of root's read-only checkout that the newcomer owns, because git refuses
+  # to read another user's repository ("dubious ownership"), which a clone from GitHub never meets.
+  if [[ "$AS" == root ]]; then
+    REMOTE=$ORIGIN
+  else
+    in_tree "git clone --quiet --bare file://$ORIGIN $REMOTE && chown -R $NEWCOMER: $REMOTE" </dev/null >>"$log" 2>&1 || rc=$?
+  fi
   # The newcomer's commands; then pin the commit this run tests (main may move while we run).
-  in_tree "cd /root && git clone file://$ORIGIN claude-share && cd claude-share && git checkout --quiet --detach $SHA && git log -1 --format=%H" \
-    </dev/null >"$log" 2>&1 || rc=$?
+  if [[ $rc -eq 0 ]]; then
+    as_newcomer "cd && git clone file://$REMOTE claude-share && cd claude-share && git checkout --quiet --detach $SHA && git log -1 --format=%H" \
+      </dev/null >>"$log" 2>&1 || rc=$?
+  fi
   got=$(tail -n 1 "$log")
   if [[ $rc -ne 0 || "$got" != "$SHA" ]]; then
-    fail "git clone file://$ORIGIN (exit $rc, at '${got:0:12}', expected ${SHA:0:12})"
+    fail "git clone file://$REMOTE (exit $rc, at '${got:0:12}', expected ${SHA:0:12})"
     show_tail "$log"
     return 1
   fi
-  pass "git clone of the project at ${SHA:0:12} into $CLONE"
+  pass "git clone file://$REMOTE (a copy of this checkout's commits) into $CLONE, at ${SHA:0:12}"
 }
 
 # README line 1. Sets LINE1_INSTALL_OK / LINE1_RC for the later steps.
 step_line1() {
-  local transcript="$LOGS/$SUITE-line1.transcript" driver="$LOGS/$SUITE-line1.driver" exp="$LOGS/driver.exp"
-  local t0 rc=0 secs
-  write_driver "$exp"
-  : >"$transcript"
+  local transcript="$LOGS/$SUITE-line1.transcript" driver="$LOGS/$SUITE-line1.driver"
+  local t0 rc secs
   t0=$(now)
-  # The password of the new users: random per run, given to expect in its environment, never in argv.
-  local pw
-  pw="Fr-$(head -c 12 /dev/urandom | od -An -tx1 | tr -d ' \n')"
-  FRESH_PW="$pw" FRESH_USERS="${USERS[*]}" FRESH_TRANSCRIPT="$transcript" FRESH_INSTALL_TIMEOUT="$INSTALL_TIMEOUT" \
-    expect -f "$exp" -- chroot "$R" /usr/bin/env -i "${TREE_ENV[@]}" TERM=xterm-256color \
-    /bin/bash --login -c "cd $CLONE && $LINE1" </dev/null >"$driver" 2>&1 || rc=$?
+  drive init line1 "$INSTALL_TIMEOUT" "$LINE1"
+  rc=$DRIVE_RC
+  [[ $DRIVE_BROKEN -eq 0 ]] || { LINE1_RC=$rc; sed 's/^/    | /' "$driver"; return 1; }
   secs=$(($(now) - t0))
   LINE1_RC=$rc
-  if grep -qF -- "$pw" "$transcript"; then
-    fail "README line 1: the password the person typed appears on the terminal"
-  fi
-  local clean
+  local clean sudo_asked
   clean=$(plain <"$transcript")
+  sudo_asked=$(grep -c '^driver: sudo asked' "$driver" || true)
   # install.sh's last words tell whether the first half of the line succeeded.
   if grep -q '^install.sh: installed ' <<<"$clean"; then
     LINE1_INSTALL_OK=1
@@ -255,7 +359,7 @@ step_line1() {
   else
     LINE1_INSTALL_OK=0
     local why
-    why=$(grep -E '^install.sh: error:|^  ' <<<"$clean" | head -n 4 | tr '\n' ' ' || true)
+    why=$(grep -E '^install.sh: error:|^  |^sudo:' <<<"$clean" | head -n 4 | tr '\n' ' ' || true)
     fail "README line 1, 'sudo ./install.sh' failed (line exit $rc after $secs s): ${why:-no error message}"
     sed 's/^/    | /' "$driver"
     show_tail "$transcript" 30
@@ -265,11 +369,11 @@ step_line1() {
   local answered
   answered=$(grep -c '^driver: answered' "$driver" || true)
   if [[ $rc -eq 0 ]]; then
-    pass "README line 1, 'sudo claude-share server init' on a terminal: answered $answered prompts, exit 0 (whole line $secs s)"
+    pass "README line 1, 'sudo claude-share server init' on a terminal: answered $answered questions, exit 0 (whole line $secs s; sudo asked for the password $sudo_asked time(s))"
   else
     local why
     why=$(grep -E '^(error|claude-share)|error:' <<<"$clean" | tail -n 3 | tr '\n' ' ' || true)
-    fail "README line 1, 'sudo claude-share server init' exited $rc after answering $answered prompts: ${why:-see below}"
+    fail "README line 1, 'sudo claude-share server init' exited $rc after answering $answered questions: ${why:-see below}"
     sed 's/^/    | /' "$driver"
     show_tail "$transcript" 30
     return 1
@@ -330,24 +434,26 @@ step_status() {
 }
 
 step_line2() {
-  local log="$LOGS/$SUITE-line2.log" rc=0 t0 secs
+  local transcript="$LOGS/$SUITE-line2.transcript" t0 rc secs
   t0=$(now)
-  # No terminal, as in CI. timeout: a hung test must not hold CI forever.
-  timeout --kill-after=30 "$CIT_TIMEOUT" \
-    chroot "$R" /usr/bin/env -i "${TREE_ENV[@]}" /bin/bash --login -c "cd $CLONE && $LINE2" </dev/null >"$log" 2>&1 || rc=$?
+  # On the newcomer's terminal, as they would type it (sudo asks for the password again: a new session).
+  drive plain line2 "$CIT_TIMEOUT" "$LINE2"
+  rc=$DRIVE_RC
+  [[ $DRIVE_BROKEN -eq 0 ]] || { sed 's/^/    | /' "$LOGS/$SUITE-line2.driver"; return 1; }
   secs=$(($(now) - t0))
   local clean e2e unit
-  clean=$(plain <"$log")
+  clean=$(plain <"$transcript")
   e2e=$(grep -E '^e2e: [0-9]+ passed' <<<"$clean" | tail -n 1 || true)
   unit=$(grep -E '^[[:space:]]*Tests[[:space:]]+[0-9]' <<<"$clean" | tail -n 1 | sed -E 's/^[[:space:]]+//; s/[[:space:]]+/ /g' || true)
   if [[ $rc -eq 0 && "$e2e" =~ ,\ 0\ failed ]]; then
-    pass "README line 2, '$LINE2_SHOWN': exit 0 in $secs s; unit: ${unit:-?}; $e2e"
+    pass "README line 2, '$LINE2_SHOWN' on a terminal: exit 0 in $secs s; unit: ${unit:-?}; $e2e"
   else
     [[ $rc -eq 124 ]] && e2e="TIMEOUT after $CIT_TIMEOUT s; $e2e"
     fail "README line 2, '$LINE2_SHOWN': exit $rc after $secs s; unit: ${unit:-not reached}; ${e2e:-e2e not reached}"
-    # The failing tests' names, then the end of the log.
-    grep -E '^(not ok|[[:space:]]*(FAIL|×))' <<<"$clean" | head -n 20 | sed 's/^/    | /' || true
-    show_tail "$log" 40
+    # The failing tests' names (bats: "not ok" in TAP, "✗" on a terminal; vitest: FAIL/×), then the log's end.
+    grep -E '^[[:space:]]*(not ok|✗|FAIL|×)' <<<"$clean" | head -n 20 | sed 's/^/    | /' || true
+    sed 's/^/    | /' "$LOGS/$SUITE-line2.driver"
+    show_tail "$transcript" 40
     return 1
   fi
 }
@@ -361,15 +467,19 @@ sandbox_main() {
   for v in CI NO_COLOR; do
     [[ -n "${!v:-}" ]] && TREE_ENV+=("$v=${!v}")
   done
+  # Exit 3: stopped after a failure that is already reported (the host side does not count it again).
   if ! sandbox_mounts "$TREE" "$BASE" >"$LOGS/$SUITE-mounts.log" 2>&1; then
     fail "sandbox: unshare + overlay(tree) + chroot could not be set up"
     show_tail "$LOGS/$SUITE-mounts.log"
-    exit 1
+    exit 3
   fi
   pass "sandbox: overlay on the cached tree, own /proc /sys /dev /dev/pts /tmp /run, hostname $(hostname)"
 
-  step_fresh_system || exit 1
-  step_clone || exit 1
+  step_fresh_system || exit 3
+  USERS_PW="Fr-$(head -c 12 /dev/urandom | od -An -tx1 | tr -d ' \n')"
+  write_driver "$LOGS/driver.exp"
+  step_newcomer || exit 3
+  step_clone || exit 3
   LINE1_INSTALL_OK=0 LINE1_RC=1
   step_line1 || true
   if [[ $LINE1_RC -eq 0 ]]; then
@@ -454,7 +564,7 @@ run_suite() {
   trap - INT TERM HUP
   exec {lockfd}>&-
   rmdir "$base" 2>/dev/null || true
-  [[ $rc -eq 0 ]] || fail "sandbox ended with status $rc"
+  [[ $rc -eq 0 || $rc -eq 3 ]] || fail "sandbox ended with status $rc (an unexpected error: see above and $LOGS)"
 
   # Nothing of the newcomer's system may show on the host or in the cached tree.
   after=$(host_fingerprint)
@@ -466,10 +576,10 @@ run_suite() {
   fi
   local leaked=()
   local p
-  for p in usr/local/bin/claude-share usr/local/lib/claude-share etc/claude-share shared usr/bin/node root/claude-share; do
+  for p in usr/local/bin/claude-share usr/local/lib/claude-share etc/claude-share shared usr/bin/node root/claude-share "home/$NEWCOMER"; do
     [[ -e "$tree/$p" || -L "$tree/$p" ]] && leaked+=("/$p")
   done
-  for p in "${USERS[@]}"; do
+  for p in "${USERS[@]}" "$NEWCOMER"; do
     grep -q "^$p:" "$tree/etc/passwd" && leaked+=("user $p")
   done
   if [[ ${#leaked[@]} -eq 0 ]]; then
