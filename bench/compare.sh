@@ -30,6 +30,11 @@ echo "compare: $N users" >&2
 for ((i = 1; i <= N; i++)); do useradd --create-home --shell /bin/bash "cmp$i"; done
 (umask 077; for ((i = 1; i <= N; i++)); do echo "cmp$i:pw"; done >/root/users)
 "$NODE" "${CLI[this]}" server init --yes --users-from-file /root/users >/dev/null
+for b in this other; do
+  rc=0
+  "$NODE" "${CLI[$b]}" status >/dev/null 2>&1 || rc=$?
+  [[ $rc -eq 0 ]] || { echo "compare.sh: status of the $b build exits $rc on the fresh setup:" >&2; "$NODE" "${CLI[$b]}" status >&2 || true; exit 1; }
+done
 
 sever() { # K: every 10th member gets a private file with a fresher token, as Claude leaves it after a refresh
   local i u exp=$(($(date +%s%3N) + 9 * 3600 * 1000 + $1 * 1000))
@@ -43,11 +48,11 @@ sever() { # K: every 10th member gets a private file with a fresher token, as Cl
 }
 declare -A T
 timeit() { # KEY CMD...
-  local t0 rc=0
+  local key=$1 t0
+  shift
   t0=$(now_ms)
-  "$@" >/dev/null 2>&1 || rc=$?
-  T[$1]+="$(($(now_ms) - t0)) "
-  return 0
+  "$@" >/dev/null 2>&1 || true
+  T[$key]+="$(($(now_ms) - t0)) "
 }
 k=0
 for ((r = 1; r <= ROUNDS; r++)); do

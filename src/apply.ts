@@ -13,6 +13,7 @@ export interface ApplyContext {
   onOutcome?: (o: Outcome) => void;
   /** Per member: what root copied of their files in the last hour (filled on first use). */
   budgets?: Map<string, { bytes: number; files: { path: string; rel: string; size: number }[] }>;
+  recentRuns?: string[];
 }
 
 class Conflict extends Error {}
@@ -296,12 +297,9 @@ function recentBackups(sys: System, sharedDir: string, ctx: ApplyContext, name: 
       }
     }
   };
-  if (sys.lstat(root)?.type === 'dir') {
-    for (const run of sys.readdir(root)) {
-      const t = Date.parse(run.replace(/T(\d\d)-(\d\d)-(\d\d)/, 'T$1:$2:$3'));
-      if (Number.isFinite(t) && t >= since && sys.lstat(`${root}/${run}/${name}`)?.type === 'dir') walk(`${root}/${run}/${name}`, '', 0);
-    }
-  }
+  // The runs of the last hour, listed once per apply however many members need their budget.
+  ctx.recentRuns ??= sys.lstat(root)?.type === 'dir' ? sys.readdir(root).filter((run) => Date.parse(run.replace(/T(\d\d)-(\d\d)-(\d\d)/, 'T$1:$2:$3')) >= since) : [];
+  for (const run of ctx.recentRuns) if (sys.lstat(`${root}/${run}/${name}`)?.type === 'dir') walk(`${root}/${run}/${name}`, '', 0);
   ctx.budgets.set(name, w);
   return w;
 }

@@ -55,12 +55,44 @@ export class UnsafePathError extends Error {
   code = 'EUNSAFE';
 }
 
+/**
+ * Directories whose whole chain from / is root-owned and writable by nobody else (/, /home, /shared/claude-share,
+ * the backups): no member can rename or replace them, so their pinned descriptors are kept for the rest of the run
+ * instead of being walked again for every file (a sync of 1,000 members opens them thousands of times). Dropped
+ * whenever this process takes or releases the lock, renames anything, or changes such a directory.
+ */
+const trustedDirs = new Map<string, { fd: number; st: fs.Stats }>();
+export function forgetPinnedDirs(): void {
+  for (const { fd } of trustedDirs.values()) fs.closeSync(fd);
+  trustedDirs.clear();
+}
+const rootOnly = (st: fs.Stats) => st.uid === 0 && (st.mode & 0o022) === 0;
+
 /** Opens dir through the pinned walk described above; the caller closes the descriptor. */
 export function openDirPinned(dir: string): number {
-  let todo = dir.split('/').filter((c) => c && c !== '.');
-  let fd = fs.openSync('/', O_PATH | O_DIRECTORY);
-  let at: string[] = [];
-  let st = fs.fstatSync(fd);
+  const parts = dir.split('/').filter((c) => c && c !== '.');
+  // Start below the longest cached prefix of the path as given (before any symlink or '..' is met).
+  let k = parts.length;
+  while (k > 0 && !trustedDirs.has('/' + parts.slice(0, k).join('/'))) k--;
+  let todo = parts.slice(k);
+  let at = parts.slice(0, k);
+  let cur = k > 0 ? trustedDirs.get('/' + at.join('/'))! : null;
+  let fd = cur?.fd ?? fs.openSync('/', O_PATH | O_DIRECTORY);
+  let st = cur?.st ?? fs.fstatSync(fd);
+  // Whether fd is held by the cache (never closed here), and whether the chain so far is root's alone.
+  let cached = !!cur;
+  let chainTrusted = k > 0 || rootOnly(st);
+  const release = () => {
+    if (!cached) fs.closeSync(fd);
+  };
+  const restartAtRoot = () => {
+    release();
+    at = [];
+    fd = fs.openSync('/', O_PATH | O_DIRECTORY);
+    st = fs.fstatSync(fd);
+    cached = false;
+    chainTrusted = rootOnly(st);
+  };
   let hops = 0;
   try {
     while (todo.length) {
@@ -68,10 +100,7 @@ export function openDirPinned(dir: string): number {
       if (name === '..') {
         // Only reached through a trusted symlink's target: resolve it on the walked (real) path, from / again.
         todo = [...at.slice(0, -1), ...todo];
-        at = [];
-        fs.closeSync(fd);
-        fd = fs.openSync('/', O_PATH | O_DIRECTORY);
-        st = fs.fstatSync(fd);
+        restartAtRoot();
         continue;
       }
       let next: number;
@@ -82,20 +111,11 @@ export function openDirPinned(dir: string): number {
         const link = fs.lstatSync(`/proc/self/fd/${fd}/${name}`, { throwIfNoEntry: false });
         if (!link?.isSymbolicLink()) throw e;
         const where = '/' + [...at, name].join('/');
-        if (st.uid !== 0 || (st.mode & 0o022) !== 0 || link.uid !== 0)
-          throw new UnsafePathError(`${where} is a symlink in a directory others can change; refusing to follow it`);
+        if (!rootOnly(st) || link.uid !== 0) throw new UnsafePathError(`${where} is a symlink in a directory others can change; refusing to follow it`);
         if (++hops > MAX_HOPS) throw Object.assign(new Error(`${where}: too many symlinks`), { code: 'ELOOP' });
         const target = fs.readlinkSync(`/proc/self/fd/${fd}/${name}`);
-        const rest = target.split('/').filter((c) => c && c !== '.');
-        if (target.startsWith('/')) {
-          todo = [...rest, ...todo];
-          at = [];
-          fs.closeSync(fd);
-          fd = fs.openSync('/', O_PATH | O_DIRECTORY);
-          st = fs.fstatSync(fd);
-        } else {
-          todo = [...rest, ...todo];
-        }
+        todo = [...target.split('/').filter((c) => c && c !== '.'), ...todo];
+        if (target.startsWith('/')) restartAtRoot();
         continue;
       }
       const nst = fs.fstatSync(next);
@@ -103,14 +123,18 @@ export function openDirPinned(dir: string): number {
         fs.closeSync(next);
         throw new UnsafePathError(`${'/' + [...at, name].join('/')}: owned by uid ${nst.uid} inside a directory of uid ${st.uid}; refusing`);
       }
-      fs.closeSync(fd);
+      release();
       fd = next;
       st = nst;
       at.push(name);
+      chainTrusted = chainTrusted && rootOnly(nst);
+      cached = chainTrusted;
+      if (cached) trustedDirs.set('/' + at.join('/'), { fd, st });
     }
-    return fd;
+    // The caller closes what it gets: a cached directory is handed out as a fresh descriptor of the same one.
+    return cached ? fs.openSync(`/proc/self/fd/${fd}`, O_PATH | O_DIRECTORY) : fd;
   } catch (e) {
-    fs.closeSync(fd);
+    release();
     throw e;
   }
 }
@@ -268,6 +292,12 @@ export class RealSystem implements System {
   }
 
   mkdir(path: string, mode: number, uid: number, gid: number) {
+    // Its owner or mode may change here: it is looked at afresh next time.
+    const was = trustedDirs.get(path.replace(/\/+$/, ''));
+    if (was) {
+      fs.closeSync(was.fd);
+      trustedDirs.delete(path.replace(/\/+$/, ''));
+    }
     inParent(path, (at, base) => {
       try {
         fs.mkdirSync(at(base), { mode: 0o700 });
@@ -370,7 +400,11 @@ export class RealSystem implements System {
     await this.changeAccounts(() => run('userdel', removeHome ? ['--remove', name] : [name]));
   }
   rename(from: string, to: string) {
-    inParent(from, (atFrom, baseFrom) => inParent(to, (atTo, baseTo) => fs.renameSync(atFrom(baseFrom), atTo(baseTo))));
+    try {
+      inParent(from, (atFrom, baseFrom) => inParent(to, (atTo, baseTo) => fs.renameSync(atFrom(baseFrom), atTo(baseTo))));
+    } finally {
+      forgetPinnedDirs();
+    }
   }
 
   private lockDepth = 0;
@@ -378,12 +412,14 @@ export class RealSystem implements System {
   /** Re-entrant within this process: a command holds it from reading the config to its last write. */
   async lock() {
     if (this.lockDepth === 0) {
+      forgetPinnedDirs();
       const { acquireLock } = await import('./lock.js');
       this.releaseLock = await acquireLock();
     }
     this.lockDepth++;
     return () => {
       if (--this.lockDepth === 0) {
+        forgetPinnedDirs();
         this.releaseLock?.();
         this.releaseLock = null;
       }

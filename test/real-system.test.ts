@@ -126,3 +126,33 @@ describe.runIf(root)('the lock names a live root claude-share, not just a pid', 
     (await acquireLock(lock, 300))();
   });
 });
+
+describe.runIf(root)('pinned directories kept for the run', () => {
+  it("are root-only chains only, and a rename drops them: nothing lands in a directory that moved", async () => {
+    const { forgetPinnedDirs } = await import('../src/real-system.js');
+    const base = fs.mkdtempSync('/var/lib/cs-pin-');
+    fs.chmodSync(base, 0o755);
+    try {
+      const sys = new RealSystem();
+      fs.mkdirSync(`${base}/shared`, { mode: 0o755 });
+      sys.writeFileAtomic(`${base}/shared/a`, '1', { mode: 0o600, uid: 0, gid: 0 });
+      sys.rename(`${base}/shared`, `${base}/archive`);
+      fs.mkdirSync(`${base}/shared`, { mode: 0o755 });
+      sys.writeFileAtomic(`${base}/shared/b`, '2', { mode: 0o600, uid: 0, gid: 0 });
+      expect(fs.readdirSync(`${base}/shared`)).toEqual(['b']);
+      expect(fs.readdirSync(`${base}/archive`)).toEqual(['a']);
+      // A group-writable directory is never kept: a member of the group could swap what is below it.
+      fs.mkdirSync(`${base}/open`, { mode: 0o775 });
+      fs.chmodSync(`${base}/open`, 0o775);
+      fs.mkdirSync(`${base}/open/d`);
+      sys.writeFileAtomic(`${base}/open/d/x`, '1', { mode: 0o600, uid: 0, gid: 0 });
+      fs.renameSync(`${base}/open/d`, `${base}/open/moved`);
+      fs.mkdirSync(`${base}/open/d`);
+      sys.writeFileAtomic(`${base}/open/d/y`, '2', { mode: 0o600, uid: 0, gid: 0 });
+      expect(fs.readdirSync(`${base}/open/d`)).toEqual(['y']);
+    } finally {
+      forgetPinnedDirs();
+      fs.rmSync(base, { recursive: true, force: true });
+    }
+  });
+});
