@@ -48,6 +48,8 @@ USERS=(alice bob)
 # Steps that can take long: installing Node.js and npm from Debian, npm ci, the whole test suite.
 INSTALL_TIMEOUT=${CLAUDE_SHARE_FRESH_INSTALL_TIMEOUT:-1500}
 CIT_TIMEOUT=${CLAUDE_SHARE_FRESH_CIT_TIMEOUT:-1800}
+# 2: both suites at once (faster wall time when the machine has cores to spare), 1: one after the other.
+JOBS=${CLAUDE_SHARE_FRESH_JOBS:-1}
 
 log() { printf 'fresh: %s\n' "$*" >&2; }
 die() {
@@ -81,6 +83,8 @@ fail() {
   printf 'fresh %s: FAIL - %s\n' "$SUITE" "$*"
   record fail "$*"
 }
+# An observation about the newcomer's experience that is not a failure (not counted).
+note() { printf 'fresh %s: note - %s\n' "$SUITE" "$*"; }
 skip() {
   printf 'fresh %s: skip - %s\n' "$SUITE" "$*"
   record skip "$*"
@@ -240,7 +244,7 @@ drive() {
   : >"$LOGS/$SUITE-$name.transcript"
   FRESH_MODE="$mode" FRESH_PW="$USERS_PW" FRESH_SUDO_PW="$NC_PW" FRESH_USERS="${USERS[*]}" \
     FRESH_TRANSCRIPT="$LOGS/$SUITE-$name.transcript" FRESH_TIMEOUT="$limit" \
-    expect -f "$LOGS/driver.exp" -- "${NC_SHELL[@]}" "cd $CLONE && $line" \
+    expect -f "$LOGS/$SUITE-driver.exp" -- "${NC_SHELL[@]}" "cd $CLONE && $line" \
     </dev/null >"$LOGS/$SUITE-$name.driver" 2>&1 || DRIVE_RC=$?
   # expect always ends with a "driver: ..." verdict; without one, the driver itself broke (a harness bug, not a
   # finding about the project).
@@ -445,6 +449,12 @@ step_line2() {
   clean=$(plain <"$transcript")
   e2e=$(grep -E '^e2e: [0-9]+ passed' <<<"$clean" | tail -n 1 || true)
   unit=$(grep -E '^[[:space:]]*Tests[[:space:]]+[0-9]' <<<"$clean" | tail -n 1 | sed -E 's/^[[:space:]]+//; s/[[:space:]]+/ /g' || true)
+  # sudo npm cit writes node_modules and dist as root into the newcomer's own clone.
+  local owned=''
+  if [[ "$AS" != root ]]; then
+    owned=$(in_tree "find $CLONE -mindepth 1 -maxdepth 1 -user root -printf '%f '" </dev/null 2>/dev/null || true)
+  fi
+  [[ -z "$owned" ]] || note "after '$LINE2_SHOWN' these entries of $NEWCOMER's clone belong to root: $owned(so npm ci or npm run build without sudo in it fail with EACCES)"
   if [[ $rc -eq 0 && "$e2e" =~ ,\ 0\ failed ]]; then
     pass "README line 2, '$LINE2_SHOWN' on a terminal: exit 0 in $secs s; unit: ${unit:-?}; $e2e"
   else
@@ -477,7 +487,7 @@ sandbox_main() {
 
   step_fresh_system || exit 3
   USERS_PW="Fr-$(head -c 12 /dev/urandom | od -An -tx1 | tr -d ' \n')"
-  write_driver "$LOGS/driver.exp"
+  write_driver "$LOGS/$SUITE-driver.exp"
   step_newcomer || exit 3
   step_clone || exit 3
   LINE1_INSTALL_OK=0 LINE1_RC=1
@@ -608,6 +618,8 @@ main() {
       *) die 64 "unknown suite '$s' (bookworm or trixie)" ;;
     esac
   done
+  [[ "$JOBS" =~ ^[1-9]$ ]] || die 64 "CLAUDE_SHARE_FRESH_JOBS must be 1 to 9"
+  [[ "$AS" == sudoer || "$AS" == root ]] || die 64 "CLAUDE_SHARE_FRESH_AS must be sudoer or root"
   [[ $(id -u) -eq 0 ]] || die 2 "the fresh-machine suite needs root (debootstrap, unshare, mount, chroot): sudo npm run test:fresh"
   ensure_host_tools
   grep -qw overlay /proc/filesystems || modprobe overlay 2>/dev/null || true
@@ -642,10 +654,26 @@ main() {
     pass "README: quick start line 1 '$shown1', line 2 '$shown2'"
   fi
 
-  if [[ -n "$LINE1" ]]; then
+  if [[ -n "$LINE1" && ( "$JOBS" -le 1 || ${#suites[@]} -le 1 ) ]]; then
     for s in "${suites[@]}"; do
       run_suite "$s"
     done
+  elif [[ -n "$LINE1" ]]; then
+    # Suites side by side; each one's lines are printed together when it ends. A TERM to a suite's subshell
+    # kills its sandbox (run_suite's trap).
+    local pids=() i
+    for s in "${suites[@]}"; do
+      run_suite "$s" >"$LOGS/$s.out" 2>&1 &
+      pids+=($!)
+    done
+    log "running ${suites[*]} side by side (CLAUDE_SHARE_FRESH_JOBS=$JOBS); their steps are printed as each ends"
+    # shellcheck disable=SC2064  # expand the pids now
+    trap "kill -TERM ${pids[*]} 2>/dev/null || true; wait; log 'interrupted, sandboxes killed'; exit 130" INT TERM HUP
+    for i in "${!pids[@]}"; do
+      wait "${pids[$i]}" || true
+      cat "$LOGS/${suites[$i]}.out"
+    done
+    trap - INT TERM HUP
   fi
 
   local passed failed skipped
