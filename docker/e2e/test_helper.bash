@@ -179,3 +179,16 @@ init_with_login() {
   make_users_file /root/users.txt "$(printf '%s:pw\n' "$@")"
   claude-share server init --yes --users-from-file /root/users.txt >/dev/null
 }
+
+# init_with_login_no_password TOKEN_NAME SECONDS USER... -- as init_with_login, but the users get locked passwords
+# (`--no-password`): no chpasswd hashing, for suites that only need the accounts (root reaches them with su -).
+init_with_login_no_password() {
+  local token=$1 secs=$2 u args=()
+  shift 2
+  rm -rf /root/.claude /root/.claude.json
+  install -d -m 0700 /root/.claude
+  fake_creds "$(ms_from_now "$secs")" "$token" >/root/.claude/.credentials.json
+  printf '{"oauthAccount":{"accountUuid":"00000000-0000-4000-8000-000000000001"},"hasCompletedOnboarding":true}\n' >/root/.claude.json
+  for u in "$@"; do args+=(--user "$u"); done
+  claude-share server init --yes --no-password "${args[@]}" >/dev/null
+}
