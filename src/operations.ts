@@ -447,11 +447,11 @@ export async function runSync(sys: System, o: SyncOptions, io: Io): Promise<numb
 export const syncDesired = (c: Config, onlyUsers?: string[]) => desiredFrom(c, { promoteFrom: 'all', onlyUsers });
 
 /** One quiet sync pass for the watcher: the same converge as `sync`, its lines going to io. */
-export function healOnce(sys: System, cfgPath: string, io: Io, onlyUsers?: string[]): Promise<number> {
+export function healOnce(sys: System, cfgPath: string, io: Io, onlyUsers?: string[], onOutcomes?: (outcomes: Outcome[]) => void): Promise<number> {
   return underLock(sys, false, async () => {
     const c = requireConfig(sys, cfgPath);
     const users = onlyUsers?.filter((u) => c.managedUsers.includes(u));
-    return converge(sys, io, { desired: syncDesired(c, users), dryRun: false, json: false, quiet: true, command: 'watch' });
+    return converge(sys, io, { desired: syncDesired(c, users), dryRun: false, json: false, quiet: true, command: 'watch', notes: (_s, _p, outcomes) => onOutcomes?.(outcomes) });
   });
 }
 

@@ -48,7 +48,8 @@ const ORIGINALS_SCAN = 1000;
 
 function probeIntruder(sys: System, d: Desired, stat: FileStat, users: ObservedUser[]) {
   const home = `${d.sharedDir}/home`;
-  const owner = users.find((u) => u.entry?.uid === stat.uid)?.name ?? `uid ${stat.uid}`;
+  // Named among all managed users, not only those this run looks at (the watcher's shared-dir heals look at none).
+  const owner = users.find((u) => u.entry?.uid === stat.uid)?.name ?? d.users.find((n) => sys.getUser(n)?.uid === stat.uid) ?? `uid ${stat.uid}`;
   // Only root creates root-owned directories: one of these is the real .claude, renamed by a member.
   const originals = sys
     .readdir(home)

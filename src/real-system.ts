@@ -240,8 +240,14 @@ export class RealSystem implements System {
   }
 
   lstat(path: string) {
-    const st = fs.lstatSync(path, { throwIfNoEntry: false });
-    return st ? toStat(st) : null;
+    try {
+      const st = fs.lstatSync(path, { throwIfNoEntry: false });
+      return st ? toStat(st) : null;
+    } catch (e) {
+      // A member put a file where a directory was (ENOTDIR) or a loop of links (ELOOP): nothing is there to see.
+      if (['ENOTDIR', 'ELOOP', 'ENAMETOOLONG', 'EACCES'].includes(errno(e) ?? '')) return null;
+      throw e;
+    }
   }
   readlink(path: string) {
     try {

@@ -2,6 +2,7 @@ import * as fs from 'node:fs';
 import { configPath, loadConfig, type Config } from './config.js';
 import { operatorError } from './errors.js';
 import { healOnce, type Io } from './operations.js';
+import type { Outcome } from './model.js';
 import type { System, UserEntry } from './system.js';
 
 export interface WatchOptions {
@@ -36,6 +37,9 @@ export function watchTargets(sys: System, c: Config): WatchTarget[] {
   }
   return t;
 }
+
+/** After a credentials rename in a member's ~/.claude: long enough for Claude's chmod that follows it. */
+export const SEVER_SETTLE_MS = 25;
 
 const RELEVANT = /^(\.claude|\.claude\.json|\.credentials\.json|settings\.json|settings\.local\.json|\.bashrc|\.profile)$/;
 
@@ -112,8 +116,10 @@ export async function runWatch(sys: System, o: WatchOptions, io: Io): Promise<nu
 
   const onEvent = (t: WatchTarget, file: string | null) => {
     if (stopping || !isRelevant(file)) return;
-    // Claude severs a link by renaming a complete temp file over it: that event needs no debounce, and every
-    // millisecond saved shortens the window in which other members refresh with the now dead token.
+    // Claude severs a link by renaming a complete temp file over it: that event needs no 200 ms debounce, and every
+    // millisecond saved shortens the window in which other members refresh with the now dead token. Not 0 either:
+    // Claude chmods the path right after its rename, and a link put back in between would take that chmod to the
+    // shared copy.
     schedule(t.user, t.user !== null && file === '.credentials.json' && t.dir.endsWith('/.claude'));
   };
 
@@ -124,7 +130,7 @@ export async function runWatch(sys: System, o: WatchOptions, io: Io): Promise<nu
     else if (user !== null) pending.add(user);
     const left = maxWaitMs - (now - firstEventAt);
     if (timer) clearTimeout(timer);
-    timer = setTimeout(flush, atOnce ? 0 : Math.max(0, Math.min(o.debounceMs, left)));
+    timer = setTimeout(flush, Math.max(0, Math.min(atOnce ? SEVER_SETTLE_MS : o.debounceMs, left)));
   };
 
   const flush = () => {
@@ -154,17 +160,37 @@ export async function runWatch(sys: System, o: WatchOptions, io: Io): Promise<nu
     if (stopping) return;
     const lines: string[] = [];
     const quietIo: Io = { ...io, out: (l) => lines.push(l), err: (l) => lines.push(l) };
+    let outcomes: Outcome[] = [];
     try {
-      const code = await healOnce(sys, cfgPath, quietIo, users);
+      const code = await healOnce(sys, cfgPath, quietIo, users, (o) => (outcomes = o));
       const changed = lines.filter((l) => l.startsWith('✓') || l.startsWith('✗'));
       if (changed.length) {
         say(`healed ${!users ? 'all members' : users.length ? users.join(',') : 'the shared copies'} in ${since ? Date.now() - since : 0} ms (exit ${code})`);
         lines.forEach((l) => io.out(`  ${l}`));
       }
+      // The shared directory was put back under everyone's links: all of them are looked at again, now.
+      if (outcomes.some((x) => (x.action.kind === 'set-aside' || x.action.kind === 'restore-dir') && x.result !== 'failed' && x.result !== 'conflict')) schedule('everyone');
+      const failed = outcomes.filter((x) => x.result === 'failed' || x.result === 'conflict');
+      retryLater(failed.length ? [...new Set(failed.map((x) => x.action.user ?? null))] : [], users);
     } catch (e) {
       say(`heal failed: ${(e as Error).message}`);
+      retryLater(users ?? ['everyone'], users);
     }
     rearm();
+  };
+
+  // A member racing the heal (a file swapped back each time) must not leave the others unhealed until the next
+  // sweep: whoever failed is tried again, after 1 s, doubling up to a minute while it keeps failing.
+  const backoff = new Map<string, number>();
+  const retryLater = (who: (string | null)[], healed: string[] | undefined) => {
+    for (const u of healed ?? []) if (!who.includes(u)) backoff.delete(u);
+    for (const u of who) {
+      const key = u ?? 'shared';
+      const delay = Math.min((backoff.get(key) ?? 500) * 2, 60_000);
+      backoff.set(key, delay);
+      const t = setTimeout(() => !stopping && schedule(u === 'everyone' ? 'everyone' : u), delay);
+      t.unref();
+    }
   };
 
   const reload = (why: string) => {
