@@ -91,7 +91,8 @@ if [[ $rebuild -eq 0 ]] && tree_ok; then
 fi
 
 # Leftovers of interrupted builds (we hold the lock, so nobody is using them). debootstrap ran in its own mount
-# namespace (below), so nothing can still be mounted inside them and rm -rf cannot reach the host's /proc or /dev.
+# and pid namespaces (below), so nothing can still run or be mounted inside them, and rm -rf cannot reach the
+# host's /proc or /dev.
 shopt -s nullglob
 for old in "$CACHE/.$suite.build."*; do
   log "removing leftover $old"
@@ -122,7 +123,25 @@ fi
 [[ -e "/usr/share/debootstrap/scripts/$suite" ]] || die "this debootstrap does not know $suite (upgrade debootstrap)." 69
 
 tmp=$(mktemp -d "$CACHE/.$suite.build.XXXXXX")
-cleanup() { rm -rf --one-file-system "$tmp"; }
+# The long steps run as `isolated` children: in their own mount and pid namespaces, in the background, so that a
+# signal reaches this shell at once (bash runs traps only after a foreground child ends) and killing the child's
+# unshare kills every process of the step (--kill-child) before the half-built tree is removed.
+child=
+isolated() {
+  unshare --mount --propagation private --pid --fork --kill-child "$@" </dev/null >&2 &
+  child=$!
+  local rc=0
+  wait "$child" || rc=$?
+  child=
+  return "$rc"
+}
+cleanup() {
+  if [[ -n "$child" ]]; then
+    kill -KILL "$child" 2>/dev/null || true
+    wait "$child" 2>/dev/null || true
+  fi
+  rm -rf --one-file-system "$tmp"
+}
 trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
@@ -134,10 +153,9 @@ log "debootstrap --variant=minbase $suite into $tmp (a few minutes)"
 # Own mount namespace with private propagation: debootstrap mounts /proc, /sys and sometimes /dev inside the
 # target; those mounts die with the namespace even if it is killed halfway, and never show on the host.
 # Its output goes to stderr (stdout is for the path only); on failure, its log is the interesting part.
-if ! unshare --mount --propagation private \
-  debootstrap --variant=minbase --include=ca-certificates,git,sudo \
+if ! isolated debootstrap --variant=minbase --include=ca-certificates,git,sudo \
   --keyring=/usr/share/keyrings/debian-archive-keyring.gpg \
-  "$suite" "$tmp" "$MIRROR" </dev/null >&2; then
+  "$suite" "$tmp" "$MIRROR"; then
   [[ -f "$tmp/debootstrap/debootstrap.log" ]] && tail -n 30 "$tmp/debootstrap/debootstrap.log" >&2
   die "debootstrap $suite failed (see above)." 1
 fi
@@ -201,8 +219,8 @@ install -m 0644 "$tmp/etc/npmrc" "$tmp/usr/etc/npmrc"
 # Package lists of all three archives, like an installed server has them (debootstrap leaves only the suite's
 # main list: no -updates, no -security fixes).
 log "apt-get update in the tree"
-unshare --mount --propagation private chroot "$tmp" /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin \
-  DEBIAN_FRONTEND=noninteractive apt-get update -qq </dev/null >&2 || die "apt-get update failed in the $suite tree." 1
+isolated chroot "$tmp" /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin \
+  DEBIAN_FRONTEND=noninteractive apt-get update -qq || die "apt-get update failed in the $suite tree." 1
 # debootstrap's .debs are not part of a fresh server.
 chroot "$tmp" /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin apt-get clean >&2
 
