@@ -2,6 +2,7 @@ import { sharedPath } from './items.js';
 import type { Action, Desired, Expect, Outcome } from './model.js';
 import { MAX_READ_BYTES, UMASK_BEGIN, UMASK_BLOCK, UMASK_END } from './probe.js';
 import { SAFE_MINIMAL, SHARED_FILE_MODE } from './plan.js';
+import { inspectCredentials, isUsable, MAX_CREDENTIALS_BYTES } from './credentials.js';
 import { SHARED_ITEMS } from './items.js';
 import type { FileStat, System, UserEntry } from './system.js';
 
@@ -147,6 +148,7 @@ async function applyOne(sys: System, d: Desired, a: Action, ctx: ApplyContext, b
       let keptInHome = false;
       if (a.backupFrom) {
         const b = a.backupFrom;
+        if (a.guardToken) guardLiveToken(sys, a.target, target, user.uid, b.expect);
         const kept = keepPrivateCopy(sys, d, ctx, user, a.target, b);
         backups.push(kept.path);
         keptInHome = kept.inHome;
@@ -239,6 +241,25 @@ function readExpected(sys: System, path: string, owner: number, expect?: Expect)
 
 function writeShared(sys: System, path: string, bytes: Buffer, gid: number) {
   sys.writeFileAtomic(path, bytes, { mode: SHARED_FILE_MODE, uid: 0, gid });
+}
+
+/**
+ * The last line of defence for the single-use refresh token: a private login that is usable and fresher than the
+ * shared copy as it is NOW (not as the plan saw it: a member may have swapped the shared directory meanwhile) is
+ * never relinked away. It waits for the next pass, which promotes it.
+ */
+function guardLiveToken(sys: System, path: string, sharedTarget: string, uid: number, expect: Expect) {
+  const mine = sys.readFileNoFollow(path, { owner: uid, maxBytes: MAX_CREDENTIALS_BYTES });
+  if (!mine.ok || !same(mine.stat, expect)) return; // changed or gone: the later checks make it a conflict
+  const now = Date.now();
+  const info = inspectCredentials(mine.bytes, now);
+  if (!isUsable(info)) return;
+  const shared = sys.readFileNoFollow(sharedTarget, { maxBytes: MAX_CREDENTIALS_BYTES });
+  const sharedInfo = inspectCredentials(shared.ok ? shared.bytes : null, now);
+  if (info.accountUuid && sharedInfo.accountUuid && info.accountUuid !== sharedInfo.accountUuid) return; // another account: never promoted
+  if (!isUsable(sharedInfo) || info.expiresAt! > sharedInfo.expiresAt!) {
+    throw new Conflict(`${path} holds a newer login than the shared copy has now; it is promoted first, on the next pass`);
+  }
 }
 
 /** A private file bigger than this is never copied into root's backups: it is kept in its owner's home instead. */

@@ -144,6 +144,8 @@ export interface Action {
   source?: { path: string; owner?: number; expect?: Expect; filter?: 'claude-json-min' | 'empty-object' | 'safe-minimal' };
   /** The shared copy being replaced by a promotion is backed up first. */
   backupShared?: { rel: string; expect: Expect };
+  /** link of a severed login that may be promoted: re-checked against the shared copy right before relinking. */
+  guardToken?: boolean;
   /** The target of an earlier action that must have worked first (e.g. relink the winner only once it was promoted). */
   needs?: string;
   mode?: number;

@@ -211,7 +211,7 @@ function planHome(d: Desired, u: ObservedUser, creating: boolean, actions: Actio
           break;
         }
         // The promoted copy is only relinked once the shared copy holds it: it may be the only live token.
-        actions.push({ kind: 'link', code: 'severed', target: path, user: u.name, before: 'private file', after: `link to ${target}`, reason: 'a private copy replaced the link; it is backed up first', backupFrom: { path, owner: u.entry!.uid, expect: expectOf(it.stat!), rel: it.item.rel }, needs: promotedFrom.has(path) ? target : undefined });
+        actions.push({ kind: 'link', code: 'severed', target: path, user: u.name, before: 'private file', after: `link to ${target}`, reason: 'a private copy replaced the link; it is backed up first', backupFrom: { path, owner: u.entry!.uid, expect: expectOf(it.stat!), rel: it.item.rel }, needs: promotedFrom.has(path) ? target : undefined, guardToken: it.item.id === 'credentials' && (d.promoteFrom === 'all' || d.promoteFrom.includes(u.name)) ? true : undefined });
         break;
       case 'not-a-file':
         p({ code: 'not-a-file', severity: 'operator', user: u.name, path, message: `${path}: ${it.detail}`, fix: `move it away as ${u.name}, then ${SYNC}` });

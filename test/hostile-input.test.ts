@@ -339,3 +339,28 @@ describe('a private credentials file still being written', () => {
     expect(sys.readlink(path)).toBe(SHARED_CREDS);
   });
 });
+
+describe('the live token is never relinked away (last line of defence in apply)', () => {
+  it('a relink planned when the shared copy was fresher waits when, by apply time, the shared copy is older or gone', async () => {
+    const { applyPlan } = await import('../src/apply.js');
+    const { syncDesired } = await import('../src/operations.js');
+    const { loadConfig } = await import('../src/config.js');
+    const path = '/home/alice/.claude/.credentials.json';
+    sys.files.delete(path);
+    const n = sys.addFile(path, creds(NOW + 5 * HOUR, { account: 'acct-1' }), uid('alice'), uid('alice'), 0o600);
+    const d = syncDesired(loadConfig(sys, CFG)!);
+    const action = { kind: 'link' as const, code: 'severed' as const, target: path, user: 'alice', before: 'private file', after: 'link', reason: 'test', backupFrom: { path, owner: uid('alice'), expect: { ino: n.ino, size: n.content.length, mtimeMs: n.mtimeMs }, rel: '.claude/.credentials.json' }, guardToken: true };
+    // The shared copy (2 h) is older than alice's (5 h): a member swapped it meanwhile.
+    let [o] = await applyPlan(sys, d, [action], { passwords: new Map(), backupRoot: '/shared/claude-share/backups/t1' });
+    expect(o.result).toBe('conflict');
+    expect(sys.lstat(path)!.type).toBe('file');
+    sys.files.delete(SHARED_CREDS);
+    [o] = await applyPlan(sys, d, [action], { passwords: new Map(), backupRoot: '/shared/claude-share/backups/t2' });
+    expect(o.result).toBe('conflict');
+    // Once the shared copy is fresher, the relink goes ahead.
+    sys.addFile(SHARED_CREDS, creds(NOW + 6 * HOUR, { account: 'acct-1' }), 0, 0, 0o660);
+    [o] = await applyPlan(sys, d, [action], { passwords: new Map(), backupRoot: '/shared/claude-share/backups/t3' });
+    expect(o.result).toBe('replaced');
+    expect(sys.readlink(path)).toBe(SHARED_CREDS);
+  });
+});
