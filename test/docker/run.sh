@@ -203,6 +203,10 @@ sync_extra_ca() {
   local want have
   want=$(cd /usr/local/share/ca-certificates 2>/dev/null && find . -maxdepth 1 -name '*.crt' -type f -exec sha256sum {} + | sort) || want=
   have=$(cd "$EXTRA_CA" && find . -maxdepth 1 -name '*.crt' -type f -exec sha256sum {} + | sort)
+  # Modes are part of the build cache's key: the same ones whatever the umask
+  # of the checkout (git archive, for one, gives 0775/0664).
+  chmod 0755 "$EXTRA_CA"
+  chmod 0644 "$EXTRA_CA/.gitignore" 2>/dev/null || true
   [[ "$want" == "$have" ]] && return 0
   find "$EXTRA_CA" -maxdepth 1 -name '*.crt' -delete
   if [[ -n "$want" ]]; then
