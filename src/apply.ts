@@ -43,7 +43,43 @@ export async function applyPlan(sys: System, d: Desired, actions: Action[], ctx:
     outcomes.push(o);
     ctx.onOutcome?.(o);
   }
+  if (outcomes.some((o) => o.backups.length)) pruneBackups(sys, d.sharedDir, ctx);
   return outcomes;
+}
+
+/** All backups together stay under this; past it the oldest go, settings and .claude.json before any login. */
+export const BACKUP_LIMITS = { totalBytes: 256 * 1024 * 1024 };
+
+/**
+ * The total cap on root's backups (the per-member budget bounds the rate, this the size): oldest runs first,
+ * non-credential files before credentials, and never the newest credentials backup of anyone nor this run's.
+ */
+function pruneBackups(sys: System, sharedDir: string, ctx: ApplyContext) {
+  const root = `${sharedDir}/backups`;
+  const files: { path: string; size: number; run: string; cred: boolean; who: string }[] = [];
+  const walk = (dir: string, run: string, who: string, depth: number) => {
+    for (const n of sys.readdir(dir)) {
+      const st = sys.lstat(`${dir}/${n}`);
+      if (st?.type === 'dir' && depth < 5) walk(`${dir}/${n}`, run, who || n, depth + 1);
+      else if (st?.type === 'file') files.push({ path: `${dir}/${n}`, size: st.size, run, cred: n.startsWith('.credentials.json'), who });
+    }
+  };
+  for (const run of sys.readdir(root).sort()) if (sys.lstat(`${root}/${run}`)?.type === 'dir') walk(`${root}/${run}`, run, '', 0);
+  let total = files.reduce((n, f) => n + f.size, 0);
+  if (total <= BACKUP_LIMITS.totalBytes) return;
+  const current = ctx.backupRoot.split('/').pop();
+  const newestCred = new Map<string, string>();
+  for (const f of files) if (f.cred) newestCred.set(f.who, f.path); // runs sorted oldest first: the last one wins
+  const keep = new Set(newestCred.values());
+  for (const phase of [false, true]) {
+    for (const f of files) {
+      if (total <= BACKUP_LIMITS.totalBytes) return;
+      if (f.cred !== phase || f.run === current || keep.has(f.path)) continue;
+      sys.unlink(f.path);
+      total -= f.size;
+      sys.log(`pruned backup ${f.path} (${f.size} bytes): backups over ${BACKUP_LIMITS.totalBytes} bytes`);
+    }
+  }
 }
 
 async function applyOne(sys: System, d: Desired, a: Action, ctx: ApplyContext, backups: string[]): Promise<Outcome['result']> {

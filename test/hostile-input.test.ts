@@ -364,3 +364,37 @@ describe('the live token is never relinked away (last line of defence in apply)'
     expect(sys.readlink(path)).toBe(SHARED_CREDS);
   });
 });
+
+describe('all backups together stay under a cap', () => {
+  it('the oldest go first, settings before logins, never the newest login backup of anyone', async () => {
+    const { BACKUP_LIMITS } = await import('../src/apply.js');
+    const saved = BACKUP_LIMITS.totalBytes;
+    BACKUP_LIMITS.totalBytes = 400_000; // the rule, at a size an in-memory test handles quickly
+    const BACKUP_TOTAL_CAP = BACKUP_LIMITS.totalBytes;
+    const B = '/shared/claude-share/backups';
+    const mk = (run: string, who: string, rel: string, size: number) => {
+      const dirs = [`${B}/${run}`, `${B}/${run}/${who}`, `${B}/${run}/${who}/.claude`];
+      for (const dd of dirs) if (!sys.files.has(dd)) sys.addDir(dd, 0, 0, 0o700);
+      sys.addFile(`${B}/${run}/${who}/${rel}`, Buffer.alloc(size), 0, 0, 0o600);
+    };
+    const big = Math.floor(BACKUP_TOTAL_CAP / 4);
+    mk('2026-01-01T00-00-00.000Z', 'alice', '.claude/.credentials.json', 1000); // alice's only login backup
+    mk('2026-01-02T00-00-00.000Z', 'bob', '.claude/settings.json', big);
+    mk('2026-01-03T00-00-00.000Z', 'bob', '.claude/settings.json', big);
+    mk('2026-01-04T00-00-00.000Z', 'bob', '.claude/.credentials.json', big);
+    mk('2026-01-05T00-00-00.000Z', 'bob', '.claude/.credentials.json', big);
+    mk('2026-01-06T00-00-00.000Z', 'bob', '.claude/settings.json', big);
+    // A heal that writes a backup triggers the pruning.
+    sys.files.delete('/home/alice/.claude/settings.json');
+    sys.addFile('/home/alice/.claude/settings.json', '{"x":1}', uid('alice'), uid('alice'), 0o600);
+    expect((await sync()).code).toBe(0);
+    const left = [...sys.files.entries()].filter(([p, n]) => p.startsWith(B) && n.type === 'file');
+    expect(left.reduce((s, [, n]) => s + n.content.length, 0)).toBeLessThanOrEqual(BACKUP_TOTAL_CAP);
+    const has = (p: string) => sys.files.has(`${B}/${p}`);
+    expect(has('2026-01-01T00-00-00.000Z/alice/.claude/.credentials.json')).toBe(true);
+    expect(has('2026-01-02T00-00-00.000Z/bob/.claude/settings.json')).toBe(false);
+    expect(has('2026-01-03T00-00-00.000Z/bob/.claude/settings.json')).toBe(false);
+    expect(has('2026-01-05T00-00-00.000Z/bob/.claude/.credentials.json')).toBe(true);
+    BACKUP_LIMITS.totalBytes = saved;
+  });
+});
