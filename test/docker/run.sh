@@ -23,6 +23,7 @@
 #   CLAUDE_SHARE_DOCKER_SUITE  bookworm (default: Debian 12) or trixie
 #   CLAUDE_SHARE_DOCKER_TREE   use this root tree instead of test/fresh/tree.sh's
 #   CLAUDE_SHARE_DOCKER_CACHE  default /var/cache/claude-share-docker (dockerd's data-root lives there)
+#   CLAUDE_SHARE_DOCKER_JOBS   run the suite files in N containers side by side (default 1)
 set -euo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd -P)
@@ -90,7 +91,9 @@ DOCKERD_PID=
 CONTAINER=claude-share-e2e-$$
 stop_dockerd() {
   [[ -n "$DOCKERD_PID" ]] || return 0
-  "$DOCKER" rm -f "$CONTAINER" >/dev/null 2>&1 || true
+  local ids
+  ids=$("$DOCKER" ps -aq --filter "name=$CONTAINER" 2>/dev/null || true)
+  [[ -z "$ids" ]] || "$DOCKER" rm -f $ids >/dev/null 2>&1 || true
   kill -TERM "$DOCKERD_PID" 2>/dev/null || true
   local i
   for i in $(seq 1 150); do
@@ -241,10 +244,12 @@ for a in "$@"; do
   ARGS+=("$a")
 done
 
-run_suites() {
-  local t=$(now_ms) rc=0 out
-  out=$(mktemp)
-  section "docker run --network none $IMAGE bash docker/e2e/run.sh ${ARGS[*]}"
+# One container: `docker run ... bash docker/e2e/run.sh ARGS`, its output to
+# stdout. The container is removed on exit (and by stop_dockerd if we are
+# interrupted).
+run_container() { # NAME ARGS...
+  local name=$1
+  shift
   # --network none: the tests must never reach a real OAuth endpoint.
   # No --init: the suites check that pid 1 is run.sh.
   # --cap-add SYS_ADMIN: one case (60-lifecycle.bats, the self-test without
@@ -253,24 +258,100 @@ run_suites() {
   # AppArmor's docker-default profile (on hosts that have AppArmor) denies
   # mount(2) even then. Everything else runs with Docker's default capabilities
   # (useradd/chpasswd/su/chown/setuid all are among them); no --privileged.
-  {
-    "$DOCKER" run --rm --name "$CONTAINER" --network none --hostname claude-share-e2e \
-      --cap-add SYS_ADMIN --security-opt apparmor=unconfined \
-      "$IMAGE" bash docker/e2e/run.sh ${ARGS[@]+"${ARGS[@]}"} </dev/null 2>&1
-    echo "$?" >"$out.rc"
-  } | tee "$out"
-  rc=$(cat "$out.rc" 2>/dev/null || echo 2)
-  lap run "$t"
-  local line
-  line=$(grep -E '^e2e: [0-9]+ passed, [0-9]+ failed' "$out" | tail -n 1 || true)
-  rm -f "$out" "$out.rc"
-  print_times
-  if [[ -n "$line" ]]; then
-    printf 'docker: %s\n' "${line#e2e: }"
-  else
-    printf 'docker: 0 passed, 0 failed, 0 skipped (no summary from docker/e2e/run.sh, exit %s)\n' "$rc"
-    [[ $rc -ne 0 ]] || rc=2
+  "$DOCKER" run --rm --name "$name" --network none --hostname claude-share-e2e \
+    --cap-add SYS_ADMIN --security-opt apparmor=unconfined \
+    "$IMAGE" bash docker/e2e/run.sh "$@" </dev/null 2>&1
+}
+
+# Shards: CLAUDE_SHARE_DOCKER_JOBS=N runs the suite files in N containers side
+# by side (each its own disposable system, so they cannot see each other's
+# users), the biggest files first, each to the least loaded container.
+SHARDS=()
+plan_shards() {
+  local jobs=${CLAUDE_SHARE_DOCKER_JOBS:-1} a f files=() opts=()
+  [[ "$jobs" =~ ^[1-9][0-9]*$ ]] || die 2 "CLAUDE_SHARE_DOCKER_JOBS must be a positive number (got $jobs)"
+  for a in ${ARGS[@]+"${ARGS[@]}"}; do
+    if [[ "$a" == *.bats && -f "$REPO/$a" ]]; then
+      files+=("$a")
+    elif [[ -e "$REPO/$a" || -e "$a" ]]; then
+      jobs=1 # a directory or other path: leave it to bats, in one container
+      opts+=("$a")
+    else
+      opts+=("$a")
+    fi
+  done
+  if [[ ${#files[@]} -eq 0 ]]; then
+    for f in "$REPO"/docker/e2e/*.bats; do files+=("docker/e2e/${f##*/}"); done
   fi
+  ((jobs <= ${#files[@]})) || jobs=${#files[@]}
+  if ((jobs <= 1)); then
+    SHARDS=("${ARGS[*]+"${ARGS[*]}"}")
+    SHARD_ARGS=(${ARGS[@]+"${ARGS[@]}"})
+    return 0
+  fi
+  local -a load names
+  local i best sz
+  for ((i = 0; i < jobs; i++)); do load[i]=0 names[i]=; done
+  while read -r sz f; do
+    best=0
+    for ((i = 1; i < jobs; i++)); do ((load[i] < load[best])) && best=$i; done
+    load[best]=$((load[best] + sz))
+    names[best]+=" $f"
+  done < <(for f in "${files[@]}"; do printf '%s %s\n' "$(stat -c %s "$REPO/$f")" "$f"; done | sort -rn)
+  SHARDS=()
+  for ((i = 0; i < jobs; i++)); do SHARDS+=("${opts[*]+"${opts[*]} "}${names[i]# }"); done
+}
+
+run_suites() {
+  local t=$(now_ms) rc=0 dir
+  dir=$(mktemp -d)
+  plan_shards
+  if [[ ${#SHARDS[@]} -eq 1 ]]; then
+    section "docker run --network none $IMAGE bash docker/e2e/run.sh ${ARGS[*]+"${ARGS[*]}"}"
+    { run_container "$CONTAINER" ${SHARD_ARGS[@]+"${SHARD_ARGS[@]}"}; echo "$?" >"$dir/0.rc"; } | tee "$dir/0.log"
+  else
+    # Output per container, printed whole when it ends (not interleaved).
+    # (Waits name the containers' pids: dockerd is a child of this shell too.)
+    local i done_pid
+    local -A shard_of=()
+    for i in "${!SHARDS[@]}"; do
+      log "container $i: bash docker/e2e/run.sh ${SHARDS[i]}"
+      # shellcheck disable=SC2086  # the shard is a list of words without spaces
+      { run_container "$CONTAINER-$i" ${SHARDS[i]}; echo "$?" >"$dir/$i.rc"; } >"$dir/$i.log" &
+      shard_of[$!]=$i
+    done
+    while [[ ${#shard_of[@]} -gt 0 ]]; do
+      done_pid=
+      wait -n -p done_pid "${!shard_of[@]}" || true
+      if [[ -z "$done_pid" || -z "${shard_of[$done_pid]:-}" ]]; then
+        # Nothing reaped (should not happen): take any container that is gone.
+        for done_pid in "${!shard_of[@]}"; do kill -0 "$done_pid" 2>/dev/null || break; done
+        kill -0 "$done_pid" 2>/dev/null && { sleep 0.5; continue; }
+      fi
+      i=${shard_of[$done_pid]}
+      unset "shard_of[$done_pid]"
+      section "container $i, done after $((($(now_ms) - t) / 1000))s: ${SHARDS[i]}"
+      cat "$dir/$i.log"
+    done
+  fi
+  lap run "$t"
+  local passed=0 failed=0 skipped=0 line r bad=0
+  for i in "${!SHARDS[@]}"; do
+    r=$(cat "$dir/$i.rc" 2>/dev/null || echo 2)
+    line=$(grep -E '^e2e: [0-9]+ passed, [0-9]+ failed, [0-9]+ skipped' "$dir/$i.log" | tail -n 1 || true)
+    if [[ "$line" =~ ^e2e:\ ([0-9]+)\ passed,\ ([0-9]+)\ failed,\ ([0-9]+)\ skipped ]]; then
+      passed=$((passed + BASH_REMATCH[1])) failed=$((failed + BASH_REMATCH[2])) skipped=$((skipped + BASH_REMATCH[3]))
+    else
+      log "container $i gave no summary (exit $r)"
+      bad=1
+      [[ $r -ne 0 ]] || r=2
+    fi
+    [[ $rc -ne 0 ]] || rc=$r
+  done
+  rm -rf "$dir"
+  print_times
+  printf 'docker: %d passed, %d failed, %d skipped%s\n' "$passed" "$failed" "$skipped" \
+    "$( ((bad)) && echo ' (a container gave no summary)')"
   return "$rc"
 }
 
