@@ -50,6 +50,9 @@ INSTALL_TIMEOUT=${CLAUDE_SHARE_FRESH_INSTALL_TIMEOUT:-1500}
 CIT_TIMEOUT=${CLAUDE_SHARE_FRESH_CIT_TIMEOUT:-1800}
 # 2: both suites at once (faster wall time when the machine has cores to spare), 1: one after the other.
 JOBS=${CLAUDE_SHARE_FRESH_JOBS:-1}
+# The suites on which README line 2 (sudo npm cit: every unit and e2e test, about 90 % of a suite's time) runs:
+# "all" (default), or a list such as "trixie" when CI time is short. Elsewhere it is reported as skipped.
+CIT_ON=${CLAUDE_SHARE_FRESH_CIT:-all}
 
 log() { printf 'fresh: %s\n' "$*" >&2; }
 die() {
@@ -162,14 +165,35 @@ sandbox_mounts() {
   mkdir -m 1777 "$R/run/lock"
   # The machine's resolver may have changed since the tree was built.
   cat /etc/resolv.conf >"$R/etc/resolv.conf"
-  # The .deb cache (see the header). apt creates partial/ with the right owner itself.
-  mkdir -p "$CACHE/$SUITE-debs"
-  mount --bind "$CACHE/$SUITE-debs" "$R/var/cache/apt/archives"
+  # The .deb cache (see the header), as the lower layer of apt's archive directory: this run's downloads land in
+  # the tmpfs and are copied back at the end (save_debs), so two runs at once never share apt's lock file or
+  # see each other's half-downloaded files.
+  mkdir -p "$CACHE/$SUITE-debs" "$base/debs-upper" "$base/debs-work"
+  mount -t overlay claude-share-fresh-debs \
+    -o "lowerdir=$CACHE/$SUITE-debs,upperdir=$base/debs-upper,workdir=$base/debs-work" "$R/var/cache/apt/archives"
   # The project, read-only: the newcomer clones it from there like from GitHub.
   mkdir -p "$R$ORIGIN"
   mount --bind "$REPO" "$R$ORIGIN"
   mount -o remount,bind,ro "$R$ORIGIN"
   hostname "$(cat "$R/etc/hostname")"
+}
+
+# New .debs of this run into the host's cache: complete files only (apt moves a .deb out of partial/ when it is
+# verified), each under a temporary name first so that a concurrent reader never sees half a file.
+save_debs() {
+  local f name
+  shopt -s nullglob
+  for f in "$BASE/debs-upper"/*.deb; do
+    name=${f##*/}
+    # -f: a regular file, not an overlay whiteout (a device) left by a deletion.
+    [[ -f "$f" && ! -e "$CACHE/$SUITE-debs/$name" ]] || continue
+    if cp "$f" "$CACHE/$SUITE-debs/.$name.$$"; then
+      mv "$CACHE/$SUITE-debs/.$name.$$" "$CACHE/$SUITE-debs/$name"
+    else
+      rm -f "$CACHE/$SUITE-debs/.$name.$$"
+    fi
+  done
+  shopt -u nullglob
 }
 
 # The README's lines on a terminal. expect plays the person: it types the newcomer's password whenever sudo asks,
@@ -499,12 +523,16 @@ sandbox_main() {
     skip "init's result: README line 1 failed"
     skip "claude-share status: README line 1 failed"
   fi
+  save_debs
   # The tests need install.sh's work only for node and npm; they still run when init failed.
-  if [[ $LINE1_INSTALL_OK -eq 1 ]]; then
+  if [[ "$CIT_ON" != all && " ${CIT_ON//,/ } " != *" $SUITE "* ]]; then
+    skip "README line 2, '$LINE2_SHOWN': not run on $SUITE (CLAUDE_SHARE_FRESH_CIT=$CIT_ON)"
+  elif [[ $LINE1_INSTALL_OK -eq 1 ]]; then
     step_line2 || true
   else
     skip "README line 2, '$LINE2_SHOWN': no node/npm (install.sh failed)"
   fi
+  save_debs
   exit 0
 }
 
@@ -685,7 +713,7 @@ main() {
     printf 'fresh: failed steps:\n'
     awk -F'\t' '$1 == "fail" { printf "  %s: %s\n", $2, $3 }' "$RESULTS"
   fi
-  [[ $skipped -eq 0 ]] || printf 'fresh: %d steps skipped after a failure\n' "$skipped"
+  [[ $skipped -eq 0 ]] || printf 'fresh: %d steps skipped (see the skip lines)\n' "$skipped"
   printf 'fresh: %d passed, %d failed\n' "$passed" "$failed"
   [[ $failed -eq 0 ]]
 }
