@@ -191,6 +191,8 @@ async function applyOne(sys: System, d: Desired, a: Action, ctx: ApplyContext, b
         expect = b.expect;
       }
       if (keptInHome) {
+        // Moved aside just now: anything at the path again is a new write of the member's, never replaced unseen.
+        if (sys.lstat(a.target)) throw new Conflict(`${a.target} was written again meanwhile; left for the next pass`);
         sys.symlinkReplace(target, a.target);
         return 'replaced';
       }
