@@ -19,13 +19,21 @@
 # The sandbox: unshare (mount, pid, uts, ipc) + overlayfs (the cached tree read-only underneath, a tmpfs on top) +
 # chroot, with its own /proc, /sys, a minimal /dev with a private devpts, tmpfs /tmp and /run. The network is the
 # host's: the newcomer needs Debian's archive and the npm registry. Downloaded .debs are kept between runs in
-# $CACHE/SUITE-debs (bound on /var/cache/apt/archives: apt still really installs every package into the fresh
-# system, it only skips the download). npm's cache is NOT carried over: it starts empty like a newcomer's, and it
-# must be a plain directory of the fresh system, because the e2e suites' own sandbox (overlay with lowerdir=/,
-# which shows no bind mounts) runs install.sh with prefer-offline from root's ~/.npm.
+# $CACHE/SUITE-debs (the lower layer of /var/cache/apt/archives: apt still really installs every package into the
+# fresh system, it only skips the download; new ones are copied back at the end). npm's cache is NOT carried
+# over: it starts empty like a newcomer's, and it must be a plain directory of the fresh system, because the e2e
+# suites' own sandbox (overlay with lowerdir=/, which shows no bind mounts) runs install.sh with prefer-offline
+# from root's ~/.npm.
 #
-# Output: one line per step ("fresh SUITE: ok|FAIL|skip - ..."), then "fresh: N passed, N failed".
-# Logs of every step stay in a directory under /tmp (printed at the end).
+# Settings (environment):
+#   CLAUDE_SHARE_FRESH_CACHE=/var/cache/claude-share-fresh   trees and .debs (see tree.sh)
+#   CLAUDE_SHARE_FRESH_AS=sudoer|root       who plays the newcomer (default sudoer)
+#   CLAUDE_SHARE_FRESH_JOBS=1|2             suites one after the other (default) or side by side
+#   CLAUDE_SHARE_FRESH_CIT=all|"SUITE..."   where README line 2 runs (default all; elsewhere a skip line)
+#   CLAUDE_SHARE_FRESH_INSTALL_TIMEOUT=1500, CLAUDE_SHARE_FRESH_CIT_TIMEOUT=1800   seconds
+#
+# Output: one line per step ("fresh SUITE: ok|FAIL|skip|note - ..."), then "fresh: N passed, N failed".
+# Logs and terminal transcripts of every step stay in a directory under /tmp (printed at the end).
 # Exit: 0 when every step passed, 1 when one failed, 2 when the suite cannot run at all, 64 bad usage.
 set -euo pipefail
 
