@@ -265,59 +265,91 @@ run_container() { # NAME ARGS...
 
 # Shards: CLAUDE_SHARE_DOCKER_JOBS=N runs the suite files in N containers side
 # by side (each its own disposable system, so they cannot see each other's
-# users), the biggest files first, each to the least loaded container.
-SHARDS=()
+# users), the longest files first, each to the least loaded container. A
+# file's length is its duration in the last full run ($SECONDS_FILE), else a
+# guess from its size.
+SECONDS_FILE="$CACHE/suite-seconds"
+SHARD_FILES=() OPTS=() RECORD=1
 plan_shards() {
-  local jobs=${CLAUDE_SHARE_DOCKER_JOBS:-1} a f files=() opts=()
+  local jobs=${CLAUDE_SHARE_DOCKER_JOBS:-1} a f files=()
   [[ "$jobs" =~ ^[1-9][0-9]*$ ]] || die 2 "CLAUDE_SHARE_DOCKER_JOBS must be a positive number (got $jobs)"
   for a in ${ARGS[@]+"${ARGS[@]}"}; do
-    if [[ "$a" == *.bats && -f "$REPO/$a" ]]; then
+    if [[ "$a" == *.bats && -f "$REPO/$a" && "$a" != *[[:space:]]* ]]; then
       files+=("$a")
-    elif [[ -e "$REPO/$a" || -e "$a" ]]; then
-      jobs=1 # a directory or other path: leave it to bats, in one container
-      opts+=("$a")
     else
-      opts+=("$a")
+      [[ "$a" == --timing || "$a" == -T ]] && continue
+      # A directory or other path: left to bats, in one container; any other
+      # option (--filter...) runs only some tests: no durations recorded.
+      [[ -e "$REPO/$a" || -e "$a" ]] && jobs=1
+      RECORD=0
+      OPTS+=("$a")
     fi
   done
+  # Per-test durations on the TAP lines, for the record (and for the reader).
+  OPTS+=(--timing)
   if [[ ${#files[@]} -eq 0 ]]; then
     for f in "$REPO"/docker/e2e/*.bats; do files+=("docker/e2e/${f##*/}"); done
+    # (with a directory among the arguments, bats picks the files itself)
+    [[ $jobs -gt 1 || $RECORD -eq 1 ]] || files=()
   fi
   ((jobs <= ${#files[@]})) || jobs=${#files[@]}
-  if ((jobs <= 1)); then
-    SHARDS=("${ARGS[*]+"${ARGS[*]}"}")
-    SHARD_ARGS=(${ARGS[@]+"${ARGS[@]}"})
+  ((jobs >= 1)) || jobs=1
+  if ((jobs == 1)); then
+    SHARD_FILES=("${files[*]+"${files[*]}"}")
     return 0
   fi
   local -a load names
-  local i best sz
+  local i best w
   for ((i = 0; i < jobs; i++)); do load[i]=0 names[i]=; done
-  while read -r sz f; do
+  while read -r w f; do
     best=0
     for ((i = 1; i < jobs; i++)); do ((load[i] < load[best])) && best=$i; done
-    load[best]=$((load[best] + sz))
+    load[best]=$((load[best] + w))
     names[best]+=" $f"
-  done < <(for f in "${files[@]}"; do printf '%s %s\n' "$(stat -c %s "$REPO/$f")" "$f"; done | sort -rn)
-  SHARDS=()
-  for ((i = 0; i < jobs; i++)); do SHARDS+=("${opts[*]+"${opts[*]} "}${names[i]# }"); done
+  done < <(for f in "${files[@]}"; do printf '%s %s\n' "$(file_weight "$f")" "$f"; done | sort -rn)
+  SHARD_FILES=()
+  for ((i = 0; i < jobs; i++)); do SHARD_FILES+=("${names[i]# }"); done
+}
+file_weight() { # FILE -> seconds (recorded, else about 1 s per 50 bytes)
+  local w
+  w=$(awk -v f="$1" '$1 == f { print $2 }' "$SECONDS_FILE" 2>/dev/null | tail -n 1)
+  [[ "$w" =~ ^[0-9]+$ ]] || w=$(($(stat -c %s "$REPO/$1") / 50))
+  printf '%s\n' "$w"
+}
+record_seconds() { # LOG FILES... (bats ran FILES in this order, --timing)
+  local log=$1 f n first=1 last secs
+  shift
+  [[ $RECORD -eq 1 ]] || return 0
+  local -A ms=()
+  while read -r n secs; do ms[$n]=$secs; done < <(sed -nE 's/^(not )?ok ([0-9]+) .* # in ([0-9]+) ms$/\2 \3/p' "$log")
+  touch "$SECONDS_FILE"
+  for f in "$@"; do
+    last=$((first + $(grep -c '^@test' "$REPO/$f") - 1))
+    secs=0
+    for ((n = first; n <= last; n++)); do secs=$((secs + ${ms[$n]:-0})); done
+    first=$((last + 1))
+    { grep -v "^$f " "$SECONDS_FILE" || true; printf '%s %d\n' "$f" $(((secs + 500) / 1000)); } >"$SECONDS_FILE.new"
+    mv "$SECONDS_FILE.new" "$SECONDS_FILE"
+  done
 }
 
 run_suites() {
   local t=$(now_ms) rc=0 dir
   dir=$(mktemp -d)
   plan_shards
-  if [[ ${#SHARDS[@]} -eq 1 ]]; then
-    section "docker run --network none $IMAGE bash docker/e2e/run.sh ${ARGS[*]+"${ARGS[*]}"}"
-    { run_container "$CONTAINER" ${SHARD_ARGS[@]+"${SHARD_ARGS[@]}"}; echo "$?" >"$dir/0.rc"; } | tee "$dir/0.log"
+  # (SHARD_FILES[i]: file names without spaces, split on purpose.)
+  # shellcheck disable=SC2086
+  if [[ ${#SHARD_FILES[@]} -eq 1 ]]; then
+    section "docker run --network none $IMAGE bash docker/e2e/run.sh ${OPTS[*]} ${SHARD_FILES[0]}"
+    { run_container "$CONTAINER" "${OPTS[@]}" ${SHARD_FILES[0]}; echo "$?" >"$dir/0.rc"; } | tee "$dir/0.log"
   else
     # Output per container, printed whole when it ends (not interleaved).
     # (Waits name the containers' pids: dockerd is a child of this shell too.)
     local i done_pid
     local -A shard_of=()
-    for i in "${!SHARDS[@]}"; do
-      log "container $i: bash docker/e2e/run.sh ${SHARDS[i]}"
-      # shellcheck disable=SC2086  # the shard is a list of words without spaces
-      { run_container "$CONTAINER-$i" ${SHARDS[i]}; echo "$?" >"$dir/$i.rc"; } >"$dir/$i.log" &
+    for i in "${!SHARD_FILES[@]}"; do
+      log "container $i: bash docker/e2e/run.sh ${OPTS[*]} ${SHARD_FILES[i]}"
+      { run_container "$CONTAINER-$i" "${OPTS[@]}" ${SHARD_FILES[i]}; echo "$?" >"$dir/$i.rc"; } >"$dir/$i.log" &
       shard_of[$!]=$i
     done
     while [[ ${#shard_of[@]} -gt 0 ]]; do
@@ -330,14 +362,16 @@ run_suites() {
       fi
       i=${shard_of[$done_pid]}
       unset "shard_of[$done_pid]"
-      section "container $i, done after $((($(now_ms) - t) / 1000))s: ${SHARDS[i]}"
+      section "container $i, done after $((($(now_ms) - t) / 1000))s: ${SHARD_FILES[i]}"
       cat "$dir/$i.log"
     done
   fi
   lap run "$t"
   local passed=0 failed=0 skipped=0 line r bad=0
-  for i in "${!SHARDS[@]}"; do
+  for i in "${!SHARD_FILES[@]}"; do
     r=$(cat "$dir/$i.rc" 2>/dev/null || echo 2)
+    # shellcheck disable=SC2086
+    record_seconds "$dir/$i.log" ${SHARD_FILES[i]}
     line=$(grep -E '^e2e: [0-9]+ passed, [0-9]+ failed, [0-9]+ skipped' "$dir/$i.log" | tail -n 1 || true)
     if [[ "$line" =~ ^e2e:\ ([0-9]+)\ passed,\ ([0-9]+)\ failed,\ ([0-9]+)\ skipped ]]; then
       passed=$((passed + BASH_REMATCH[1])) failed=$((failed + BASH_REMATCH[2])) skipped=$((skipped + BASH_REMATCH[3]))
