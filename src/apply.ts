@@ -159,6 +159,13 @@ async function applyOne(sys: System, d: Desired, a: Action, ctx: ApplyContext, b
       sys.rename(a.source!.path, a.target);
       return 'replaced';
     }
+    case 'move-legacy': {
+      if (sys.lstat(a.target)) throw new Conflict(`${a.target} exists meanwhile; left alone`);
+      const st = sys.lstat(a.source!.path);
+      if (!st || st.type !== 'file' || !same(st, a.source!.expect!)) throw new Conflict(`${a.source!.path} changed since it was examined; run sync again`);
+      sys.rename(a.source!.path, a.target);
+      return 'replaced';
+    }
     case 'retire-source': {
       const b = a.backupFrom!;
       const bytes = readExpected(sys, b.path, b.owner, b.expect);

@@ -3,7 +3,7 @@ export type ItemId = 'credentials' | 'claude-json' | 'settings' | 'settings-loca
 
 export interface SharedItem {
   id: ItemId;
-  /** Path relative to $HOME, and relative to <shared dir>/home for the shared copy. */
+  /** Path relative to $HOME (and to the backup run's shared/ for backups of the shared copy). */
   rel: string;
   optional: boolean;
 }
@@ -19,6 +19,14 @@ export function itemsFor(shareSettingsLocal: boolean): SharedItem[] {
   return SHARED_ITEMS.filter((i) => shareSettingsLocal || !i.optional);
 }
 
-export const sharedHome = (sharedDir: string) => `${sharedDir}/home`;
-export const sharedPath = (sharedDir: string, item: SharedItem) => `${sharedDir}/home/${item.rel}`;
+/**
+ * Every shared copy lives in ONE group-writable directory, <shared>/home/.claude (Claude writes its temp files next
+ * to the link's target and renames them, so that directory must be writable by members). Its parent <shared>/home is
+ * root's alone (2750): no member can rename, replace or fill it, so nobody can move the shared copies away from the
+ * others. Layouts before 0.2 kept .claude.json in <shared>/home itself, which made that parent group-writable;
+ * sync moves it (LEGACY_CLAUDE_JSON) and relinks every member.
+ */
+export const sharedStore = (sharedDir: string) => `${sharedDir}/home/.claude`;
+export const sharedPath = (sharedDir: string, item: SharedItem) => `${sharedStore(sharedDir)}/${item.rel.slice(item.rel.lastIndexOf('/') + 1)}`;
+export const legacySharedClaudeJson = (sharedDir: string) => `${sharedDir}/home/.claude.json`;
 export const homePath = (home: string, item: SharedItem) => `${home}/${item.rel}`;

@@ -91,10 +91,13 @@ export interface Observed {
   insecureParent: string | null;
   shared: ObservedShared[];
   /**
-   * When <shared>/home/.claude is not a directory (a member moved it and put something there): who owns what is there,
+   * When <shared>/home/.claude is not a directory (under layouts before 0.2 a member could move it and put something
+   * there; now only root can): who owns what is there,
    * and the root-owned directories elsewhere in <shared>/home, one of which is the moved original.
    */
   intruder?: { stat: FileStat; owner: string; originals: string[] };
+  /** Whatever is at <shared>/home/.claude.json, where layouts before 0.2 kept the shared .claude.json. */
+  legacy?: { path: string; stat: FileStat };
   /** Leftover *.tmp.* files per shared directory: a member can make thousands, so counted, with a few names. */
   tempFiles: (Sample & { dir: string })[];
   users: ObservedUser[];
@@ -121,7 +124,8 @@ export type ActionKind =
   | 'remove-file'
   | 'archive-shared'
   | 'set-aside'
-  | 'restore-dir';
+  | 'restore-dir'
+  | 'move-legacy';
 
 export interface Expect {
   ino: number;

@@ -273,7 +273,7 @@ interface ConvergeSpec {
 type Planned = Pick<Plan, 'actions' | 'problems'>;
 
 /** Done first, then the world is looked at again: homes exist only after useradd, the shared tree only once put back. */
-const FIRST_KINDS = new Set<Action['kind']>(['create-group', 'create-user', 'set-passwords', 'set-aside', 'restore-dir']);
+const FIRST_KINDS = new Set<Action['kind']>(['create-group', 'create-user', 'set-passwords', 'make-dir', 'set-aside', 'restore-dir', 'move-legacy']);
 
 /** probe → plan → (render | apply), shared by init, add-user and sync. */
 async function converge(sys: System, io: Io, s: ConvergeSpec): Promise<number> {

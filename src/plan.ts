@@ -1,5 +1,5 @@
 import { accountOfClaudeJson, inspectCredentials, isUsable, pickFreshestCredentials, sameAccount, type Candidate } from './credentials.js';
-import { homePath, sharedPath, type SharedItem } from './items.js';
+import { homePath, sharedPath, sharedStore, type SharedItem } from './items.js';
 import type { Action, Desired, Expect, LoginHealth, Observed, ObservedShared, ObservedUser, Plan, Problem, Sample } from './model.js';
 import { MAX_READ_BYTES, RC_FILES, sharedDirs } from './probe.js';
 import type { FileStat, SafeRead } from './system.js';
@@ -42,9 +42,9 @@ export function plan(d: Desired, obs: Observed): Plan {
   // Shared directories.
   for (const dir of sharedDirs(d.sharedDir)) {
     let st = obs.dirs.find((x) => x.path === dir.path)?.stat ?? null;
-    if (st && st.type !== 'dir' && obs.intruder && dir.path === `${d.sharedDir}/home/.claude`) {
-      // Members can rename entries of <shared>/home (Claude renames its temp files there): inside the tool's own
-      // tree root sets what a member put in place of .claude aside and restores the directory, so healing goes on.
+    if (st && st.type !== 'dir' && obs.intruder && dir.path === sharedStore(d.sharedDir)) {
+      // <shared>/home is root's alone, but under layouts before 0.2 members could rename entries there: inside the
+      // tool's own tree root sets what was put in place of .claude aside and restores the directory.
       const { owner, originals } = obs.intruder;
       actions.push({ kind: 'set-aside', code: 'shared-intruder', target: dir.path, user: owner.startsWith('uid ') ? undefined : owner, before: `a ${st.type} of ${owner}`, after: 'moved into the backups', reason: `${owner} put it in place of the shared directory`, backupFrom: { path: dir.path, owner: st.uid, expect: expectOf(st), rel: `set-aside/.claude.${owner.replace(/ /g, '')}` } });
       p({ code: 'shared-intruder', severity: 'warning', user: owner.startsWith('uid ') ? undefined : owner, path: dir.path, message: `${owner} replaced ${dir.path} by a ${st.type}${originals.length === 1 ? ` and moved the real one to ${printable(originals[0])}` : ''}; sync sets it aside into the backups and restores the directory`, fix: `${SYNC}; then ask ${owner} why` });
@@ -62,6 +62,21 @@ export function plan(d: Desired, obs: Observed): Plan {
     if (!st || st.uid !== dir.uid || !gidOk || st.mode !== dir.mode) {
       actions.push({ kind: 'make-dir', code: st ? 'shared-dir-mode' : 'shared-dir-missing', target: dir.path, mode: dir.mode, rootGroup: dir.group === 'root', before: st ? describeStat(st) : 'absent', after: `root:${dir.group === 'root' ? 'root' : d.group} ${oct(dir.mode)}`, reason: st ? 'owner or mode drifted' : 'needed for the shared copies' });
     }
+  }
+
+  // Layouts before 0.2: the shared .claude.json moves into the shared .claude directory (members' links follow as
+  // wrong targets); a second one there goes to the backups. Renames: O(1) whatever it is, a link never followed.
+  const store = obs.dirs.find((x) => x.path === sharedStore(d.sharedDir))?.stat;
+  if (obs.legacy && store?.type === 'dir') {
+    const { path: from, stat: lst } = obs.legacy;
+    const to = obs.shared.find((s) => s.item.id === 'claude-json');
+    const reason = 'layouts before 0.2 kept it in <shared>/home, which members could then write';
+    if (to && !to.stat && lst.type === 'file' && lst.nlink === 1) {
+      actions.push({ kind: 'move-legacy', code: 'legacy-layout', target: to.path, before: `at ${from}`, after: `at ${to.path}`, reason, source: { path: from, expect: expectOf(lst) } });
+    } else {
+      actions.push({ kind: 'set-aside', code: 'legacy-layout', target: from, before: `a ${lst.type}${to?.stat ? `, besides ${to.path}` : ''}`, after: 'moved into the backups', reason, backupFrom: { path: from, owner: lst.uid, expect: expectOf(lst), rel: 'set-aside/.claude.json.legacy' } });
+    }
+    return { actions, problems, login };
   }
 
   // With the shared directory being put back, nothing below it is known yet: the rest waits for the next look

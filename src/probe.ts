@@ -1,4 +1,4 @@
-import { homePath, sharedPath, type SharedItem } from './items.js';
+import { homePath, legacySharedClaudeJson, sharedPath, sharedStore, type SharedItem } from './items.js';
 import type { Desired, ObservedItem, ObservedRc, ObservedSource, ObservedUser, Observed, Sample } from './model.js';
 import type { FileStat, System, UserEntry } from './system.js';
 import { printable } from './validate.js';
@@ -27,7 +27,7 @@ export function probe(sys: System, d: Desired): Observed {
   });
   const sharedExists = new Set(shared.filter((s) => s.stat).map((s) => s.item.id));
   const users = names.map((name) => probeUserSafely(sys, d, name, group?.members.includes(name) ?? false, sharedExists));
-  const claudeDir = dirs.find((x) => x.path === `${d.sharedDir}/home/.claude`)!.stat;
+  const claudeDir = dirs.find((x) => x.path === sharedStore(d.sharedDir))!.stat;
   return {
     nowMs: sys.now().getTime(),
     group,
@@ -40,7 +40,15 @@ export function probe(sys: System, d: Desired): Observed {
     users,
     source: d.seedFromSource ? probeSource(sys, d) : null,
     intruder: claudeDir && claudeDir.type !== 'dir' && realDir(`${d.sharedDir}/home`) ? probeIntruder(sys, d, claudeDir, users) : undefined,
+    legacy: realDir(`${d.sharedDir}/home`) ? legacyOf(sys, d.sharedDir) : undefined,
   };
+}
+
+/** The shared .claude.json where layouts before 0.2 kept it (in <shared>/home itself). */
+function legacyOf(sys: System, sharedDir: string) {
+  const path = legacySharedClaudeJson(sharedDir);
+  const stat = sys.lstat(path);
+  return stat ? { path, stat } : undefined;
 }
 
 /** Entries of <shared>/home looked at for the moved original: a member can make many, so the look is bounded. */
@@ -82,8 +90,9 @@ function lastGoodBackup(sys: System, sharedDir: string, rel: string) {
 export function sharedDirs(sharedDir: string) {
   return [
     { path: sharedDir, mode: 0o2750, uid: 0, group: 'shared' as const },
-    { path: `${sharedDir}/home`, mode: 0o2770, uid: 0, group: 'shared' as const },
-    { path: `${sharedDir}/home/.claude`, mode: 0o2770, uid: 0, group: 'shared' as const },
+    // root's alone: members cannot rename or replace the directory of the shared copies (see sharedStore).
+    { path: `${sharedDir}/home`, mode: 0o2750, uid: 0, group: 'shared' as const },
+    { path: sharedStore(sharedDir), mode: 0o2770, uid: 0, group: 'shared' as const },
     { path: `${sharedDir}/backups`, mode: 0o700, uid: 0, group: 'root' as const },
   ];
 }

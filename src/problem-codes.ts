@@ -14,7 +14,8 @@ export const PROBLEM_CODES = {
   'shared-mode': 'a shared file is readable by others or has extra mode bits. sync sets 0660.',
   'shared-missing': 'a shared copy does not exist. sync promotes the newest valid member copy or creates {}.',
   'shared-dir-missing': 'a shared directory is missing. sync creates it.',
-  'shared-dir-mode': 'a shared directory has the wrong owner, group or mode. sync restores root:<group> 2770 (2750 for the top, 0700 for backups).',
+  'shared-dir-mode': 'a shared directory has the wrong owner, group or mode. sync restores root:<group> 2770 for <shared>/home/.claude, 2750 for the shared dir and <shared>/home, 0700 for backups.',
+  'legacy-layout': 'the shared .claude.json is still in <shared>/home (layouts before 0.2, where members could rename the shared directories). sync moves it into <shared>/home/.claude, makes <shared>/home 2750 and relinks every member.',
   'umask-missing': 'the umask 002 block is missing from ~/.bashrc or ~/.profile. sync adds it.',
   // Need an operator (status exits 2).
   'no-login': 'no copy of the login exists, or every copy is logged out. Log in once as a member (claude, then /login), then run sync.',
@@ -36,7 +37,7 @@ export const PROBLEM_CODES = {
   'shared-runs-commands': 'shared settings have hooks or apiKeyHelper, or .claude.json has mcpServers: these run commands as every member. Review them.',
   'leftover-temp': 'a Claude temp file (*.tmp.*) was left in the shared directory by an interrupted write. Remove it when no claude runs.',
   'claude-json-corrupted': 'Claude found .claude.json corrupted by concurrent writes and saved this copy. Check the shared .claude.json, then remove the file.',
-  'shared-intruder': 'a member put a file or link in place of <shared>/home/.claude (members can rename entries there). sync moves it into the root-only backups, puts the real directory back when it finds it, or makes a new one, and names the member.',
+  'shared-intruder': 'a file or link is in place of <shared>/home/.claude (only possible for members under layouts before 0.2, where <shared>/home was group-writable). sync moves it into the root-only backups, puts the real directory back when it finds it, or makes a new one, and names the member.',
   'rc-unsafe': '~/.bashrc or ~/.profile is a link or not the user\'s own file, so the umask block is not written through it. Replace it with a regular file.',
   'forked-login': 'remove-user or uninstall gave users a private copy of the login: the copied refresh token forks at the first refresh. Have them /login with their own account.',
   // Internal action codes (never problems in status).

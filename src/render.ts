@@ -34,6 +34,7 @@ const VERBS: Record<Action['kind'], [string, string]> = {
   'archive-shared': ['would move the shared directory to the root-only archive', 'moved the shared directory to the root-only archive'],
   'set-aside': ['would move into the backups what a member put at', 'moved into the backups what a member put at'],
   'restore-dir': ['would put back the shared directory', 'put back the shared directory'],
+  'move-legacy': ['would move the shared .claude.json (layout before 0.2) to', 'moved the shared .claude.json (layout before 0.2) to'],
 };
 
 export function describeAction(a: Action, done: boolean): string {

@@ -169,7 +169,7 @@ export async function runWatch(sys: System, o: WatchOptions, io: Io): Promise<nu
         lines.forEach((l) => io.out(`  ${l}`));
       }
       // The shared directory was put back under everyone's links: all of them are looked at again, now.
-      if (outcomes.some((x) => (x.action.kind === 'set-aside' || x.action.kind === 'restore-dir') && x.result !== 'failed' && x.result !== 'conflict')) schedule('everyone');
+      if (outcomes.some((x) => (['set-aside', 'restore-dir', 'move-legacy'].includes(x.action.kind)) && x.result !== 'failed' && x.result !== 'conflict')) schedule('everyone');
       const failed = outcomes.filter((x) => x.result === 'failed' || x.result === 'conflict');
       retryLater(failed.length ? [...new Set(failed.map((x) => x.action.user ?? null))] : [], users);
     } catch (e) {

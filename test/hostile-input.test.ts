@@ -87,12 +87,12 @@ describe('values from members', () => {
 
 describe('what reaches root\'s terminal', () => {
   it('a temp file named with escapes and $(...) is printed escaped, and the fix line carries no member bytes', () => {
-    sys.addFile(`${SH}/x.tmp.$(touch PWNED)\x1b[2J\x1b]52;c;ZXZpbA==\x07`, '', uid('alice'), 0, 0o600);
+    sys.addFile(`${SH}/.claude/x.tmp.$(touch PWNED)\x1b[2J\x1b]52;c;ZXZpbA==\x07`, '', uid('alice'), 0, 0o600);
     const { text } = statusText();
     expect(text).not.toMatch(/\x1b|\x07/);
     expect(text).toContain('\\u{1b}[2J');
     const fix = text.split('\n').find((l) => l.includes('rm -i'))!;
-    expect(fix).toContain("rm -i -- /shared/claude-share/home/*.tmp.*");
+    expect(fix).toContain("rm -i -- /shared/claude-share/home/.claude/*.tmp.*");
     expect(fix).not.toContain('PWNED');
   });
 
@@ -187,7 +187,7 @@ describe('init input that would hand out root (issue 11.7, 11.8)', () => {
 });
 
 describe('a broken shared .claude.json is never rebuilt from a private one (issue 11.6)', () => {
-  const SHARED_JSON = `${SH}/.claude.json`;
+  const SHARED_JSON = `${SH}/.claude/.claude.json`;
   const privateJson = JSON.stringify({ oauthAccount: { accountUuid: 'acct-1' }, mcpServers: { db: { env: { PASSWORD: 'hunter2-secret' } } } });
 
   it('with no good backup: a minimal document; the private file goes to the root-only backups', async () => {

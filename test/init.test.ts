@@ -29,23 +29,25 @@ describe('server init on the in-memory system', () => {
     expect(backups).toHaveLength(1);
     expect(sys.content(backups[0])).toBe(rootCreds);
     expect(sys.lstat(backups[0])!.mode).toBe(0o600);
-    const cj = JSON.parse(sys.content(`${SH}/.claude.json`)!);
+    const cj = JSON.parse(sys.content(`${SH}/.claude/.claude.json`)!);
     expect(cj.oauthAccount.accountUuid).toBe('acct-1');
     expect(cj.projects).toBeUndefined();
     expect(cj.mcpServers).toBeUndefined();
     for (const u of ['alice', 'bob']) {
       for (const rel of ['.claude/.credentials.json', '.claude.json', '.claude/settings.json', '.claude/settings.local.json']) {
-        expect(sys.readlink(`/home/${u}/${rel}`)).toBe(`${SH}/${rel}`);
+        expect(sys.readlink(`/home/${u}/${rel}`)).toBe(`${SH}/.claude/${rel.replace('.claude/', '')}`);
       }
       expect(sys.lstat(`/home/${u}/.claude`)).toMatchObject({ type: 'dir', uid: sys.getUser(u)!.uid, mode: 0o700 });
       expect(sys.content(`/home/${u}/.bashrc`)).toContain('umask 002');
       expect(sys.content(`/home/${u}/.profile`)).toContain('umask 002');
     }
     for (const rel of ['.claude/.credentials.json', '.claude.json', '.claude/settings.json', '.claude/settings.local.json']) {
-      expect(sys.lstat(`${SH}/${rel}`)).toMatchObject({ gid: sys.getGroup('claudeshare')!.gid, mode: 0o660 });
+      expect(sys.lstat(`${SH}/.claude/${rel.replace('.claude/', '')}`)).toMatchObject({ gid: sys.getGroup('claudeshare')!.gid, mode: 0o660 });
     }
     expect(sys.lstat('/shared/claude-share')).toMatchObject({ uid: 0, mode: 0o2750 });
-    expect(sys.lstat(SH)).toMatchObject({ uid: 0, mode: 0o2770 });
+    // Members write only the directory of the shared copies, never its parent: nobody can move it away.
+    expect(sys.lstat(SH)).toMatchObject({ uid: 0, mode: 0o2750 });
+    expect(sys.lstat(`${SH}/.claude`)).toMatchObject({ uid: 0, mode: 0o2770 });
     expect(sys.content('/etc/claude-share/config')).toContain('MANAGED_USERS=alice,bob');
     expect(io.lines.join('\n')).not.toMatch(/pw-a|sk-ant/);
   });
@@ -80,7 +82,7 @@ describe('server init on the in-memory system', () => {
     expect(io.errors.join('\n')).toMatch(/no Claude login yet/);
     expect(sys.lstat(`${SH}/.claude/.credentials.json`)).toBeNull();
     expect(sys.readlink('/home/alice/.claude/.credentials.json')).toBe(`${SH}/.claude/.credentials.json`);
-    expect(sys.content(`${SH}/.claude.json`)).toBe('{}\n');
+    expect(sys.content(`${SH}/.claude/.claude.json`)).toBe('{}\n');
   });
 
   it('a non-root source user becomes a member; its private files are backed up and linked', async () => {
@@ -182,6 +184,6 @@ describe('server init on the in-memory system', () => {
     expect(code).toBe(2);
     expect(io.errors.join('\n')).toMatch(/unsafe-path/);
     expect([...sys.files.keys()].filter((p) => p.startsWith('/etc/') && p !== '/etc/claude-share/config' && p !== '/etc/claude-share').sort()).toEqual(etcBefore);
-    expect(sys.readlink('/home/eve/.claude.json')).toBe(`${SH}/.claude.json`);
+    expect(sys.readlink('/home/eve/.claude.json')).toBe(`${SH}/.claude/.claude.json`);
   });
 });

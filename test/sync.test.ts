@@ -137,9 +137,55 @@ describe('status and sync against each Claude write mode', () => {
     expect(sys.snapshot()).toBe(before);
     expect(dry.io.lines.join('\n')).toMatch(/would link \/home\/bob\/\.claude\.json/);
     expect((await sync()).code).toBe(0);
-    expect(sys.readlink(home('bob', '.claude.json'))).toBe(`${SH}/.claude.json`);
+    expect(sys.readlink(home('bob', '.claude.json'))).toBe(`${SH}/.claude/.claude.json`);
     expect(sys.getGroup('claudeshare')!.members).toContain('carol');
     expect(status()).toBe(0);
+  });
+
+  describe('a layout before 0.2 (the shared .claude.json in <shared>/home, which was group-writable)', () => {
+    const LEGACY = `${SH}/.claude.json`;
+    const NEW = `${SH}/.claude/.claude.json`;
+    const makeLegacy = () => {
+      const node = sys.files.get(NEW)!;
+      sys.files.delete(NEW);
+      sys.files.set(LEGACY, node);
+      sys.files.get(SH)!.mode = 0o2770;
+      for (const u of ['alice', 'bob', 'carol']) sys.addLink(home(u, '.claude.json'), LEGACY, uid(u), uid(u));
+      return node.content!.toString();
+    };
+
+    it('sync moves it into <shared>/home/.claude, makes <shared>/home root-only and relinks everyone; a dry run changes nothing', async () => {
+      const content = makeLegacy();
+      const { code, doc } = statusJson();
+      expect(code).toBe(1);
+      expect(doc.problems.map((p: { code: string }) => p.code)).toEqual(expect.arrayContaining(['legacy-layout']));
+      const before = sys.snapshot();
+      expect((await sync({ dryRun: true })).code).toBe(0);
+      expect(sys.snapshot()).toBe(before);
+      const { code: rc, io } = await sync();
+      expect(rc).toBe(0);
+      expect(io.lines.join('\n')).toMatch(/moved the shared \.claude\.json \(layout before 0\.2\) to/);
+      expect(sys.lstat(LEGACY)).toBeNull();
+      expect(sys.content(NEW)).toBe(content);
+      expect(sys.lstat(SH)).toMatchObject({ uid: 0, mode: 0o2750 });
+      for (const u of ['alice', 'bob', 'carol']) expect(sys.readlink(home(u, '.claude.json'))).toBe(NEW);
+      const after = sys.snapshot();
+      expect((await sync()).code).toBe(0);
+      expect(sys.snapshot()).toBe(after);
+      expect(status()).toBe(0);
+    });
+
+    it('when both exist, the old one goes to the root-only backups (never deleted) and the new one stays', async () => {
+      const content = makeLegacy();
+      sys.addFile(NEW, '{"newer":true}\n', uid('bob'), sys.getGroup('claudeshare')!.gid, 0o660);
+      expect((await sync()).code).toBe(0);
+      expect(sys.lstat(LEGACY)).toBeNull();
+      expect(sys.content(NEW)).toBe('{"newer":true}\n');
+      const kept = [...sys.files.keys()].filter((p) => p.includes('/backups/') && p.includes('/set-aside/.claude.json.legacy'));
+      expect(kept).toHaveLength(1);
+      expect(sys.content(kept[0])).toBe(content);
+      expect(status()).toBe(0);
+    });
   });
 
   it('a shared file set to 0600 by its owner is permission drift for the others', async () => {

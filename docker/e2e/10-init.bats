@@ -47,12 +47,12 @@ world() {
   assert_output '$'
 
   assert_equal "$(stat -c '%U:%G %a' $SD)" "root:claudeshare 2750"
-  assert_equal "$(stat -c '%U:%G %a' $SD/home)" "root:claudeshare 2770"
+  assert_equal "$(stat -c '%U:%G %a' $SD/home)" "root:claudeshare 2750"
   assert_equal "$(stat -c '%U:%G %a' $SD/home/.claude)" "root:claudeshare 2770"
   for f in "${ITEMS[@]}"; do
-    assert_equal "$(stat -c '%G %a %h' "$SD/home/$f")" "claudeshare 660 1"
+    assert_equal "$(stat -c '%G %a %h' "$(shared_of "$f")")" "claudeshare 660 1"
     for u in csalice csbob; do
-      assert_equal "$(readlink "/home/$u/$f")" "$SD/home/$f"
+      assert_equal "$(readlink "/home/$u/$f")" "$(shared_of "$f")"
     done
   done
   assert_equal "$(stat -c '%U %a' /home/csalice/.claude)" "csalice 700"
@@ -66,7 +66,7 @@ world() {
   assert_equal "$(stat -c '%U %a' $SD/backups)" "root 700"
 
   # Only account fields reach the shared .claude.json.
-  run cat $SD/home/.claude.json
+  run cat $SD/home/.claude/.claude.json
   assert_output --partial oauthAccount
   refute_output --partial mcpServers
   refute_output --partial /root/secret

@@ -47,7 +47,7 @@ setup() {
   assert_equal "$(cat "$(find $SD/backups -path '*/cserin/.claude/settings.json')")" "$settings"
   assert_equal "$(cat "$(find $SD/backups -path '*/cserin/.claude.json')")" "$cj"
   for f in .claude/.credentials.json .claude.json .claude/settings.json; do
-    assert_equal "$(readlink /home/cserin/$f)" "$SD/home/$f"
+    assert_equal "$(readlink /home/cserin/$f)" "$(shared_of "$f")"
   done
   run claude-share server add-user cserin
   assert_success

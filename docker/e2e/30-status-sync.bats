@@ -162,7 +162,36 @@ dry_run_changes_nothing() {
   assert_success
   run id -nG cscarol
   assert_output --partial claudeshare
-  assert_equal "$(readlink /home/csbob/.claude.json)" "$SD/home/.claude.json"
+  assert_equal "$(readlink /home/csbob/.claude.json)" "$SD/home/.claude/.claude.json"
+  assert_converged "$shared"
+}
+
+@test "a layout before 0.2 (.claude.json in a group-writable <shared>/home): sync moves it, makes <shared>/home 2750, relinks everyone; the members' Claude keeps working" {
+  local shared cj
+  shared=$(cat $SHARED)
+  # What 0.1 made: the shared .claude.json beside .claude/, <shared>/home 2770, the links pointing there.
+  mv $SD/home/.claude/.claude.json $SD/home/.claude.json
+  chmod 2770 $SD/home
+  for u in csalice csbob cscarol; do ln -sfn $SD/home/.claude.json /home/$u/.claude.json; done
+  printf '{"hasCompletedOnboarding":true,"theme":"old"}\n' | su - csbob -c "bash $FAKE onehop .claude.json"
+  cj=$(cat $SD/home/.claude.json)
+  run claude-share status
+  assert_failure 1
+  assert_output --partial legacy-layout
+  dry_run_changes_nothing
+  run claude-share sync
+  assert_success
+  assert_output --partial 'moved the shared .claude.json (layout before 0.2) to'
+  [ ! -e $SD/home/.claude.json ]
+  assert_equal "$(cat $SD/home/.claude/.claude.json)" "$cj"
+  assert_equal "$(stat -c '%U:%G %a' $SD/home)" "root:claudeshare 2750"
+  for u in csalice csbob cscarol; do assert_equal "$(readlink /home/$u/.claude.json)" "$SD/home/.claude/.claude.json"; done
+  # A member's Claude writes .claude.json the one-hop way: the temp file now goes where she may write.
+  printf '{"hasCompletedOnboarding":true,"theme":"new"}\n' | su - csalice -c "bash $FAKE onehop .claude.json"
+  run su - cscarol -c 'cat ~/.claude.json'
+  assert_output --partial '"theme":"new"'
+  run su - csalice -c "touch $SD/home/x"
+  assert_failure
   assert_converged "$shared"
 }
 

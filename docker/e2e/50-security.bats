@@ -210,7 +210,7 @@ watcher_still_heals() {
   assert_success
   refute_output --partial "$SHADOW_LINE"
   for f in .claude/settings.json .claude/.credentials.json .claude.json; do
-    assert_equal "$(readlink /home/csalice/$f)" "$SD/home/$f"
+    assert_equal "$(readlink /home/csalice/$f)" "$(shared_of "$f")"
   done
   assert_equal "$(cat $SHARED)" "$shared"
   shadow_nowhere
@@ -432,8 +432,15 @@ watcher_still_heals() {
   assert_equal "$(world)" "$before"
 }
 
-@test "(7) a member replaces <shared>/home/.claude by a symlink to /etc: set aside, the real one put back, healing goes on, /etc untouched" {
-  su - csalice -c "mv $SD/home/.claude $SD/home/.claude.away && ln -s /etc $SD/home/.claude"
+@test "(7) a member cannot replace <shared>/home/.claude by a symlink to /etc; one found there (an old layout) is set aside, the real one put back, /etc untouched" {
+  run su - csalice -c "mv $SD/home/.claude $SD/home/.claude.away"
+  assert_failure
+  assert_output --partial 'Permission denied'
+  run su - csalice -c "ln -s /etc $SD/home/.claude.away"
+  assert_failure
+  [ -d $SD/home/.claude ] && [ ! -e $SD/home/.claude.away ]
+  # What layouts before 0.2 let a member do, done by root in her name.
+  mv $SD/home/.claude $SD/home/.claude.away && ln -s /etc $SD/home/.claude && chown -h csalice:csalice $SD/home/.claude
   local etc
   etc=$(etc_state)
   run claude-share status
@@ -455,22 +462,23 @@ watcher_still_heals() {
   assert_success
 }
 
-@test "(7) race: a member swaps <shared>/home/.claude with a symlink during syncs: root never writes, chmods or chowns through it" {
+@test "(7) race: a member swaps the shared login with a symlink into /etc (RENAME_EXCHANGE) during syncs that promote: root never writes, chmods or chowns through it" {
   [[ "$(uname -m)" == x86_64 ]] || skip "the swapper uses the x86_64 renameat2 syscall number"
-  # The member's target: a directory under /etc holding a root-only file with the name of a shared copy.
+  # The member's target: a directory under /etc holding root-only files with the names of shared copies.
   install -d -m 0755 /etc/csrace
   printf 'root only\n' >/etc/csrace/settings.json
-  chmod 0600 /etc/csrace/settings.json
+  printf 'root only\n' >/etc/csrace/.credentials.json
+  chmod 0600 /etc/csrace/settings.json /etc/csrace/.credentials.json
   local before
   before=$(find /etc/csrace -printf '%p %y %u:%g %m %s %T@\n' | sort)
   cat >/tmp/swap.pl <<'PERL'
-# renameat2(AT_FDCWD, ".claude", AT_FDCWD, ".claude.sym", RENAME_EXCHANGE) in a loop (x86_64: syscall 316)
+# renameat2(AT_FDCWD, a, AT_FDCWD, b, RENAME_EXCHANGE) in a loop (x86_64: syscall 316); ENOENT while root renames.
 chdir $ARGV[0] or die;
-my ($a, $b) = (".claude", ".claude.sym");
-while (1) { syscall(316, -100, $a, -100, $b, 2) == 0 or die "renameat2: $!"; }
+my @pairs = ([".credentials.json", ".credentials.json.sym"], ["settings.json", "settings.json.sym"]);
+while (1) { for my $p (@pairs) { syscall(316, -100, $p->[0], -100, $p->[1], 2); } }
 PERL
   chmod 0644 /tmp/swap.pl
-  BG_PIDS+=("$(su - csalice -c "ln -s /etc/csrace $SD/home/.claude.sym && { setsid perl /tmp/swap.pl $SD/home </dev/null >/dev/null 2>&1 & echo \$!; }")")
+  BG_PIDS+=("$(su - csalice -c "cd $SD/home/.claude && ln -s /etc/csrace/.credentials.json .credentials.json.sym && ln -s /etc/csrace/settings.json settings.json.sym && { setsid perl /tmp/swap.pl $SD/home/.claude </dev/null >/dev/null 2>&1 & echo \$!; }")")
   local i rc codes=()
   for i in $(seq 1 30); do
     # A fresher login in csbob's home: a promotion to write into <shared>/home/.claude.
@@ -481,12 +489,11 @@ PERL
     codes+=("$rc")
     [[ "$(find /etc/csrace -printf '%p %y %u:%g %m %s %T@\n' | sort)" == "$before" ]] || break
   done
-  # The swapper may be dead already: sync sets a symlink found at .claude aside, and its next exchange fails.
   kill "${BG_PIDS[-1]}" 2>/dev/null || true
   echo "sync exit codes: ${codes[*]}"
-  ls -la /etc/csrace
+  ls -la /etc/csrace $SD/home/.claude
   assert_equal "$(find /etc/csrace -printf '%p %y %u:%g %m %s %T@\n' | sort)" "$before"
-  assert_equal "$(cat /etc/csrace/settings.json)" 'root only'
+  assert_equal "$(cat /etc/csrace/settings.json /etc/csrace/.credentials.json)" $'root only\nroot only'
   for rc in "${codes[@]}"; do [[ "$rc" =~ ^(0|1|2|77)$ ]]; done
 }
 
@@ -562,7 +569,7 @@ PERL
   assert_output --partial mcpServers
   run claude-share sync
   assert_success
-  grep -q mcpServers $SD/home/.claude.json
+  grep -q mcpServers $SD/home/.claude/.claude.json
 }
 
 @test "(9) commands in other places: statusLine in settings.json, per-project mcpServers in .claude.json also warn" {

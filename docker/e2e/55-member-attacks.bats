@@ -398,11 +398,11 @@ PERL
 @test "(2) a temp file in the shared dir named with \$(touch PWNED), ESC[2J and OSC 52: no ESC or BEL reaches root's terminal, the fix line has no member bytes" {
   cat >/tmp/evil-name.sh <<'SH'
 n=$(printf 'x.tmp.$(touch PWNED)\033[2J\033]52;c;ZXZpbA==\007%s' "$1")
-: >"/shared/claude-share/home/$n"
+: >"/shared/claude-share/home/.claude/$n"
 SH
   chmod 0644 /tmp/evil-name.sh
   su - csalice -c 'bash /tmp/evil-name.sh a'
-  [ "$(find $SD/home -maxdepth 1 -name 'x.tmp.*' | wc -l)" -eq 1 ]
+  [ "$(find $SD/home/.claude -maxdepth 1 -name 'x.tmp.*' | wc -l)" -eq 1 ]
   local rc=0
   claude-share status >/tmp/status.out 2>&1 || rc=$?
   cat -v /tmp/status.out
@@ -411,7 +411,7 @@ SH
   grep -q leftover-temp /tmp/status.out
   run grep -F 'rm -i --' /tmp/status.out
   assert_success
-  assert_output --partial 'rm -i -- /shared/claude-share/home/*.tmp.*'
+  assert_output --partial 'rm -i -- /shared/claude-share/home/.claude/*.tmp.*'
   refute_output --partial PWNED
   refute_output --partial 'ZXZpbA'
   rc=0
@@ -625,17 +625,39 @@ PERL
 # ---------------------------------------------------------------------------------------------------------------
 # 4. blocking everyone
 
-@test "(4) mv <shared>/home/.claude away and touch a file there: shared-intruder names csalice; sync puts the real dir back and promotes csbob's refresh in the same run" {
-  su - csalice -c "mv $SD/home/.claude $SD/home/.claude.old && touch $SD/home/.claude"
+@test "(4) mv <shared>/home/.claude away, or put anything in <shared>/home: refused by the kernel (the parent is root's alone); csbob's refresh healed by sync" {
+  assert_equal "$(stat -c '%U %G %a' $SD/home)" 'root claudeshare 2750'
+  local before
+  before=$(ls -la --time-style=+%s.%N $SD/home)
+  run su - csalice -c "mv $SD/home/.claude $SD/home/.claude.old"
+  assert_failure
+  assert_output --partial 'Permission denied'
+  run su - csalice -c "touch $SD/home/.claude.new"
+  assert_failure
+  assert_output --partial 'Permission denied'
+  run su - csalice -c "ln -s /etc $SD/home/.claude/../.claude.sym"
+  assert_failure
+  assert_equal "$(ls -la --time-style=+%s.%N $SD/home)" "$before"
+  victim_sever newer
+  local t0=$(date +%s%N)
+  run claude-share sync
+  assert_success
+  figure "after the member's refused mv: sync healing csbob took $((($(date +%s%N) - t0) / 1000000)) ms"
+  victim_healed
+  run claude-share status
+  assert_success
+  nothing_outside_changed
+}
+
+@test "(4) what only an old layout allowed (a member's file in place of <shared>/home/.claude), done here by root: shared-intruder names csalice; sync puts the real dir back and promotes csbob's refresh in the same run" {
+  mv $SD/home/.claude $SD/home/.claude.old && touch $SD/home/.claude && chown csalice:csalice $SD/home/.claude
   victim_sever newer
   run claude-share status
   assert_failure 1
   assert_output --partial shared-intruder
   assert_output --partial "csalice replaced $SD/home/.claude by a file and moved the real one to $SD/home/.claude.old"
-  local t0=$(date +%s%N)
   run claude-share sync
   assert_success
-  figure "shared dir replaced by a file: sync restoring it and healing csbob took $((($(date +%s%N) - t0) / 1000000)) ms"
   [ -d $SD/home/.claude ] && [ ! -L $SD/home/.claude ] && [ ! -e $SD/home/.claude.old ]
   assert_equal "$(stat -c '%U %G %a' $SD/home/.claude)" 'root claudeshare 2770'
   victim_healed
@@ -648,65 +670,39 @@ PERL
   nothing_outside_changed
 }
 
-@test "(4) watch: <shared>/home/.claude moved away and a file put there once: the watcher puts the dir back within 3 s, sets the file aside naming csalice, heals csbob" {
-  start_watch
-  su - csalice -c "mv $SD/home/.claude $SD/home/.claude.old && touch $SD/home/.claude"
-  local t0
-  t0=$(date +%s%N)
-  for _ in $(seq 60); do [[ -d $SD/home/.claude && ! -e $SD/home/.claude.old ]] && break; sleep 0.05; done
-  figure "shared dir replaced by a file: the watcher put it back $((($(date +%s%N) - t0) / 1000000)) ms after the member's command returned"
-  [ -d $SD/home/.claude ] && [ ! -L $SD/home/.claude ] && [ ! -e $SD/home/.claude.old ]
-  assert_equal "$(stat -c '%U %G %a' $SD/home/.claude)" 'root claudeshare 2770'
-  watch_heal w0 'right after the shared dir was replaced by a file'
-  watch_alive
-  run claude-share status
-  assert_success
-  nothing_outside_changed
-  # What the watcher set aside names the member, as sync's does (.claude.csalice.*).
-  run bash -c "ls -d $SD/backups/*/set-aside/.claude.*"
-  assert_success
-  [ -f "$output" ]
-  assert_equal "$(stat -c %U "$output")" csalice
-  [[ "$output" == */set-aside/.claude.csalice.* ]]
-}
-
-@test "(4) watch: <shared>/home/.claude replaced by a file in a loop: csbob's token never lost, healed while the race allows and always once the loop stops" {
+@test "(4) watch: a member renaming <shared>/home/.claude away in a loop never succeeds once; csbob healed by the watcher meanwhile, and after an old layout's intruder" {
   start_watch
   cat >/tmp/intrude.pl <<PERL
 $ATTACK_PROLOGUE
 chdir '$SD/home' or die;
+my \$won = 0;
 while (1) {
-  if (-d '.claude' && ! -l '.claude') {
-    rename '.claude', ".claude.old.\$n" or next;
-    open my \$f, '>', '.claude' or die; close \$f; \$n++;
-  }
-  select undef, undef, undef, 0.005;
+  \$n++;
+  if (rename '.claude', ".claude.old.\$n") { \$won++; open my \$w, '>', '/tmp/attack.won' or die; print \$w "\$won\n"; close \$w; }
+  select undef, undef, undef, 0.002;
 }
 PERL
+  rm -f /tmp/attack.won
   attack_start /tmp/intrude.pl
-  sleep 0.5
-  local rc=0
-  watch_heal w1 'shared dir replaced by a file in a loop' || rc=1
+  sleep 0.3
+  watch_heal w1 'a member renaming the shared dir in a loop'
   attack_stop
-  figure "shared dir replaced by a file in a loop: $ATTACK_RATE replacements/s survived ($ATTACK_N in $ATTACK_MS ms)"
-  if ((rc != 0)); then
-    # A member who replaces the directory faster than a heal takes can win every race while she keeps at it (on a
-    # slow machine: seen in nested sandboxes); his token must then still be his, and be healed once she stops.
-    grep -qF "\"sk-ant-ort01-$VICTIM_TOKEN\"" /home/csbob/.claude/.credentials.json "$SHARED" 2>/dev/null
-    for _ in $(seq 25); do victim_healed && break; sleep 0.2; done
-    figure "shared dir replaced by a file in a loop: not healed during the loop; healed within 5 s after it stopped: $(victim_healed && echo yes || echo no)"
-    victim_healed
-  fi
-  for _ in $(seq 30); do [[ -d $SD/home/.claude && ! -L $SD/home/.claude ]] && break; sleep 0.1; done
-  sleep 0.5
-  watch_alive
+  figure "rename of the shared dir in a loop: $ATTACK_N attempts ($ATTACK_RATE/s), $(cat /tmp/attack.won 2>/dev/null || echo 0) succeeded"
+  [ ! -e /tmp/attack.won ]
+  ((ATTACK_N > 10))
   assert_equal "$(stat -c '%U %G %a' $SD/home/.claude)" 'root claudeshare 2770'
-  # With one moved original it is put back; when the loop left several (each put back and moved again), one
-  # directory is made anew and the others stay where she moved them (root-owned, the group's as before): a known limit.
-  figure "shared dir replaced by a file in a loop: moved directories left in $SD/home: $(ls -d $SD/home/.claude.old* 2>/dev/null | wc -l)"
-  watch_heal w2 'right after a loop replacing the shared dir'
-  run claude-share sync
+  assert_equal "$(ls -A $SD/home)" '.claude'
+  # The watcher's own path for an intruder (now only root can make one): put back within 3 s, set aside, healed.
+  mv $SD/home/.claude $SD/home/.claude.old && touch $SD/home/.claude && chown csalice:csalice $SD/home/.claude
+  local t0=$(date +%s%N)
+  for _ in $(seq 60); do [[ -d $SD/home/.claude && ! -e $SD/home/.claude.old ]] && break; sleep 0.05; done
+  figure "intruder at the shared dir: the watcher put it back $((($(date +%s%N) - t0) / 1000000)) ms after it appeared"
+  [ -d $SD/home/.claude ] && [ ! -L $SD/home/.claude ] && [ ! -e $SD/home/.claude.old ]
+  watch_heal w2 'right after an intruder at the shared dir'
+  watch_alive
+  run bash -c "ls -d $SD/backups/*/set-aside/.claude.csalice.*"
   assert_success
+  [ -f "$output" ]
   run claude-share status
   assert_success
   nothing_outside_changed
@@ -876,10 +872,10 @@ PERL
 
 @test "(6) one byte of the shared .claude.json broken by a member with a private ~/.claude.json full of secrets: the secret never reaches the shared copy" {
   local secret=mcp-secret-$RANDOM$RANDOM good
-  good=$(cat $SD/home/.claude.json)
+  good=$(cat $SD/home/.claude/.claude.json)
   su - csalice -c "rm ~/.claude.json && printf '%s\n' '{\"oauthAccount\":{\"accountUuid\":\"00000000-0000-4000-8000-000000000001\"},\"hasCompletedOnboarding\":true,\"mcpServers\":{\"db\":{\"command\":\"db\",\"env\":{\"PASSWORD\":\"$secret\"}}}}' >~/.claude.json && chmod 600 ~/.claude.json"
-  su - csalice -c "printf x | dd of=$SD/home/.claude.json bs=1 count=1 conv=notrunc status=none"
-  [[ "$(head -c 1 $SD/home/.claude.json)" == x ]]
+  su - csalice -c "printf x | dd of=$SD/home/.claude/.claude.json bs=1 count=1 conv=notrunc status=none"
+  [[ "$(head -c 1 $SD/home/.claude/.claude.json)" == x ]]
   [ -z "$(find $SD/backups -path '*/shared/.claude.json*')" ]
   run claude-share status
   assert_failure 1
@@ -887,9 +883,9 @@ PERL
   run grep -rlF "$secret" $SD/home /home/csbob
   assert_failure 1
   # No good shared copy in the backups: the minimal document.
-  run node -e 'console.log(JSON.stringify(JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"))))' $SD/home/.claude.json
+  run node -e 'console.log(JSON.stringify(JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"))))' $SD/home/.claude/.claude.json
   assert_output '{"hasCompletedOnboarding":true}'
-  assert_equal "$(readlink /home/csalice/.claude.json)" "$SD/home/.claude.json"
+  assert_equal "$(readlink /home/csalice/.claude.json)" "$SD/home/.claude/.claude.json"
   # Her private file: in the root-only backups.
   run bash -c "grep -rlF '$secret' $SD/backups"
   assert_success
@@ -906,15 +902,15 @@ PERL
   chmod 0600 "$run_dir/shared/.claude.json"
   start_watch
   su - csalice -c "rm ~/.claude.json && printf '%s\n' '{\"mcpServers\":{\"db\":{\"env\":{\"PASSWORD\":\"$secret\"}}}}' >~/.claude.json && chmod 600 ~/.claude.json"
-  su - csalice -c "printf x | dd of=$SD/home/.claude.json bs=1 count=1 conv=notrunc status=none"
+  su - csalice -c "printf x | dd of=$SD/home/.claude/.claude.json bs=1 count=1 conv=notrunc status=none"
   watch_heal w1 'broken shared .claude.json, private one with secrets'
   watch_alive
   run claude-share sync
   assert_success
-  assert_equal "$(cat $SD/home/.claude.json)" "$good"
+  assert_equal "$(cat $SD/home/.claude/.claude.json)" "$good"
   run grep -rlF "$secret" $SD/home /home/csbob
   assert_failure 1
-  assert_equal "$(readlink /home/csalice/.claude.json)" "$SD/home/.claude.json"
+  assert_equal "$(readlink /home/csalice/.claude.json)" "$SD/home/.claude/.claude.json"
   nothing_outside_changed
 }
 

@@ -18,6 +18,9 @@ CS_E2E_STATE=${CS_E2E_STATE:-/run/claude-share-e2e}
 export CS_REPO CS_E2E_STATE
 # shellcheck disable=SC2034  # used by the suites
 CS_CLI="$CS_REPO/dist/src/cli.js"
+
+# shared_of REL -- the shared copy that ~/REL links to: all four live in <shared>/home/.claude (since 0.2).
+shared_of() { echo "/shared/claude-share/home/.claude/${1##*/}"; }
 # shellcheck disable=SC2034
 CS_SANDBOX_MARKER=/.claude-share-e2e-sandbox
 
