@@ -7,7 +7,8 @@ export const registerSync: Register = (parent, runner, done) => {
     .option('--dry-run', 'print exactly what would happen and change nothing')
     .option('--json', 'print one JSON object')
     .option('-q, --quiet', 'print nothing when nothing changed')
+    .option('--cron', 'for cron: no line per heal (syslog has them); problems printed only when they appear or change')
     .option('--user <name>', 'only this managed user')
     .option('--config <path>', 'config file (default /etc/claude-share/config, or $CLAUDE_SHARE_CONFIG)')
-    .action(async (o) => done(await runner.sync({ dryRun: !!o.dryRun, json: !!o.json, quiet: !!o.quiet, user: o.user, config: o.config })));
+    .action(async (o) => done(await runner.sync({ dryRun: !!o.dryRun, json: !!o.json, quiet: !!o.quiet, cron: !!o.cron, user: o.user, config: o.config })));
 };

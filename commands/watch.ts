@@ -24,8 +24,8 @@ export const registerWatch: Register = (parent, runner, done) => {
     .action(async (o) => done(await runner.installService({ uninstall: !!o.uninstall, config: o.config })));
   parent
     .command('install-cron')
-    .description('write /etc/cron.d/claude-share: status --quiet every 5 minutes, or sync --quiet every minute with --heal')
-    .option('--heal', 'run sync --quiet every minute instead of status')
+    .description('write /etc/cron.d/claude-share: status --cron every 5 minutes, or sync --cron every minute with --heal (root is mailed only when problems appear or change)')
+    .option('--heal', 'run sync --cron every minute instead of status')
     .option('--uninstall', 'remove it')
     .action(async (o) => done(await runner.installCron({ uninstall: !!o.uninstall, heal: !!o.heal })));
 };

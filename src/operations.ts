@@ -1,4 +1,5 @@
 import { applyPlan, backupRootFor } from './apply.js';
+import { CRON_STATE_DIR, cronReport } from './cron-report.js';
 import { configPath, loadConfig, requireConfig, serializeConfig, type Config } from './config.js';
 import { CliError, EXIT, dataError, operatorError, unsafeError, usageError } from './errors.js';
 import { itemsFor } from './items.js';
@@ -215,6 +216,14 @@ function initNotes(sys: System, p: Planned, outcomes: Outcome[], io: Io) {
     io.err("note: root's own Claude login was moved into the shared store. root is never linked (members can write the shared files), so root's own `claude` now needs its own /login.");
   }
   if (p.problems.some((x) => x.code === 'no-login')) io.err('note: the source user has no Claude login yet. The links point at a shared login that does not exist yet; after the first member logs in, run: claude-share sync');
+  reloginNote(sys, outcomes, io);
+}
+
+/**
+ * Group membership is read at login: whoever this run put into the group (init, add-user, or sync and the watcher
+ * putting someone back) and has processes running now keeps the old groups there until they log in again.
+ */
+function reloginNote(sys: System, outcomes: Outcome[], io: Io) {
   const joined = outcomes.filter((o) => o.action.kind === 'add-to-group' && o.result !== 'unchanged').flatMap((o) => o.action.members ?? []);
   const running = joined.length ? sys.processUids() : new Set<number>();
   const busy = joined.filter((n) => {
@@ -264,6 +273,8 @@ interface ConvergeSpec {
   quiet?: boolean;
   extra?: () => Action[];
   notes?: (sys: System, p: Planned, outcomes: Outcome[], io: Io) => void;
+  /** For cron: no line per heal (syslog has them), problems only when they change (cron-report.ts). */
+  cron?: boolean;
   /** Skip the extra actions (config, archive) when a planned action failed: a half-removed user stays managed. */
   extraOnlyIfClean?: boolean;
   /** plan by default; remove-user and uninstall plan the way out instead. */
@@ -302,7 +313,7 @@ async function converge(sys: System, io: Io, s: ConvergeSpec): Promise<number> {
     const ctx = {
       passwords: s.passwords ?? new Map(),
       backupRoot: backupRootFor(s.desired.sharedDir, sys.now()),
-      onOutcome: s.json ? undefined : (o: Outcome) => (s.quiet && o.result === 'unchanged' ? undefined : progress.take(o) ? undefined : io.out(renderOutcomeLine(o, io.style))),
+      onOutcome: s.json || s.cron ? undefined : (o: Outcome) => (s.quiet && o.result === 'unchanged' ? undefined : progress.take(o) ? undefined : io.out(renderOutcomeLine(o, io.style))),
     };
     let outcomes: Outcome[] = [];
     if (current.actions.some((a) => FIRST_KINDS.has(a.kind))) {
@@ -320,6 +331,8 @@ async function converge(sys: System, io: Io, s: ConvergeSpec): Promise<number> {
     const problems = [...after.problems, ...current.problems.filter((p) => p.severity === 'warning' && !after.problems.some((q) => same(p, q)))];
     if (s.json) {
       io.out(JSON.stringify({ schemaVersion: SCHEMA_VERSION, command: s.command, dryRun: false, outcomes: outcomes.map(outcomeJson), problems, remaining: after.actions.map(actionJson) }, null, 2));
+    } else if (s.cron) {
+      cronReport(sys, 'sync', problems, io.style, io.out);
     } else {
       if (!(s.quiet && !outcomes.some((o) => o.result !== 'unchanged'))) io.out(renderSummary(outcomes));
       renderProblems(problems, io.style, s.quiet ? ['operator', 'drift'] : undefined).forEach((l) => io.err(l));
@@ -372,13 +385,14 @@ export async function runAddUser(sys: System, o: AddUserOptions, io: Io): Promis
     const c = requireConfig(sys, cfgPath);
     const config: Config = { ...c, managedUsers: [...new Set([...c.managedUsers, o.name])] };
     const desired = desiredFrom(config, { createUsers: sys.getUser(o.name) ? [] : [o.name], onlyUsers: [o.name], promoteFrom: c.managedUsers.includes(o.name) ? [o.name] : [] });
-    return converge(sys, io, { desired, dryRun: o.dryRun, json: o.json, command: 'add-user', passwords: new Map([[o.name, password]]), extra: () => configAction(sys, cfgPath, config) });
+    return converge(sys, io, { desired, dryRun: o.dryRun, json: o.json, command: 'add-user', passwords: new Map([[o.name, password]]), extra: () => configAction(sys, cfgPath, config), notes: (s, _p, outcomes, out) => reloginNote(s, outcomes, out) });
   });
 }
 
 export interface StatusOptions {
   json: boolean;
   quiet: boolean;
+  cron?: boolean;
   prometheus?: string;
   config?: string;
 }
@@ -405,6 +419,7 @@ export function runStatus(sys: System, o: StatusOptions, io: Io): number {
   }
   if (o.prometheus) writePrometheus(sys, o.prometheus, () => prometheusText(m));
   if (o.json) io.out(JSON.stringify(statusJson(m), null, 2));
+  else if (o.cron) cronReport(sys, 'status', m.problems, io.style, io.out);
   else if (o.quiet) renderProblems(m.problems, io.style, ['operator', 'drift']).forEach((l) => io.out(l));
   else statusText(m, io.style).forEach((l) => io.out(l));
   return planExitCode(m.plan);
@@ -430,6 +445,7 @@ export interface SyncOptions {
   dryRun: boolean;
   json: boolean;
   quiet: boolean;
+  cron?: boolean;
   user?: string;
   config?: string;
 }
@@ -440,7 +456,7 @@ export async function runSync(sys: System, o: SyncOptions, io: Io): Promise<numb
   return underLock(sys, o.dryRun, async () => {
     const c = requireConfig(sys, configPath(o.config));
     if (o.user && !c.managedUsers.includes(o.user)) throw dataError(`${printable(o.user)} is not a managed user`, `managed users: ${c.managedUsers.join(', ') || '(none)'}`);
-    return converge(sys, io, { desired: syncDesired(c, o.user ? [o.user] : undefined), dryRun: o.dryRun, json: o.json, quiet: o.quiet, command: 'sync' });
+    return converge(sys, io, { desired: syncDesired(c, o.user ? [o.user] : undefined), dryRun: o.dryRun, json: o.json, quiet: o.quiet, command: 'sync', cron: o.cron, notes: (s, _p, outcomes, out) => reloginNote(s, outcomes, out) });
   });
 }
 
@@ -451,7 +467,7 @@ export function healOnce(sys: System, cfgPath: string, io: Io, onlyUsers?: strin
   return underLock(sys, false, async () => {
     const c = requireConfig(sys, cfgPath);
     const users = onlyUsers?.filter((u) => c.managedUsers.includes(u));
-    return converge(sys, io, { desired: syncDesired(c, users), dryRun: false, json: false, quiet: true, command: 'watch', notes: (_s, _p, outcomes) => onOutcomes?.(outcomes) });
+    return converge(sys, io, { desired: syncDesired(c, users), dryRun: false, json: false, quiet: true, command: 'watch', notes: (s, _p, outcomes, out) => (reloginNote(s, outcomes, out), onOutcomes?.(outcomes)) });
   });
 }
 
@@ -498,7 +514,7 @@ async function uninstallLocked(sys: System, o: UninstallOptions, io: Io, files: 
   const desired = desiredFrom(c);
   const extra = (): Action[] => {
     const out: Action[] = [];
-    for (const f of [files.unit, files.cron, cfgPath]) {
+    for (const f of [files.unit, files.cron, `${CRON_STATE_DIR}/cron-report.sync`, `${CRON_STATE_DIR}/cron-report.status`, cfgPath]) {
       if (sys.lstat(f)) out.push({ kind: 'remove-file', code: 'uninstall', target: f, before: 'present', after: 'absent', reason: f === cfgPath ? 'status and sync stop acting' : 'no more healing' });
     }
     if (o.purge && sys.lstat(c.sharedDir)) {

@@ -59,11 +59,15 @@ WantedBy=multi-user.target
 
 export function cronFile(bin: string, heal: boolean): string {
   return `# Written by claude-share server install-cron. Remove with: claude-share server install-cron --uninstall
-# cron mails root whatever these print: ${heal ? 'sync --quiet prints only what it changed or could not fix' : 'status --quiet prints only problems'}.
+# cron mails root whatever this prints: with --cron, problems and warnings when they appear or change, and one line
+# when they are resolved.${heal ? ' Routine heals (a token refresh relinked, ~3 per member per day) go to syslog only.' : ''}
 MAILTO=root
-${heal ? '* * * * *' : '*/5 * * * *'} root ${bin} ${heal ? 'sync --quiet' : 'status --quiet'}
+${heal ? '* * * * *' : '*/5 * * * *'} root ${bin} ${heal ? 'sync --cron' : 'status --cron'}
 `;
 }
+
+/** Where Debian/Ubuntu (cron, cronie, busybox) and the others put a cron daemon. */
+export const CRON_DAEMONS = ['/usr/sbin/cron', '/usr/sbin/crond', '/sbin/crond', '/usr/bin/crond', '/usr/sbin/cronie'];
 
 export interface ServiceOptions {
   uninstall: boolean;
@@ -115,8 +119,12 @@ export function runInstallCron(sys: System, o: ServiceOptions & { heal: boolean 
     io.out(`removed ${CRON_PATH}`);
     return 0;
   }
+  // A file in /etc/cron.d without a daemon to read it would look like monitoring and be none.
+  if (!CRON_DAEMONS.some((p) => sys.lstat(p))) {
+    throw operatorError(`no cron daemon is installed (looked for ${CRON_DAEMONS.join(', ')}); nothing was written`, 'install one (apt install cron), or use the watcher instead: claude-share server install-service');
+  }
   if (!sys.lstat('/etc/cron.d')) sys.mkdir('/etc/cron.d', 0o755, 0, 0);
   sys.writeFileAtomic(CRON_PATH, cronFile(selfPath(), o.heal), { mode: 0o644, uid: 0, gid: 0 });
-  io.out(`wrote ${CRON_PATH}: ${o.heal ? 'sync --quiet every minute' : 'status --quiet every 5 minutes'}`);
+  io.out(`wrote ${CRON_PATH}: ${o.heal ? 'sync --cron every minute' : 'status --cron every 5 minutes'}; root is mailed only when problems appear, change or clear`);
   return 0;
 }

@@ -1,5 +1,5 @@
 import { beforeEach, describe, expect, it } from 'vitest';
-import { runInit, runStatus, runSync } from '../src/operations.js';
+import { runAddUser, runInit, runStatus, runSync } from '../src/operations.js';
 import { captureIo, creds, HOUR, initOpts, machineWithRootLogin } from './helpers/fixtures.js';
 import type { MemorySystem } from './helpers/memory-system.js';
 
@@ -186,6 +186,24 @@ describe('status and sync against each Claude write mode', () => {
       expect(sys.content(kept[0])).toBe(content);
       expect(status()).toBe(0);
     });
+  });
+
+  it('a member put back into the group while logged in is told to log in again (sync, add-user, the watcher alike)', async () => {
+    sys.groups.get('claudeshare')!.members = ['alice', 'bob'];
+    sys.running.add(uid('carol'));
+    const { code, io } = await sync();
+    expect(code).toBe(0);
+    expect(io.errors.join('\n')).toMatch(/logged in right now: carol\. They must log out and back in/);
+    const again = await sync();
+    expect(again.io.errors.join('\n')).not.toMatch(/logged in right now/);
+  });
+
+  it('add-user of an existing account that is logged in names it: the new group applies at its next login', async () => {
+    const dave = sys.addUser('dave');
+    sys.running.add(dave.uid);
+    const io = captureIo();
+    expect(await runAddUser(sys, { name: 'dave', noPassword: true, allowSystemUser: false, dryRun: false, json: false, config: CFG, yes: true }, io)).toBe(0);
+    expect(io.errors.join('\n')).toMatch(/logged in right now: dave\./);
   });
 
   it('a shared file set to 0600 by its owner is permission drift for the others', async () => {

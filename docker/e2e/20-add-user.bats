@@ -54,6 +54,22 @@ setup() {
   assert_output --partial 'nothing to do'
 }
 
+@test "re-login warnings: add-user of a logged-in account, and sync putting a logged-in member back in the group, name them" {
+  make_user cserin
+  su - cserin -c 'setsid sleep 60 </dev/null >/dev/null 2>&1 &'
+  run claude-share server add-user cserin --no-password
+  assert_success
+  assert_output --partial 'logged in right now: cserin. They must log out and back in'
+  gpasswd -d cserin claudeshare >/dev/null
+  run claude-share sync
+  assert_success
+  assert_output --partial 'logged in right now: cserin.'
+  run claude-share sync
+  assert_success
+  refute_output --partial 'logged in right now'
+  pkill -u cserin sleep || true
+}
+
 @test "add-user on a terminal asks for the new password twice, hidden" {
   run expect -c '
     set timeout 60

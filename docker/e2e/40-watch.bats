@@ -175,15 +175,50 @@ wait_healthy() {
   [ ! -e /etc/systemd/system/claude-share-watch.service ]
 }
 
-@test "install-cron: status every 5 minutes, or sync every minute with --heal; --uninstall removes it" {
+@test "install-cron: refused without a cron daemon; status --cron every 5 minutes, or sync --cron every minute with --heal; root mailed only when problems appear, change or clear" {
+  local daemon=
+  for d in /usr/sbin/cron /usr/sbin/crond /sbin/crond /usr/bin/crond /usr/sbin/cronie; do [[ -e $d ]] && daemon=$d; done
+  if [[ -z "$daemon" ]]; then
+    run claude-share server install-cron --heal
+    assert_failure 2
+    assert_output --partial 'no cron daemon is installed'
+    assert_output --partial 'apt install cron'
+    [ ! -e /etc/cron.d/claude-share ]
+    # A stand-in daemon (this system is thrown away): what install-cron looks for.
+    install -m 0755 /dev/null /usr/sbin/cron
+    CS_STUB_CRON=1
+  fi
   run claude-share server install-cron
   assert_success
   run cat /etc/cron.d/claude-share
-  assert_line --regexp '^\*/5 \* \* \* \* root /.*claude-share status --quiet$'
+  assert_line --regexp '^\*/5 \* \* \* \* root /.*claude-share status --cron$'
   assert_equal "$(stat -c '%U %a' /etc/cron.d/claude-share)" "root 644"
   claude-share server install-cron --heal
   run cat /etc/cron.d/claude-share
-  assert_line --regexp '^\* \* \* \* \* root /.*claude-share sync --quiet$'
+  assert_line --regexp '^\* \* \* \* \* root /.*claude-share sync --cron$'
+  # What cron would mail: nothing for a routine refresh heal, a warning once, one line when it is gone.
+  rm -rf /var/lib/claude-share
+  run claude-share sync --cron
+  assert_success
+  assert_output ''
+  claude_as csbob sever "$(fake_creds "$(ms_from_now 28000)" routine)"
+  run claude-share sync --cron
+  assert_success
+  assert_output ''
+  grep -q routine $SHARED
+  printf '{"hooks":{"Stop":[{"hooks":[{"type":"command","command":"true"}]}]}}\n' | su - csalice -c "bash $FAKE onehop .claude/settings.json"
+  run claude-share sync --cron
+  assert_output --partial 'reported again only when they change'
+  assert_output --partial shared-runs-commands
+  run claude-share sync --cron
+  assert_output ''
+  printf '{}\n' | su - csalice -c "bash $FAKE onehop .claude/settings.json"
+  run claude-share sync --cron
+  assert_output --partial 'every problem reported before is resolved'
+  run claude-share sync --cron
+  assert_output ''
+  assert_equal "$(stat -c '%U %a' /var/lib/claude-share)" "root 700"
   claude-share server install-cron --uninstall
   [ ! -e /etc/cron.d/claude-share ]
+  [[ -z "${CS_STUB_CRON:-}" ]] || rm -f /usr/sbin/cron
 }
