@@ -119,7 +119,7 @@ async function realRunner(): Promise<Runner> {
     },
     uninstall: async (o) => {
       const [{ ops, sys }, svc] = await Promise.all([core(), import('./service.js')]);
-      return ops.runUninstall(sys, o, await io(), { unit: svc.UNIT_PATH, cron: svc.CRON_PATH, beforeApply: svc.stopService });
+      return ops.runUninstall(sys, o, await io(o.yes || o.dryRun || o.json), { unit: svc.UNIT_PATH, cron: svc.CRON_PATH, beforeApply: svc.stopService });
     },
     completion: async (shell, program) => {
       const { completionScript } = await import('./completion.js');

@@ -4,11 +4,16 @@ import type { Action, Desired, Observed, Problem } from './model.js';
 export interface RemovalSpec {
   deleteAccount: boolean;
   removeHome: boolean;
+  /** uninstall --keep-login USER: the one leaving user who gets the live shared login. */
+  keepLogin?: string;
 }
 
 /**
  * Pure: the actions that let users leave the shared login and keep working on their own.
  * Each link to the shared copy becomes a private copy of the current shared file; private files stay as they are.
+ * Except the login: a refresh token is single-use, so a copy given to a leaving user would, at its first refresh,
+ * log out everyone still holding the other copy (or revoke the whole login). Leaving users get no copy and log in
+ * with their own account; only uninstall --keep-login USER hands the live login to that one user.
  */
 export function planRemoval(d: Desired, obs: Observed, spec: RemovalSpec): { actions: Action[]; problems: Problem[] } {
   const actions: Action[] = [];
@@ -24,6 +29,10 @@ export function planRemoval(d: Desired, obs: Observed, spec: RemovalSpec): { act
         // A shared copy a member made unreadable (over the size cap, a FIFO) must not stop the removal half-way:
         // the link then simply goes, and the leaving user starts that file afresh.
         const hasCopy = shared?.stat?.type === 'file' && shared.read?.ok === true;
+        if (it.item.id === 'credentials' && spec.keepLogin !== u.name) {
+          if (it.state === 'ok') actions.push({ kind: 'privatize', code: 'leaving', target: it.path, user: u.name, mode: 0o600, before: `link to ${sharedPath(d.sharedDir, it.item)}`, after: 'no login (their own /login next)', reason: 'a copy of the single-use refresh token would log the others out at its first refresh' });
+          continue;
+        }
         if (shared?.stat && !hasCopy) {
           problems.push({ code: 'unsafe-path', severity: 'warning', user: u.name, path: shared.path, message: `${shared.path} cannot be copied (${shared.read && !shared.read.ok ? shared.read.reason : `a ${shared.stat.type}`}); ${u.name}'s link to it is removed without a private copy`, fix: 'nothing to do for the removal; look at the shared copy' });
         }
@@ -47,8 +56,9 @@ export function planRemoval(d: Desired, obs: Observed, spec: RemovalSpec): { act
       actions.push({ kind: 'delete-account', code: 'leaving', target: u.name, user: u.name, removeHome: spec.removeHome, before: 'account exists', after: spec.removeHome ? 'account deleted, home removed' : 'account deleted, home kept', reason: '--delete-account' });
     }
   }
-  if (actions.some((a) => a.kind === 'privatize' && a.target.endsWith('/.credentials.json') && a.source)) {
-    problems.push({ code: 'forked-login', severity: 'warning', message: 'the private copies of the login share the refresh token with the shared copy: the first refresh on either side logs the other out', fix: 'have each leaving user run claude and /login with their own account' });
+  const relogin = [...new Set(actions.filter((a) => a.kind === 'privatize' && a.target.endsWith('/.credentials.json') && !a.source).map((a) => a.user!))];
+  if (relogin.length) {
+    problems.push({ code: 'login-not-copied', severity: 'warning', user: relogin.length === 1 ? relogin[0] : undefined, message: `${relogin.join(', ')} ${relogin.length === 1 ? 'leaves' : 'leave'} without the shared login (a refresh token works for one holder only: a copy would log the others out at its first refresh)${spec.keepLogin ? `; ${spec.keepLogin} keeps it` : ''}`, fix: `each of them runs claude, then /login with their own account` });
   }
   return { actions, problems };
 }

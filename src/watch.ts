@@ -159,12 +159,13 @@ export async function runWatch(sys: System, o: WatchOptions, io: Io): Promise<nu
   const heal = async (users: string[] | undefined, since: number) => {
     if (stopping) return;
     const lines: string[] = [];
-    const quietIo: Io = { ...io, out: (l) => lines.push(l), err: (l) => lines.push(l) };
+    // The same log on a terminal as in the journal: plain lines, no live counter, no colour.
+    const quietIo: Io = { out: (l) => lines.push(l), err: (l) => lines.push(l), style: { color: false }, interactive: false };
     let outcomes: Outcome[] = [];
     try {
       const code = await healOnce(sys, cfgPath, quietIo, users, (o) => (outcomes = o));
-      const changed = lines.filter((l) => l.startsWith('✓') || l.startsWith('✗'));
-      if (changed.length) {
+      // Whether anything happened is read from the outcomes, never from how they were rendered.
+      if (outcomes.some((x) => x.result !== 'unchanged')) {
         say(`healed ${!users ? 'all members' : users.length ? users.join(',') : 'the shared copies'} in ${since ? Date.now() - since : 0} ms (exit ${code})`);
         lines.forEach((l) => io.out(`  ${l}`));
       }

@@ -262,7 +262,7 @@ describe('removal completes whatever members did to the shared files (issue 11.4
     expect(sys.content(CFG)).not.toMatch(/alice/);
     expect(sys.getGroup('claudeshare')!.members).not.toContain('alice');
     expect(sys.lstat('/home/alice/.claude/settings.json')).toBeNull();
-    expect(sys.lstat('/home/alice/.claude/.credentials.json')!.type).toBe('file');
+    expect(sys.lstat('/home/alice/.claude/.credentials.json')).toBeNull();
     await sync();
     expect(sys.getGroup('claudeshare')!.members).not.toContain('alice');
   });

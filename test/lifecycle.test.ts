@@ -17,12 +17,19 @@ beforeEach(async () => {
 });
 
 describe('remove-user', () => {
-  it('replaces the links with private copies, leaves the group and the config; status stays healthy', async () => {
+  it('replaces the links with private copies (the login excepted: bob logs in himself), leaves the group and the config; status stays healthy', async () => {
     const shared = sys.content(`${SH}/.claude/.credentials.json`);
-    expect(await rm()).toBe(0);
+    const io = captureIo();
+    expect(await runRemoveUser(sys, { name: 'bob', deleteAccount: false, removeHome: false, dryRun: false, json: false, config: CFG }, io)).toBe(0);
     const bob = sys.getUser('bob')!;
-    expect(sys.lstat('/home/bob/.claude/.credentials.json')).toMatchObject({ type: 'file', uid: bob.uid, mode: 0o600 });
-    expect(sys.content('/home/bob/.claude/.credentials.json')).toBe(shared);
+    // A copy of the single-use refresh token would log alice out at bob's first refresh.
+    expect(sys.lstat('/home/bob/.claude/.credentials.json')).toBeNull();
+    expect(sys.content(`${SH}/.claude/.credentials.json`)).toBe(shared);
+    expect(sys.lstat('/home/bob/.claude/settings.json')).toMatchObject({ type: 'file', uid: bob.uid, mode: 0o600 });
+    expect(sys.lstat('/home/bob/.claude.json')).toMatchObject({ type: 'file', uid: bob.uid });
+    const said = io.errors.join('\n');
+    expect(said.match(/login-not-copied/g)).toHaveLength(1);
+    expect(said).toMatch(/bob leaves without the shared login/);
     expect(sys.getGroup('claudeshare')!.members).toEqual(['alice']);
     expect(sys.content(CFG)).toContain('MANAGED_USERS=alice\n');
     expect(sys.readlink('/home/alice/.claude/.credentials.json')).toBe(`${SH}/.claude/.credentials.json`);
@@ -45,14 +52,56 @@ describe('remove-user', () => {
 });
 
 describe('uninstall', () => {
-  it('gives everyone private copies, removes cron, unit and config, keeps the shared dir', async () => {
+  it('gives everyone private copies (nobody the login), removes cron, unit and config, keeps the shared dir', async () => {
     sys.addFile(files.cron, 'x');
-    expect(await runUninstall(sys, { purge: false, dryRun: false, json: false, config: CFG }, captureIo(), files)).toBe(0);
-    for (const u of ['alice', 'bob']) expect(sys.lstat(`/home/${u}/.claude/.credentials.json`)?.type).toBe('file');
+    const io = captureIo();
+    expect(await runUninstall(sys, { purge: false, dryRun: false, json: false, config: CFG }, io, files)).toBe(0);
+    for (const u of ['alice', 'bob']) expect(sys.lstat(`/home/${u}/.claude/.credentials.json`)).toBeNull();
+    for (const u of ['alice', 'bob']) expect(sys.lstat(`/home/${u}/.claude/settings.json`)?.type).toBe('file');
+    expect(io.errors.join('\n').match(/alice, bob leave without the shared login/g)).toHaveLength(1);
     expect(sys.lstat(CFG)).toBeNull();
     expect(sys.lstat(files.cron)).toBeNull();
     expect(sys.lstat(`${SH}/.claude/.credentials.json`)?.type).toBe('file');
     expect([...sys.files.keys()].some((p) => p.startsWith('/shared/claude-share/backups/'))).toBe(true);
+  });
+
+  it('--keep-login USER: that one member keeps the live login, the others none; an unmanaged name is 65 before any change', async () => {
+    const shared = sys.content(`${SH}/.claude/.credentials.json`);
+    const before = sys.snapshot();
+    await expect(runUninstall(sys, { purge: false, dryRun: false, json: false, config: CFG, keepLogin: 'zed' }, captureIo(), files)).rejects.toMatchObject({ exitCode: 65 });
+    expect(sys.snapshot()).toBe(before);
+    expect(await runUninstall(sys, { purge: false, dryRun: false, json: false, config: CFG, keepLogin: 'alice' }, captureIo(), files)).toBe(0);
+    expect(sys.content('/home/alice/.claude/.credentials.json')).toBe(shared);
+    expect(sys.lstat('/home/alice/.claude/.credentials.json')).toMatchObject({ type: 'file', uid: sys.getUser('alice')!.uid, mode: 0o600 });
+    expect(sys.lstat('/home/bob/.claude/.credentials.json')).toBeNull();
+  });
+
+  it('on a terminal it shows the plan and asks; anything but y changes nothing', async () => {
+    const before = sys.snapshot();
+    const io = { ...captureIo(), interactive: true, prompt: { input: async () => 'n', password: async () => '' } };
+    expect(await runUninstall(sys, { purge: false, dryRun: false, json: false, config: CFG }, io, files)).toBe(0);
+    expect(sys.snapshot()).toBe(before);
+    expect(io.lines.join('\n')).toMatch(/would replace the link with a private copy/);
+    expect(io.lines.join('\n')).toMatch(/nobody keeps the shared login/);
+    expect(io.errors.join('\n')).toMatch(/nothing was changed/);
+    const yes = { ...captureIo(), interactive: true, prompt: { input: async () => 'y', password: async () => '' } };
+    expect(await runUninstall(sys, { purge: false, dryRun: false, json: false, config: CFG }, yes, files)).toBe(0);
+    expect(sys.lstat(CFG)).toBeNull();
+  });
+
+  it('--purge after a plain uninstall (the README\'s order) archives the shared directory; a second one says there is nothing left', async () => {
+    expect(await runUninstall(sys, { purge: false, dryRun: false, json: false, config: CFG }, captureIo(), files)).toBe(0);
+    const again = captureIo();
+    expect(await runUninstall(sys, { purge: false, dryRun: false, json: false, config: CFG }, again, files)).toBe(0);
+    expect(again.errors.join('\n')).toMatch(/already uninstalled.*uninstall --purge archives them/);
+    expect(again.errors.join('\n')).not.toMatch(/init/);
+    const purge = captureIo();
+    expect(await runUninstall(sys, { purge: true, dryRun: false, json: false, config: CFG }, purge, files)).toBe(0);
+    expect(sys.lstat('/shared/claude-share')).toBeNull();
+    expect(purge.lines.join('\n')).toMatch(/archived \/shared\/claude-share → \/shared\/claude-share\.archive-/);
+    const last = captureIo();
+    expect(await runUninstall(sys, { purge: true, dryRun: false, json: false, config: CFG }, last, files)).toBe(0);
+    expect(last.errors.join('\n')).toMatch(/nothing to purge/);
   });
 
   it('--purge moves the shared directory, backups included, to a root-only archive', async () => {

@@ -72,6 +72,36 @@ wait_healthy() {
   done
 }
 
+@test "server watch on a terminal logs every heal exactly as when piped (plain lines, no colour)" {
+  local tty_log=/tmp/watch-tty.log pipe_log=/tmp/watch-pipe.log
+  rm -f $tty_log $pipe_log
+  # On a pseudo-terminal (script), then piped: the same heal each time.
+  for mode in tty pipe; do
+    if [[ $mode == tty ]]; then
+      script -q -f -c "claude-share server watch --debounce 200" $tty_log </dev/null >/dev/null 2>&1 &
+    else
+      claude-share server watch --debounce 200 2>&1 | cat >$pipe_log &
+    fi
+    local pid=$! log=/tmp/watch-$mode.log
+    for _ in $(seq 100); do grep -q watching $log 2>/dev/null && break; sleep 0.1; done
+    claude_as csbob sever "$(fake_creds "$(ms_from_now $((20000 + ${#mode})))" "via-$mode")"
+    for _ in $(seq 60); do grep -q 'healed' $log 2>/dev/null && break; sleep 0.1; done
+    pkill -TERM -f 'claude-share server watch' || true
+    wait "$pid" 2>/dev/null || true
+    grep -q "via-$mode" $SHARED
+  done
+  cat -v $tty_log
+  grep -q 'healed csbob' $tty_log
+  grep -q 'promoted' $tty_log
+  grep -q 'healed csbob' $pipe_log
+  # The same lines either way: the heal named, what it did, and no ESC byte (no colour, no live counter).
+  for log in $tty_log $pipe_log; do
+    grep -q '✓ promoted into shared copy' $log
+    grep -q '✓ linked\|✓ replaced\|→ /shared' $log
+  done
+  assert_equal "$(grep -c $'\e' $tty_log || true)" 0
+}
+
 @test "a user added while the watcher runs is healed too" {
   : >"$LOG"
   start_watch

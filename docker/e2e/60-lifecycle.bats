@@ -11,15 +11,21 @@ setup() {
   init_with_login life 3600 csalice csbob
 }
 
-@test "remove-user: private copies, out of the group and the config; the others stay healthy" {
+@test "remove-user: private copies, but never of the login (csalice's keeps working); out of the group and the config" {
   local shared
   shared=$(cat $SD/home/.claude/.credentials.json)
   run claude-share server remove-user csbob
   assert_success
-  assert_output --partial 'refresh token'
-  [ -f /home/csbob/.claude/.credentials.json ] && [ ! -L /home/csbob/.claude/.credentials.json ]
-  assert_equal "$(stat -c '%U %a' /home/csbob/.claude/.credentials.json)" "csbob 600"
-  assert_equal "$(su - csbob -c 'cat ~/.claude/.credentials.json')" "$shared"
+  assert_output --partial 'csbob leaves without the shared login'
+  assert_output --partial '/login with their own account'
+  assert_equal "$(echo "$output" | grep -c login-not-copied)" 1
+  # No copy of the single-use refresh token: his first refresh cannot log csalice out.
+  [ ! -e /home/csbob/.claude/.credentials.json ]
+  run grep -rlF "$(echo "$shared" | grep -o 'sk-ant-ort01-[A-Za-z0-9_-]*' | head -1)" /home/csbob
+  assert_failure
+  [ -f /home/csbob/.claude/settings.json ] && [ ! -L /home/csbob/.claude/settings.json ]
+  assert_equal "$(stat -c '%U %a' /home/csbob/.claude/settings.json)" "csbob 600"
+  assert_equal "$(su - csalice -c 'cat ~/.claude/.credentials.json')" "$shared"
   run id -nG csbob
   refute_output --partial claudeshare
   grep -q '^MANAGED_USERS=csalice$' $CFG
@@ -41,7 +47,7 @@ setup() {
   [ -n "$(ls $SD/backups)" ]
 }
 
-@test "uninstall: everyone keeps working on private copies; config, cron and unit go; --purge archives root-only" {
+@test "uninstall --keep-login csalice: she keeps the live login, csbob gets none; config, cron and unit go; --purge after it archives root-only" {
   [[ -e /usr/sbin/cron || -e /usr/sbin/crond ]] || install -m 0755 /dev/null /usr/sbin/cron
   claude-share server install-cron >/dev/null
   local before
@@ -50,20 +56,62 @@ setup() {
   assert_success
   assert_output --partial 'would replace the link with a private copy'
   assert_equal "$(find /home /shared -printf '%p %y\n' | sort)" "$before"
+  run claude-share server uninstall --keep-login csnobody
+  assert_failure 65
+  assert_equal "$(find /home /shared -printf '%p %y\n' | sort)" "$before"
+  run claude-share server uninstall --keep-login csalice
+  assert_success
+  assert_output --partial 'csbob leaves without the shared login'
+  assert_output --partial 'csalice keeps it'
+  [ -f /home/csalice/.claude/.credentials.json ] && [ ! -L /home/csalice/.claude/.credentials.json ]
+  run su - csalice -c 'cat ~/.claude/.credentials.json'
+  assert_output --partial sk-ant-ort01-life
+  [ ! -e /home/csbob/.claude/.credentials.json ]
+  for u in csalice csbob; do [ -f /home/$u/.claude.json ] && [ ! -L /home/$u/.claude.json ]; done
+  [ ! -e $CFG ] && [ ! -e /etc/cron.d/claude-share ] && [ -d $SD ]
+  # The README's order: uninstall, then uninstall --purge (the config is gone by then).
+  run claude-share server uninstall
+  assert_success
+  assert_output --partial 'already uninstalled'
+  refute_output --partial 'init'
   run claude-share server uninstall --purge
   assert_success
-  for u in csalice csbob; do
-    [ -f /home/$u/.claude/.credentials.json ] && [ ! -L /home/$u/.claude/.credentials.json ]
-    run su - $u -c 'cat ~/.claude/.credentials.json'
-    assert_output --partial sk-ant-ort01-life
-  done
-  [ ! -e $CFG ] && [ ! -e /etc/cron.d/claude-share ] && [ ! -e $SD ]
+  assert_output --partial 'archived /shared/claude-share'
+  [ ! -e $SD ]
   archive=$(ls -d /shared/claude-share.archive-*)
   assert_equal "$(stat -c '%U %a' "$archive")" "root 700"
   [ -d "$archive/backups" ]
   run claude-share status
   assert_failure 2
   assert_output --partial 'server init first'
+}
+
+@test "uninstall on a terminal shows the plan and asks; n changes nothing, y goes ahead, --yes does not ask" {
+  local before
+  before=$(find /home /shared /etc/claude-share -printf '%p %y\n' | sort)
+  run expect -c '
+    set timeout 60
+    spawn claude-share server uninstall
+    expect "Proceed?" { send "n\r" }
+    expect eof
+    catch wait result
+    exit [lindex $result 3]
+  '
+  assert_success
+  assert_output --partial 'would replace the link with a private copy'
+  assert_output --partial 'nobody keeps the shared login'
+  assert_output --partial 'nothing was changed'
+  assert_equal "$(find /home /shared /etc/claude-share -printf '%p %y\n' | sort)" "$before"
+  run expect -c '
+    set timeout 60
+    spawn claude-share server uninstall --yes
+    expect eof
+    catch wait result
+    exit [lindex $result 3]
+  '
+  assert_success
+  refute_output --partial 'Proceed?'
+  [ ! -e $CFG ]
 }
 
 @test "status --prometheus writes node_exporter metrics atomically" {
