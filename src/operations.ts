@@ -2,7 +2,7 @@ import { applyPlan, backupRootFor } from './apply.js';
 import { CRON_STATE_DIR, cronReport } from './cron-report.js';
 import { configPath, loadConfig, requireConfig, serializeConfig, type Config } from './config.js';
 import { CliError, EXIT, dataError, operatorError, unsafeError, usageError } from './errors.js';
-import { itemsFor } from './items.js';
+import { itemsFor, SHARED_ITEMS } from './items.js';
 import type { Action, Desired, Observed, Outcome, Plan, Problem } from './model.js';
 import { planRemoval } from './plan-removal.js';
 import { plan, planExitCode } from './plan.js';
@@ -36,7 +36,8 @@ export interface InitOptions {
   usersFromFile?: string;
   user: string[];
   noPassword: boolean;
-  settingsLocal: boolean;
+  /** Share settings.local.json: true/false from --settings-local/--no-settings-local, undefined keeps the config's. */
+  settingsLocal?: boolean;
   copyFullClaudeJson: boolean;
   keepSourceCopy: boolean;
   /** Accept an existing group with members this run does not manage (never a system group). */
@@ -189,11 +190,19 @@ async function initLocked(sys: System, o: InitOptions, io: Io, given: UserSpec[]
     throw usageError(`${cfgPath} already manages ${existing.sharedDir} with group ${existing.group}; init does not move a live setup (the login would stay behind)`, 'run init without --shared-dir/--group, or claude-share server uninstall first');
   }
   if (!existing) refuseForeignGroup(sys, group, members, !!o.adoptGroup);
-  const config: Config = { sharedDir, group, sourceUser, managedUsers: members, shareSettingsLocal: o.settingsLocal && (existing?.shareSettingsLocal ?? true) };
+  const config: Config = { sharedDir, group, sourceUser, managedUsers: members, shareSettingsLocal: o.settingsLocal ?? existing?.shareSettingsLocal ?? true };
   if (o.keepSourceCopy) io.err('warning: --keep-source-copy leaves a second copy of a single-use refresh token with the source user: the first refresh on either side logs the other out');
   const desired = desiredFrom(config, { createGroup: true, createUsers: toCreate.map((u) => u.name), seedFromSource: true, promoteFrom: existing?.managedUsers ?? [], keepSourceCopy: o.keepSourceCopy, copyFullClaudeJson: o.copyFullClaudeJson });
   const passwords = new Map(given.map((u) => [u.name, u.password] as const));
-  return converge(sys, io, { desired, dryRun: o.dryRun, json: o.json, command: 'init', passwords, extra: () => configAction(sys, cfgPath, config), notes: initNotes });
+  // Sharing settings.local.json switched off on a live setup: every link to the shared copy becomes a private copy
+  // (the shared one stays, for a switch back). Switched on, the plan above links them like any shared item.
+  const unshare = (): Action[] => {
+    if (!existing?.shareSettingsLocal || config.shareSettingsLocal) return [];
+    const local = SHARED_ITEMS.filter((i) => i.id === 'settings-local');
+    const d = { ...desired, items: local, users: members };
+    return planRemoval(d, probe(sys, d), { deleteAccount: false, removeHome: false }).actions.filter((a) => a.kind === 'privatize');
+  };
+  return converge(sys, io, { desired, dryRun: o.dryRun, json: o.json, command: 'init', passwords, extra: () => [...unshare(), ...configAction(sys, cfgPath, config)], notes: initNotes });
 }
 
 /**

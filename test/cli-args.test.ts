@@ -14,7 +14,7 @@ async function parse(argv: string[]) {
 
 describe('argv → options', () => {
   it.each<[string[], string, Record<string, unknown>]>([
-    [['server', 'init', '--yes', '--users-from-file', '/root/u'], 'init', { yes: true, usersFromFile: '/root/u', noPassword: false, settingsLocal: true, dryRun: false }],
+    [['server', 'init', '--yes', '--users-from-file', '/root/u'], 'init', { yes: true, usersFromFile: '/root/u', noPassword: false, settingsLocal: undefined, dryRun: false }],
     [['init', '--user', 'a', '--user', 'b:pw', '--no-password'], 'init', { user: ['a', 'b:pw'], noPassword: true }],
     [['init', '--shared-dir', '/srv/cs', '--group', 'g', '--source-user', 'carol', '--no-settings-local', '--copy-full-claude-json', '--keep-source-copy', '--dry-run', '--json', '--config', '/tmp/c'], 'init', { sharedDir: '/srv/cs', group: 'g', sourceUser: 'carol', settingsLocal: false, copyFullClaudeJson: true, keepSourceCopy: true, dryRun: true, json: true, config: '/tmp/c' }],
     [['server', 'add-user', 'dave', '--password-from-file', '/root/p'], 'addUser', { name: 'dave', passwordFromFile: '/root/p', noPassword: false, password: undefined }],

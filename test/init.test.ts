@@ -52,6 +52,34 @@ describe('server init on the in-memory system', () => {
     expect(io.lines.join('\n')).not.toMatch(/pw-a|sk-ant/);
   });
 
+  it('settings.local.json sharing switched off and back on a live setup: private copies, then links again; a re-run without the flag keeps it', async () => {
+    const sys = machineWithRootLogin(Date.parse('2026-11-23T14:00:00Z'));
+    sys.addFile('/root/users', 'alice:pw-a\nbob:pw-b\n', 0, 0, 0o600);
+    expect(await runInit(sys, initOpts({ usersFromFile: '/root/users' }), captureIo())).toBe(0);
+    const SHL = `${SH}/.claude/settings.local.json`;
+    sys.files.get(SHL)!.content = Buffer.from('{"permissions":{"allow":["Bash(ls)"]}}\n');
+    const off = captureIo();
+    expect(await runInit(sys, initOpts({ settingsLocal: false }), off)).toBe(0);
+    expect(sys.content('/etc/claude-share/config')).toContain('SHARE_SETTINGS_LOCAL=no');
+    for (const u of ['alice', 'bob']) {
+      expect(sys.lstat(`/home/${u}/.claude/settings.local.json`)).toMatchObject({ type: 'file', uid: sys.getUser(u)!.uid, mode: 0o600 });
+      expect(sys.content(`/home/${u}/.claude/settings.local.json`)).toBe('{"permissions":{"allow":["Bash(ls)"]}}\n');
+    }
+    expect(runStatus(sys, { json: false, quiet: false, config: '/etc/claude-share/config' }, captureIo())).toBe(0);
+    // A re-run without either flag keeps what the config says.
+    expect(await runInit(sys, initOpts({ settingsLocal: undefined }), captureIo())).toBe(0);
+    expect(sys.content('/etc/claude-share/config')).toContain('SHARE_SETTINGS_LOCAL=no');
+    expect(sys.lstat('/home/alice/.claude/settings.local.json')!.type).toBe('file');
+    // alice changed hers meanwhile: switching back keeps it in the backups and links her again.
+    sys.files.get('/home/alice/.claude/settings.local.json')!.content = Buffer.from('{"mine":true}\n');
+    expect(await runInit(sys, initOpts({ settingsLocal: true }), captureIo())).toBe(0);
+    expect(sys.content('/etc/claude-share/config')).toContain('SHARE_SETTINGS_LOCAL=yes');
+    for (const u of ['alice', 'bob']) expect(sys.readlink(`/home/${u}/.claude/settings.local.json`)).toBe(SHL);
+    const kept = [...sys.files.keys()].filter((p) => p.includes('/backups/') && p.endsWith('/alice/.claude/settings.local.json'));
+    expect(kept.map((p) => sys.content(p))).toContain('{"mine":true}\n');
+    expect(runStatus(sys, { json: false, quiet: false, config: '/etc/claude-share/config' }, captureIo())).toBe(0);
+  });
+
   it('a second identical run changes nothing, and status is healthy', async () => {
     const sys = machineWithRootLogin(Date.parse('2026-11-23T17:00:00Z'));
     await initTwoUsers(sys);

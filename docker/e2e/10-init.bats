@@ -98,6 +98,34 @@ world() {
   assert_equal "$(world)" "$before"
 }
 
+@test "settings.local.json sharing switched off and back on a live setup: private copies, then links again (hers kept in the backups)" {
+  init_with_login both 3600 csalice csbob
+  printf '{"permissions":{"allow":["Bash(ls)"]}}\n' | su - csalice -c "bash ${BATS_TEST_DIRNAME}/fake-claude.sh onehop .claude/settings.local.json"
+  run claude-share server init --yes --no-settings-local
+  assert_success
+  grep -q '^SHARE_SETTINGS_LOCAL=no$' $CFG
+  for u in csalice csbob; do
+    [ -f /home/$u/.claude/settings.local.json ] && [ ! -L /home/$u/.claude/settings.local.json ]
+    assert_equal "$(stat -c '%U %a' /home/$u/.claude/settings.local.json)" "$u 600"
+    run su - $u -c 'cat ~/.claude/settings.local.json'
+    assert_output --partial 'Bash(ls)'
+  done
+  run claude-share status
+  assert_success
+  refute_output --partial settings.local
+  # A re-run without the flag keeps the choice.
+  claude-share server init --yes >/dev/null
+  grep -q '^SHARE_SETTINGS_LOCAL=no$' $CFG
+  printf '{"mine":true}\n' | su - csalice -c 'cat >~/.claude/settings.local.json'
+  run claude-share server init --yes --settings-local
+  assert_success
+  grep -q '^SHARE_SETTINGS_LOCAL=yes$' $CFG
+  for u in csalice csbob; do assert_equal "$(readlink /home/$u/.claude/settings.local.json)" "$SD/home/.claude/settings.local.json"; done
+  grep -q '"mine":true' "$(find $SD/backups -path '*/csalice/.claude/settings.local.json' | tail -1)"
+  run claude-share status
+  assert_success
+}
+
 @test "--dry-run prints the plan and changes nothing" {
   root_login
   make_users_file /root/users.txt $'csalice:pw1\n'
