@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import type { AddUserOptions, InitOptions, RemoveUserOptions, StatusOptions, SyncOptions, UninstallOptions } from '../src/operations.js';
 import type { ServiceOptions } from '../src/service.js';
 import type { WatchOptions } from '../src/watch.js';
+import type { BackupsListOptions, BackupsRestoreOptions } from '../src/backups.js';
 
 /** What the commands call. The real one imports the core lazily; tests record the parsed options instead. */
 export interface Runner {
@@ -16,6 +17,8 @@ export interface Runner {
   removeUser(o: RemoveUserOptions): Promise<number>;
   uninstall(o: UninstallOptions): Promise<number>;
   completion(shell: string, program: Command): Promise<number>;
+  backupsList(o: BackupsListOptions): Promise<number>;
+  backupsRestore(o: BackupsRestoreOptions): Promise<number>;
 }
 
 export type Register = (parent: Command, runner: Runner, done: (code: number) => void) => void;

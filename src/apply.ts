@@ -5,6 +5,7 @@ import { SAFE_MINIMAL, SHARED_FILE_MODE } from './plan.js';
 import { inspectCredentials, isUsable, MAX_CREDENTIALS_BYTES } from './credentials.js';
 import { SHARED_ITEMS } from './items.js';
 import type { FileStat, System, UserEntry } from './system.js';
+import { DEFAULT_BACKUP_KEEP_DAYS } from './config.js';
 
 export interface ApplyContext {
   /** Passwords of the users this run creates; never part of the plan, so never rendered. */
@@ -15,7 +16,24 @@ export interface ApplyContext {
   /** Per member: what root copied of their files in the last hour (filled on first use). */
   budgets?: Map<string, { bytes: number; files: { path: string; rel: string; size: number }[] }>;
   recentRuns?: string[];
+  /** What this run put into its backup directory, written to MANIFEST.json there after each entry. */
+  manifest?: ManifestEntry[];
 }
+
+/** One file in a backup run: where it came from, and its owner and mode there (for `backups restore`). */
+export interface ManifestEntry {
+  /** Path inside the run directory. */
+  file: string;
+  /** Where it was (a home, the shared directory). */
+  from: string;
+  kind: 'shared' | 'member' | 'set-aside';
+  user?: string;
+  uid: number | null;
+  gid: number | null;
+  mode: number | null;
+  size: number;
+}
+export const MANIFEST = 'MANIFEST.json';
 
 class Conflict extends Error {}
 
@@ -43,36 +61,51 @@ export async function applyPlan(sys: System, d: Desired, actions: Action[], ctx:
     outcomes.push(o);
     ctx.onOutcome?.(o);
   }
-  if (outcomes.some((o) => o.backups.length)) pruneBackups(sys, d.sharedDir, ctx);
+  if (outcomes.some((o) => o.backups.length)) pruneBackups(sys, d.sharedDir, ctx, d.backupKeepDays ?? DEFAULT_BACKUP_KEEP_DAYS);
   return outcomes;
 }
 
 /** All backups together stay under this; past it the oldest go, settings and .claude.json before any login. */
 export const BACKUP_LIMITS = { totalBytes: 256 * 1024 * 1024 };
 
+/** The time a backup run directory is named after (UTC, colons as dashes), or NaN. */
+export const runTime = (run: string) => Date.parse(run.replace(/T(\d\d)-(\d\d)-(\d\d)/, 'T$1:$2:$3'));
+
 /**
- * The total cap on root's backups (the per-member budget bounds the rate, this the size): oldest runs first,
- * non-credential files before credentials, and never the newest credentials backup of anyone nor this run's.
+ * Retention and the total cap on root's backups (the per-member budget bounds the rate, these the age and size):
+ * runs older than BACKUP_KEEP_DAYS go, then past the cap the oldest files, non-credential files before credentials;
+ * never the newest credentials backup of anyone (it may be the only copy of a login) nor this run's.
  */
-function pruneBackups(sys: System, sharedDir: string, ctx: ApplyContext) {
+function pruneBackups(sys: System, sharedDir: string, ctx: ApplyContext, keepDays: number) {
   const root = `${sharedDir}/backups`;
   const files: { path: string; size: number; run: string; cred: boolean; who: string }[] = [];
   const walk = (dir: string, run: string, who: string, depth: number) => {
     for (const n of sys.readdir(dir)) {
       const st = sys.lstat(`${dir}/${n}`);
       if (st?.type === 'dir' && depth < 5) walk(`${dir}/${n}`, run, who || n, depth + 1);
-      else if (st?.type === 'file') files.push({ path: `${dir}/${n}`, size: st.size, run, cred: n.startsWith('.credentials.json'), who });
+      else if (st?.type === 'file' && !(depth === 0 && n === MANIFEST)) files.push({ path: `${dir}/${n}`, size: st.size, run, cred: n.startsWith('.credentials.json'), who });
     }
   };
-  for (const run of sys.readdir(root).sort()) if (sys.lstat(`${root}/${run}`)?.type === 'dir') walk(`${root}/${run}`, run, '', 0);
-  let total = files.reduce((n, f) => n + f.size, 0);
-  if (total <= BACKUP_LIMITS.totalBytes) return;
+  const runs = sys.readdir(root).sort().filter((run) => sys.lstat(`${root}/${run}`)?.type === 'dir');
+  for (const run of runs) walk(`${root}/${run}`, run, '', 0);
   const current = ctx.backupRoot.split('/').pop();
   const newestCred = new Map<string, string>();
   for (const f of files) if (f.cred) newestCred.set(f.who, f.path); // runs sorted oldest first: the last one wins
   const keep = new Set(newestCred.values());
+  const cutoff = sys.now().getTime() - keepDays * 86400_000;
+  const expired = new Set(runs.filter((run) => run !== current && runTime(run) < cutoff));
+  for (const f of files) {
+    if (!expired.has(f.run) || keep.has(f.path)) continue;
+    sys.unlink(f.path);
+    f.size = -1;
+  }
+  for (const run of expired) removeIfEmpty(sys, `${root}/${run}`, 0);
+  if (expired.size) sys.log(`pruned backup runs older than ${keepDays} days (BACKUP_KEEP_DAYS), newest logins kept`);
+  const left = files.filter((f) => f.size >= 0);
+  let total = left.reduce((n, f) => n + f.size, 0);
+  if (total <= BACKUP_LIMITS.totalBytes) return;
   for (const phase of [false, true]) {
-    for (const f of files) {
+    for (const f of left) {
       if (total <= BACKUP_LIMITS.totalBytes) return;
       if (f.cred !== phase || f.run === current || keep.has(f.path)) continue;
       sys.unlink(f.path);
@@ -131,7 +164,7 @@ async function applyOne(sys: System, d: Desired, a: Action, ctx: ApplyContext, b
       if (a.backupShared) {
         const old = sys.readFileNoFollow(a.target, { maxBytes: MAX_READ_BYTES });
         if (!old.ok) throw new Conflict(`${a.target}: ${old.reason}; not replaced without a backup`);
-        backups.push(writeBackup(sys, ctx, 'shared', a.backupShared.rel, old.bytes));
+        backups.push(writeBackup(sys, ctx, 'shared', a.backupShared.rel, old.bytes, a.target));
       }
       writeShared(sys, a.target, bytes, gid());
       return 'replaced';
@@ -149,6 +182,7 @@ async function applyOne(sys: System, d: Desired, a: Action, ctx: ApplyContext, b
       // rename(2) moves the entry itself, whatever it is: a symlink there is never followed.
       const to = `${backupDir(sys, ctx, b.rel)}/${b.rel.split('/').pop()}.${st.ino}`;
       sys.rename(a.target, to);
+      recordBackup(sys, ctx, to, a.target, st, 'set-aside', a.user, st.size);
       backups.push(to);
       return 'backed-up';
     }
@@ -169,7 +203,7 @@ async function applyOne(sys: System, d: Desired, a: Action, ctx: ApplyContext, b
     case 'retire-source': {
       const b = a.backupFrom!;
       const bytes = readExpected(sys, b.path, b.owner, b.expect);
-      backups.push(writeBackup(sys, ctx, a.user!, b.rel, bytes));
+      backups.push(writeBackup(sys, ctx, a.user!, b.rel, bytes, b.path));
       sys.unlink(b.path);
       return 'backed-up';
     }
@@ -257,6 +291,20 @@ async function applyOne(sys: System, d: Desired, a: Action, ctx: ApplyContext, b
   }
 }
 
+/** A backup run (or a directory in it) whose files were all pruned goes too, its manifest with it. */
+function removeIfEmpty(sys: System, dir: string, depth: number): boolean {
+  let empty = true;
+  for (const n of sys.readdir(dir)) {
+    const st = sys.lstat(`${dir}/${n}`);
+    if (st?.type === 'dir' && depth < 5 && removeIfEmpty(sys, `${dir}/${n}`, depth + 1)) continue;
+    if (!(depth === 0 && n === MANIFEST)) empty = false;
+  }
+  if (!empty) return false;
+  if (sys.lstat(`${dir}/${MANIFEST}`)) sys.unlink(`${dir}/${MANIFEST}`);
+  sys.removeEmptyDir(dir);
+  return true;
+}
+
 /** Missing parents are created root-owned 0755; existing ones are left as they are (the shared dir's were vetted). */
 function ensureParents(sys: System, path: string) {
   const parts = path.split('/').filter(Boolean);
@@ -326,7 +374,7 @@ function keepPrivateCopy(sys: System, d: Desired, ctx: ApplyContext, user: UserE
     const bytes = readExpected(sys, path, user.uid, b.expect);
     const twin = window.files.find((f) => f.rel === b.rel && f.size === bytes.length && sameBytes(sys, f.path, bytes));
     if (twin) return { path: twin.path, inHome: false };
-    const saved = writeBackup(sys, ctx, user.name, b.rel, bytes);
+    const saved = writeBackup(sys, ctx, user.name, b.rel, bytes, path);
     window.bytes += bytes.length;
     window.files.push({ path: saved, rel: b.rel, size: bytes.length });
     return { path: saved, inHome: false };
@@ -387,14 +435,22 @@ function backupDir(sys: System, ctx: ApplyContext, rel: string): string {
   return dir;
 }
 
-/** Backups are root-only: 0700 directories, 0600 files, never overwritten. */
-function writeBackup(sys: System, ctx: ApplyContext, who: string, rel: string, bytes: Buffer): string {
+/** Backups are root-only: 0700 directories, 0600 files, never overwritten; each one is listed in the run's manifest. */
+export function writeBackup(sys: System, ctx: ApplyContext, who: string, rel: string, bytes: Buffer, from?: string): string {
   const parts = `${who}/${rel}`.split('/');
   const dir = backupDir(sys, ctx, `${who}/${rel}`);
   let path = `${dir}/${parts[parts.length - 1]}`;
   for (let n = 1; sys.lstat(path); n++) path = `${dir}/${parts[parts.length - 1]}.${n}`;
+  const st = from ? sys.lstat(from) : null;
   sys.writeFileAtomic(path, bytes, { mode: 0o600, uid: 0, gid: 0 });
+  if (from) recordBackup(sys, ctx, path, from, st, who === 'shared' ? 'shared' : 'member', who === 'shared' ? undefined : who, bytes.length);
   return path;
+}
+
+function recordBackup(sys: System, ctx: ApplyContext, path: string, from: string, st: FileStat | null, kind: ManifestEntry['kind'], user: string | undefined, size: number) {
+  ctx.manifest ??= [];
+  ctx.manifest.push({ file: path.slice(ctx.backupRoot.length + 1), from, kind, user, uid: st?.uid ?? null, gid: st?.gid ?? null, mode: st ? st.mode & 0o7777 : null, size });
+  sys.writeFileAtomic(`${ctx.backupRoot}/${MANIFEST}`, JSON.stringify({ schemaVersion: 1, files: ctx.manifest }, null, 1) + '\n', { mode: 0o600, uid: 0, gid: 0 });
 }
 
 export function withUmaskBlock(text: string): string {

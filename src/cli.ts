@@ -29,7 +29,7 @@ export async function buildProgram(runner: Runner, done: (code: number) => void)
     import('../commands/version.js'),
     import('../commands/watch.js'),
   ]);
-  const [{ registerRemove }, { registerCompletion }] = await Promise.all([import('../commands/remove.js'), import('../commands/completion.js')]);
+  const [{ registerRemove }, { registerCompletion }, { registerBackups }] = await Promise.all([import('../commands/remove.js'), import('../commands/completion.js'), import('../commands/backups.js')]);
   const program = new Command('claude-share')
     .description('share one Claude Code login between the users of one Linux server')
     .version(VERSION, '-V, --version')
@@ -39,6 +39,7 @@ export async function buildProgram(runner: Runner, done: (code: number) => void)
   registerWatch(server, runner, done);
   registerRemove(server, runner, done);
   registerCompletion(program, runner, done);
+  registerBackups(program, runner, done);
   for (const parent of [server, program]) {
     registerInit(parent, runner, done);
     registerAddUser(parent, runner, done);
@@ -63,6 +64,8 @@ const EXAMPLES: Record<string, string> = {
   'install-cron': 'sudo claude-share server install-cron --heal',
   'remove-user': 'sudo claude-share server remove-user dana --delete-account',
   uninstall: 'sudo claude-share server uninstall --dry-run',
+  list: 'sudo claude-share backups list',
+  restore: 'sudo claude-share backups restore 2026-11-23T10-00-00.000Z/shared/.claude/settings.json --dry-run',
 };
 
 function helpFooter(name: string): string {
@@ -120,6 +123,14 @@ async function realRunner(): Promise<Runner> {
     uninstall: async (o) => {
       const [{ ops, sys }, svc] = await Promise.all([core(), import('./service.js')]);
       return ops.runUninstall(sys, o, await io(o.yes || o.dryRun || o.json), { unit: svc.UNIT_PATH, cron: svc.CRON_PATH, beforeApply: svc.stopService });
+    },
+    backupsList: async (o) => {
+      const [{ runBackupsList }, { sys }] = await Promise.all([import('./backups.js'), core()]);
+      return runBackupsList(sys, o, await io());
+    },
+    backupsRestore: async (o) => {
+      const [{ runBackupsRestore }, { sys }] = await Promise.all([import('./backups.js'), core()]);
+      return runBackupsRestore(sys, o, await io());
     },
     completion: async (shell, program) => {
       const { completionScript } = await import('./completion.js');

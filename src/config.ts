@@ -10,9 +10,12 @@ export interface Config {
   sourceUser: string;
   managedUsers: string[];
   shareSettingsLocal: boolean;
+  /** Backup runs older than this many days are pruned (never anyone's newest login backup). */
+  backupKeepDays: number;
 }
 
-const KEYS = ['SHARED_DIR', 'GROUP', 'SOURCE_USER', 'MANAGED_USERS', 'SHARE_SETTINGS_LOCAL'] as const;
+export const DEFAULT_BACKUP_KEEP_DAYS = 30;
+const KEYS = ['SHARED_DIR', 'GROUP', 'SOURCE_USER', 'MANAGED_USERS', 'SHARE_SETTINGS_LOCAL', 'BACKUP_KEEP_DAYS'] as const;
 
 export function configPath(flag?: string, env: NodeJS.ProcessEnv = process.env): string {
   return flag || env.CLAUDE_SHARE_CONFIG || DEFAULT_CONFIG_PATH;
@@ -26,6 +29,7 @@ export function serializeConfig(c: Config): string {
     `SOURCE_USER=${c.sourceUser}`,
     `MANAGED_USERS=${c.managedUsers.join(',')}`,
     `SHARE_SETTINGS_LOCAL=${c.shareSettingsLocal ? 'yes' : 'no'}`,
+    `BACKUP_KEEP_DAYS=${c.backupKeepDays}`,
     '',
   ].join('\n');
 }
@@ -52,7 +56,13 @@ export function parseConfig(text: string, path: string): Config {
     sourceUser: values.get('SOURCE_USER') || 'root',
     managedUsers: (values.get('MANAGED_USERS') ?? '').split(',').map((s) => s.trim()).filter(Boolean),
     shareSettingsLocal: (values.get('SHARE_SETTINGS_LOCAL') ?? 'yes') !== 'no',
+    backupKeepDays: DEFAULT_BACKUP_KEEP_DAYS,
   };
+  const keep = values.get('BACKUP_KEEP_DAYS');
+  if (keep !== undefined) {
+    if (!/^[1-9][0-9]{0,4}$/.test(keep)) throw new CliError('config-invalid', EXIT.dataErr, `${path}: BACKUP_KEEP_DAYS=${printable(keep)} is not a number of days (1 to 99999)`, `fix the line, e.g. BACKUP_KEEP_DAYS=${DEFAULT_BACKUP_KEEP_DAYS}`);
+    c.backupKeepDays = Number(keep);
+  }
   const bad = [c.group, c.sourceUser, ...c.managedUsers].find((n) => nameProblem(n)) ?? c.managedUsers.find((n) => n === 'root' || isReserved(n));
   if (bad !== undefined) throw new CliError('config-invalid', EXIT.dataErr, `${path}: "${printable(bad)}" cannot be a group, source or managed user`, 'fix the config, or re-run claude-share server init');
   return c;

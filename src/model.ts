@@ -23,6 +23,8 @@ export interface Desired {
   promoteFrom: 'all' | string[];
   keepSourceCopy: boolean;
   copyFullClaudeJson: boolean;
+  /** Backup runs older than this many days are pruned after a run that wrote backups (default 30). */
+  backupKeepDays?: number;
   /** Only these users are examined and repaired (sync --user, add-user, the watcher). */
   onlyUsers?: string[];
 }

@@ -1,6 +1,6 @@
 import { applyPlan, backupRootFor } from './apply.js';
 import { CRON_STATE_DIR, cronReport } from './cron-report.js';
-import { configPath, loadConfig, requireConfig, serializeConfig, type Config } from './config.js';
+import { configPath, DEFAULT_BACKUP_KEEP_DAYS, loadConfig, requireConfig, serializeConfig, type Config } from './config.js';
 import { CliError, EXIT, dataError, operatorError, unsafeError, usageError } from './errors.js';
 import { itemsFor, SHARED_ITEMS } from './items.js';
 import type { Action, Desired, Observed, Outcome, Plan, Problem } from './model.js';
@@ -72,6 +72,7 @@ function desiredFrom(c: Config, extra: Partial<Desired> = {}): Desired {
     promoteFrom: [],
     keepSourceCopy: false,
     copyFullClaudeJson: false,
+    backupKeepDays: c.backupKeepDays,
     ...extra,
   };
 }
@@ -190,7 +191,7 @@ async function initLocked(sys: System, o: InitOptions, io: Io, given: UserSpec[]
     throw usageError(`${cfgPath} already manages ${existing.sharedDir} with group ${existing.group}; init does not move a live setup (the login would stay behind)`, 'run init without --shared-dir/--group, or claude-share server uninstall first');
   }
   if (!existing) refuseForeignGroup(sys, group, members, !!o.adoptGroup);
-  const config: Config = { sharedDir, group, sourceUser, managedUsers: members, shareSettingsLocal: o.settingsLocal ?? existing?.shareSettingsLocal ?? true };
+  const config: Config = { sharedDir, group, sourceUser, managedUsers: members, shareSettingsLocal: o.settingsLocal ?? existing?.shareSettingsLocal ?? true, backupKeepDays: existing?.backupKeepDays ?? DEFAULT_BACKUP_KEEP_DAYS };
   if (o.keepSourceCopy) io.err('warning: --keep-source-copy leaves a second copy of a single-use refresh token with the source user: the first refresh on either side logs the other out');
   const desired = desiredFrom(config, { createGroup: true, createUsers: toCreate.map((u) => u.name), seedFromSource: true, promoteFrom: existing?.managedUsers ?? [], keepSourceCopy: o.keepSourceCopy, copyFullClaudeJson: o.copyFullClaudeJson });
   const passwords = new Map(given.map((u) => [u.name, u.password] as const));

@@ -359,6 +359,14 @@ export class RealSystem implements System {
     inParent(path, (at, base) => fs.unlinkSync(at(base)));
   }
 
+  removeEmptyDir(path: string) {
+    try {
+      inParent(path, (at, base) => fs.rmdirSync(at(base)));
+    } finally {
+      forgetPinnedDirs();
+    }
+  }
+
   replaceFile(path: string, bytes: Buffer | string, opts: { mode: number; uid: number; gid: number }) {
     inParent(path, (at, base) => {
       // The old file is looked at through an O_NOFOLLOW descriptor (a symlink there is replaced, never followed).

@@ -81,6 +81,8 @@ export interface System {
   /** Atomically replaces path with a symlink to target (symlink at a temp name, rename over). */
   symlinkReplace(target: string, path: string): void;
   unlink(path: string): void;
+  /** rmdir(2): an empty directory only (backup retention). */
+  removeEmptyDir(path: string): void;
   /**
    * Atomically replaces path (a regular file, a symlink, or nothing) with a regular file holding bytes, owned by
    * uid:gid, through a temp file and rename: a final symlink is replaced, never followed. An existing regular file

@@ -5,7 +5,7 @@ import type { Runner } from '../commands/types.js';
 async function parse(argv: string[]) {
   const calls: [string, unknown][] = [];
   const rec = (name: string) => async (o?: unknown) => (calls.push([name, o]), 0);
-  const runner: Runner = { init: rec('init'), addUser: rec('addUser'), status: rec('status'), sync: rec('sync'), version: rec('version'), watch: rec('watch'), installService: rec('installService'), installCron: rec('installCron'), removeUser: rec('removeUser'), uninstall: rec('uninstall'), completion: async (shell: string) => (calls.push(['completion', { shell }]), 0) };
+  const runner: Runner = { init: rec('init'), addUser: rec('addUser'), status: rec('status'), sync: rec('sync'), version: rec('version'), watch: rec('watch'), installService: rec('installService'), installCron: rec('installCron'), removeUser: rec('removeUser'), uninstall: rec('uninstall'), backupsList: rec('backupsList'), backupsRestore: rec('backupsRestore'), completion: async (shell: string) => (calls.push(['completion', { shell }]), 0) };
   const program = await buildProgram(runner, () => {});
   program.configureOutput({ writeErr: () => {}, writeOut: () => {} });
   await program.parseAsync(['node', 'claude-share', ...argv]);
@@ -29,6 +29,8 @@ describe('argv → options', () => {
     [['server', 'watch', '--debounce', '50', '--sweep', '1'], 'watch', { debounceMs: 50, sweepMinutes: 1 }],
     [['server', 'install-service', '--uninstall'], 'installService', { uninstall: true }],
     [['server', 'install-cron', '--heal'], 'installCron', { heal: true, uninstall: false }],
+    [['backups', 'list', '--json'], 'backupsList', { json: true }],
+    [['backups', 'restore', 'R/shared/.claude/settings.json', '--as-shared', '--force', '--dry-run'], 'backupsRestore', { what: 'R/shared/.claude/settings.json', asShared: true, force: true, dryRun: true }],
     [['server', 'remove-user', 'bob', '--delete-account', '--remove-home'], 'removeUser', { name: 'bob', deleteAccount: true, removeHome: true, dryRun: false }],
     [['server', 'uninstall', '--purge', '--dry-run'], 'uninstall', { purge: true, dryRun: true }],
     [['status', '--prometheus', '/var/lib/node_exporter/cs.prom'], 'status', { prometheus: '/var/lib/node_exporter/cs.prom' }],
@@ -53,8 +55,8 @@ describe('help', () => {
   it('every command that acts says it runs as root, gives one example and lists the exit codes; the summary names them all', async () => {
     const program = await buildProgram({} as Runner, () => {});
     const all = (c: typeof program): (typeof program)[] => c.commands.flatMap((s) => [s, ...all(s)]);
-    const acting = all(program).filter((c) => !['completion', 'version', 'help', 'server'].includes(c.name()));
-    expect(acting.map((c) => c.name()).sort()).toEqual(['add-user', 'add-user', 'init', 'init', 'install-cron', 'install-service', 'remove-user', 'status', 'status', 'sync', 'sync', 'uninstall', 'watch']);
+    const acting = all(program).filter((c) => !['completion', 'version', 'help', 'server', 'backups'].includes(c.name()));
+    expect(acting.map((c) => c.name()).sort()).toEqual(['add-user', 'add-user', 'init', 'init', 'install-cron', 'install-service', 'list', 'remove-user', 'restore', 'status', 'status', 'sync', 'sync', 'uninstall', 'watch']);
     for (const c of acting) {
       let text = '';
       c.configureOutput({ writeOut: (s) => (text += s) });

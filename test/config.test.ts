@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { parseConfig, serializeConfig } from '../src/config.js';
 import { validateSharedDir } from '../src/validate.js';
 
-const good = { sharedDir: '/shared/cs', group: 'team', sourceUser: 'root', managedUsers: ['alice', 'bob'], shareSettingsLocal: false };
+const good = { sharedDir: '/shared/cs', group: 'team', sourceUser: 'root', managedUsers: ['alice', 'bob'], shareSettingsLocal: false, backupKeepDays: 7 };
 
 describe('config', () => {
   it('round-trips', () => {
@@ -12,6 +12,7 @@ describe('config', () => {
   it.each([
     ['an unknown key', 'SHARED_DIR=/s\nGROUP=g\nFOO=1\n', /unknown key FOO/],
     ['a missing key', 'GROUP=g\n', /missing SHARED_DIR/],
+    ['a retention that is not a number of days', 'SHARED_DIR=/s\nGROUP=g\nBACKUP_KEEP_DAYS=0\n', /BACKUP_KEEP_DAYS=0 is not a number of days/],
     ['root as a managed user', 'SHARED_DIR=/s\nGROUP=g\nMANAGED_USERS=alice,root\n', /"root" cannot be/],
     ['a shared dir inside /etc', 'SHARED_DIR=/etc/cs\nGROUP=g\n', /inside \/etc/],
     ['a relative shared dir', 'SHARED_DIR=cs\nGROUP=g\n', /not an absolute path/],

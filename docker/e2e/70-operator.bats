@@ -54,3 +54,50 @@ PY
   grep -qx 'claude_share_healthy 1' /var/lib/prometheus/node-exporter/claude-share.prom
   grep -qx 'claude_share_problems{code="no-login",severity="operator"} 0' /var/lib/prometheus/node-exporter/claude-share.prom
 }
+
+@test "backups: list names where each file came from (owner, mode); restore puts a member's old settings back as the shared copy; old runs pruned by BACKUP_KEEP_DAYS, newest logins kept" {
+  # csalice's own settings replace her link (0640): sync backs them up and relinks her.
+  su - csalice -c 'rm ~/.claude/settings.json && printf "{\"theme\":\"alice\"}\n" >~/.claude/settings.json && chmod 0640 ~/.claude/settings.json'
+  run claude-share sync
+  assert_success
+  run claude-share backups list
+  assert_success
+  assert_output --partial 'kept 30 days'
+  assert_output --regexp '← /home/csalice/\.claude/settings\.json \(member, csalice, mode 0640'
+  run claude-share backups list --json
+  assert_success
+  local what
+  what=$(node -e 'const d=JSON.parse(require("fs").readFileSync(0,"utf8")); for (const r of d.runs) for (const f of r.files) if (f.user==="csalice" && f.from.endsWith("settings.json")) { console.log(r.run+"/"+f.file); process.exit(0) }' <<<"$output")
+  [ -n "$what" ]
+  run claude-share backups restore "$what"
+  assert_failure 65
+  assert_output --partial 'csalice is managed'
+  assert_output --partial -- '--as-shared'
+  run claude-share backups restore "$what" --as-shared
+  assert_success
+  assert_output --partial 'backup:'
+  run su - csbob -c 'cat ~/.claude/settings.json'
+  assert_output '{"theme":"alice"}'
+  assert_equal "$(stat -c '%U %G %a' $SD/home/.claude/settings.json)" 'root claudeshare 660'
+  # A live login is not replaced without --force.
+  local login
+  login=$(find $SD/backups -path '*/root/.claude/.credentials.json' | head -1)
+  run claude-share backups restore "${login#$SD/backups/}" --as-shared
+  assert_failure 2
+  assert_output --partial 'is live'
+  # Retention: a 60-day-old run goes (its directory too) after the next run that writes a backup, except the newest
+  # login backup of anyone.
+  sed -i 's/^BACKUP_KEEP_DAYS=.*/BACKUP_KEEP_DAYS=30/' /etc/claude-share/config
+  local old=$SD/backups/$(date -u -d '60 days ago' +%Y-%m-%dT%H-%M-%S.000Z)
+  install -d -m 0700 $old/csbob/.claude $old/csalice/.claude
+  echo x >$old/csalice/.claude/settings.json
+  echo 'bob-only-login' >$old/csbob/.claude/.credentials.json
+  chmod 0600 $old/*/.claude/*
+  su - csalice -c 'rm ~/.claude/settings.json && echo "{}" >~/.claude/settings.json'
+  run claude-share sync
+  assert_success
+  [ ! -e $old/csalice ]
+  assert_equal "$(cat $old/csbob/.claude/.credentials.json)" 'bob-only-login'
+  run claude-share status
+  assert_success
+}

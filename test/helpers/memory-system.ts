@@ -237,6 +237,14 @@ export class MemorySystem implements System {
   unlink(path: string) {
     const p = this.pinned(path);
     this.checkWrite(p);
+    if (this.files.get(p)?.type === 'dir') throw err('EISDIR');
+    this.files.delete(p);
+  }
+  removeEmptyDir(path: string) {
+    const p = this.pinned(path);
+    this.checkWrite(p);
+    if (this.files.get(p)?.type !== 'dir') throw err('ENOTDIR');
+    if (this.readdir(p).length) throw err('ENOTEMPTY');
     this.files.delete(p);
   }
   replaceFile(path: string, bytes: Buffer | string, opts: { mode: number; uid: number; gid: number }) {
