@@ -156,18 +156,21 @@ wait_healthy() {
 @test "a member writing every 100 ms cannot postpone another member's heal past about a second" {
   : >"$LOG"
   start_watch
-  su - csbob -c 'for i in $(seq 40); do touch ~/.profile; sleep 0.1; done' &
+  # 8 s of writes: without the bound on the debounce, csalice would wait for all of them.
+  su - csbob -c 'for i in $(seq 80); do touch ~/.profile; sleep 0.1; done' &
   local writer=$! t start
   sleep 0.3
   t=$(fake_creds "$(ms_from_now 90000)" busy)
   start=$(date +%s%N)
   claude_as csalice sever "$t"
-  until [[ -L /home/csalice/.claude/.credentials.json ]] || (( $(date +%s%N) - start > 3500000000 )); do sleep 0.05; done
+  until [[ -L /home/csalice/.claude/.credentials.json ]] || (( $(date +%s%N) - start > 6000000000 )); do sleep 0.05; done
   local ms=$(( ($(date +%s%N) - start) / 1000000 ))
-  wait "$writer" || true
   echo "healed after $ms ms while csbob kept writing"
   [[ -L /home/csalice/.claude/.credentials.json ]]
-  (( ms < 2500 ))
+  # About a second of debounce at most, plus the heal and su's login, with room for a loaded CI machine.
+  (( ms < 3500 ))
+  kill "$writer" 2>/dev/null || true
+  wait "$writer" || true
   wait_healthy
   assert_equal "$(cat $SHARED)" "$t"
 }
