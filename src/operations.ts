@@ -91,7 +91,7 @@ function splitUserArg(arg: string, io: Io): UserSpec {
   return { name: arg.slice(0, colon), password: arg.slice(colon + 1) };
 }
 
-async function promptInit(o: InitOptions, io: Io): Promise<{ o: InitOptions; users: UserSpec[] }> {
+async function promptInit(sys: System, o: InitOptions, io: Io): Promise<{ o: InitOptions; users: UserSpec[] }> {
   const p = io.prompt!;
   const sharedDir = o.sharedDir ?? (await p.input('Shared directory', DEFAULTS.sharedDir));
   const group = o.group ?? (await p.input('Group', DEFAULTS.group));
@@ -104,7 +104,11 @@ async function promptInit(o: InitOptions, io: Io): Promise<{ o: InitOptions; use
     for (let i = 1; i <= count; i++) {
       const name = (await p.input(`Name of user ${i}`)).trim();
       assertValidName(name);
-      users.push({ name, password: o.noPassword ? null : await askPassword(p, name, io.err) });
+      if (sys.getUser(name)) {
+        // An existing account keeps its password: init only links its Claude files and adds it to the group.
+        io.err(`${name} already exists: its password is not changed`);
+        users.push({ name, password: null });
+      } else users.push({ name, password: o.noPassword ? null : await askPassword(p, name, io.err) });
     }
   }
   return { o: { ...o, sharedDir, group, sourceUser }, users };
@@ -145,7 +149,7 @@ export async function runInit(sys: System, opts: InitOptions, io: Io): Promise<n
   if (o.usersFromFile) given.push(...parseUsersFile(readSecretFile(sys, o.usersFromFile), o.usersFromFile));
   for (const u of o.user) given.push(splitUserArg(u, io));
   if (io.interactive) {
-    const r = await promptInit(o, io);
+    const r = await promptInit(sys, o, io);
     o = r.o;
     given.push(...r.users);
   }
@@ -154,6 +158,15 @@ export async function runInit(sys: System, opts: InitOptions, io: Io): Promise<n
     for (const u of given) if (u.password === null && !sys.getUser(u.name)) u.password = await askPassword(io.prompt!, u.name, io.err);
   }
   const cfgPath = configPath(o.config);
+  // On a terminal, nothing changes right after the last answer: the plan first, then one question.
+  if (io.interactive && !o.dryRun && !o.json) {
+    await initLocked(sys, { ...o, dryRun: true }, io, given, cfgPath);
+    const answer = (await io.prompt!.input('Proceed? [y/N]', 'N')).trim().toLowerCase();
+    if (answer !== 'y' && answer !== 'yes') {
+      io.err('nothing was changed');
+      return EXIT.ok;
+    }
+  }
   return underLock(sys, o.dryRun, () => initLocked(sys, o, io, given, cfgPath));
 }
 

@@ -148,10 +148,32 @@ describe('server init on the in-memory system', () => {
   it('on a terminal, --user NAME without a password is asked for it, twice', async () => {
     const sys = new MemorySystem();
     const asked: string[] = [];
-    const io = { ...captureIo(), interactive: true, prompt: { input: async (_m: string, d?: string) => d ?? '', password: async (m: string) => (asked.push(m), 'Secret-1') } };
+    const io = { ...captureIo(), interactive: true, prompt: { input: async (m: string, d?: string) => (m.startsWith('Proceed') ? 'y' : d ?? ''), password: async (m: string) => (asked.push(m), 'Secret-1') } };
     expect(await runInit(sys, initOpts({ user: ['zoe'], sharedDir: '/shared/claude-share', group: 'claudeshare', sourceUser: 'root', yes: false }), io)).toBe(0);
     expect(asked).toEqual(['Password for zoe', 'Repeat the password for zoe']);
     expect(sys.passwords.get('zoe')).toBe('Secret-1');
+  });
+
+  it('on a terminal the plan is shown and confirmed first: anything but y changes nothing; an existing account is not asked for a password', async () => {
+    const sys = new MemorySystem();
+    sys.addUser('yann');
+    const asked: string[] = [];
+    let count = 0;
+    const prompt = (proceed: string) => ({ input: async (m: string, d?: string) => (asked.push(m), m.startsWith('Proceed') ? proceed : m.startsWith('How many') ? '2' : m.startsWith('Name of user') ? (++count % 2 ? 'yann' : 'zed') : d ?? ''), password: async (m: string) => (asked.push(m), 'Secret-1') });
+    const before = sys.snapshot();
+    const no = { ...captureIo(), interactive: true, prompt: prompt('') };
+    expect(await runInit(sys, initOpts({ user: [], yes: false }), no)).toBe(0);
+    expect(sys.snapshot()).toBe(before);
+    expect(no.lines.join('\n')).toMatch(/would create user zed/);
+    expect(no.errors.join('\n')).toMatch(/yann already exists: its password is not changed/);
+    expect(no.errors.join('\n')).toMatch(/nothing was changed/);
+    expect(asked).not.toContain('Password for yann');
+    expect(asked).toContain('Password for zed');
+    expect(asked[asked.length - 1]).toBe('Proceed? [y/N]');
+    const yes = { ...captureIo(), interactive: true, prompt: prompt('y') };
+    expect(await runInit(sys, initOpts({ user: [], yes: false }), yes)).toBe(0);
+    expect(sys.getUser('zed')).toBeTruthy();
+    expect(sys.passwords.has('yann')).toBe(false);
   });
 
   it('refuses to run as non-root with exit 77', async () => {

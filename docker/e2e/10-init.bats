@@ -218,6 +218,8 @@ refused() { # EXIT_CODE MESSAGE_PART -- init with /root/users.txt is refused, no
     expect "Name of user 1" { send "csinter\r" }
     expect "Password for csinter" { send "Tty-pw-9\r" }
     expect "Repeat the password" { send "Tty-pw-9\r" }
+    expect "would create user csinter"
+    expect "Proceed?" { send "y\r" }
     expect eof
     catch wait result
     exit [lindex $result 3]

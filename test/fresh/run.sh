@@ -257,6 +257,8 @@ if {$env(FRESH_MODE) eq "init"} {
     answer "Password for $name" $pw "the password" 120
     answer "Repeat the password for $name" $pw "the password again" 120
   }
+  # init shows its plan and asks before changing anything.
+  answer "Proceed?" "y" "y" 120
 } else {
   set last $env(FRESH_TIMEOUT)
 }
