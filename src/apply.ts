@@ -1,6 +1,6 @@
 import { sharedPath } from './items.js';
 import type { Action, Desired, Expect, Outcome } from './model.js';
-import { MAX_READ_BYTES, UMASK_BEGIN, UMASK_BLOCK, UMASK_END } from './probe.js';
+import { JOURNAL, MAX_READ_BYTES, readJournal, UMASK_BEGIN, UMASK_BLOCK, UMASK_END } from './probe.js';
 import { SAFE_MINIMAL, SHARED_FILE_MODE } from './plan.js';
 import { inspectCredentials, isUsable, MAX_CREDENTIALS_BYTES } from './credentials.js';
 import { SHARED_ITEMS } from './items.js';
@@ -18,6 +18,18 @@ export interface ApplyContext {
   recentRuns?: string[];
   /** What this run put into its backup directory, written to MANIFEST.json there after each entry. */
   manifest?: ManifestEntry[];
+  /** Set by SIGINT/SIGTERM: the step under way finishes, no further one starts. */
+  stop?: { requested: boolean };
+}
+
+function writeJournal(sys: System, names: string[]) {
+  if (!names.length) {
+    if (sys.lstat(JOURNAL)) sys.unlink(JOURNAL);
+    return;
+  }
+  const dir = JOURNAL.slice(0, JOURNAL.lastIndexOf('/'));
+  if (sys.lstat(dir)?.type !== 'dir') sys.mkdir(dir, 0o700, 0, 0);
+  sys.writeFileAtomic(JOURNAL, names.join('\n') + '\n', { mode: 0o600, uid: 0, gid: 0 });
 }
 
 /** One file in a backup run: where it came from, and its owner and mode there (for `backups restore`). */
@@ -46,6 +58,7 @@ export async function applyPlan(sys: System, d: Desired, actions: Action[], ctx:
   const outcomes: Outcome[] = [];
   const notDone = new Set<string>();
   for (const action of actions) {
+    if (ctx.stop?.requested) break;
     const backups: string[] = [];
     let o: Outcome;
     try {
@@ -128,6 +141,8 @@ async function applyOne(sys: System, d: Desired, a: Action, ctx: ApplyContext, b
       return 'created';
     case 'create-user':
       if (sys.getUser(a.target)) return 'unchanged';
+      // Named in the journal first: if the run stops before chpasswd, the next init knows it still needs one.
+      writeJournal(sys, [...new Set([...readJournal(sys), a.target])]);
       await sys.userAdd(a.target);
       return 'created';
     case 'set-passwords': {
@@ -135,6 +150,8 @@ async function applyOne(sys: System, d: Desired, a: Action, ctx: ApplyContext, b
       const names = a.members!.filter((name) => sys.getUser(name));
       if (!names.length) throw new Error('no account to set a password for');
       await sys.setPasswords(names.map((name) => ({ name, password: ctx.passwords.get(name) ?? null })));
+      const left = readJournal(sys).filter((n) => !names.includes(n));
+      writeJournal(sys, left);
       return 'created';
     }
     case 'add-to-group': {

@@ -7,6 +7,8 @@ export const EXIT = {
   dataErr: 65,
   internal: 70,
   unsafe: 77,
+  /** Stopped by SIGINT/SIGTERM between two steps (128 + SIGINT). */
+  interrupted: 130,
 } as const;
 
 export class CliError extends Error {

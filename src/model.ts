@@ -23,6 +23,8 @@ export interface Desired {
   promoteFrom: 'all' | string[];
   keepSourceCopy: boolean;
   copyFullClaudeJson: boolean;
+  /** Existing accounts that an interrupted init created and left without their password (the journal). */
+  pendingPasswords?: string[];
   /** Backup runs older than this many days are pruned after a run that wrote backups (default 30). */
   backupKeepDays?: number;
   /** Only these users are examined and repaired (sync --user, add-user, the watcher). */
@@ -98,6 +100,8 @@ export interface Observed {
    * and the root-owned directories elsewhere in <shared>/home, one of which is the moved original.
    */
   intruder?: { stat: FileStat; owner: string; originals: string[] };
+  /** Accounts an interrupted init created and left without a password (read only when this run has passwords). */
+  journal: string[];
   /** Whatever is at <shared>/home/.claude.json, where layouts before 0.2 kept the shared .claude.json. */
   legacy?: { path: string; stat: FileStat };
   /** Leftover *.tmp.* files per shared directory: a member can make thousands, so counted, with a few names. */

@@ -6,7 +6,7 @@ import { itemsFor, SHARED_ITEMS } from './items.js';
 import type { Action, Desired, Observed, Outcome, Plan, Problem } from './model.js';
 import { planRemoval } from './plan-removal.js';
 import { plan, planExitCode } from './plan.js';
-import { findInsecureParent, probe } from './probe.js';
+import { findInsecureParent, probe, readJournal } from './probe.js';
 import { actionJson, driftProblems, prometheusFailureText, prometheusText, outcomeJson, renderOutcomeLine, renderPlanText, renderProblems, renderSummary, SCHEMA_VERSION, statusJson, statusText, type StatusModel, type Style } from './render.js';
 import type { System } from './system.js';
 import { shellQuote } from './untrusted.js';
@@ -206,7 +206,13 @@ async function initLocked(sys: System, o: InitOptions, io: Io, given: UserSpec[]
   if (!existing) refuseForeignGroup(sys, group, members, !!o.adoptGroup);
   const config: Config = { sharedDir, group, sourceUser, managedUsers: members, shareSettingsLocal: o.settingsLocal ?? existing?.shareSettingsLocal ?? true, backupKeepDays: existing?.backupKeepDays ?? DEFAULT_BACKUP_KEEP_DAYS };
   if (o.keepSourceCopy) io.err('warning: --keep-source-copy leaves a second copy of a single-use refresh token with the source user: the first refresh on either side logs the other out');
-  const desired = desiredFrom(config, { createGroup: true, createUsers: toCreate.map((u) => u.name), seedFromSource: true, promoteFrom: existing?.managedUsers ?? [], keepSourceCopy: o.keepSourceCopy, copyFullClaudeJson: o.copyFullClaudeJson });
+  // An earlier init that was interrupted between useradd and chpasswd: those accounts exist, locked, and get the
+  // password this run was given for them; any not given one now is named.
+  const journal = readJournal(sys).filter((n) => sys.getUser(n));
+  const pendingPasswords = journal.filter((n) => given.some((u) => u.name === n));
+  const orphans = journal.filter((n) => !pendingPasswords.includes(n));
+  if (orphans.length) io.err(`warning: ${orphans.join(', ')} ${orphans.length === 1 ? 'was' : 'were'} created by an interrupted init and still ${orphans.length === 1 ? 'has' : 'have'} no password (locked): give ${orphans.length === 1 ? 'it' : 'them'} in --users-from-file, or run passwd NAME`);
+  const desired = desiredFrom(config, { createGroup: true, createUsers: toCreate.map((u) => u.name), pendingPasswords, seedFromSource: true, promoteFrom: existing?.managedUsers ?? [], keepSourceCopy: o.keepSourceCopy, copyFullClaudeJson: o.copyFullClaudeJson });
   const passwords = new Map(given.map((u) => [u.name, u.password] as const));
   // Sharing settings.local.json switched off on a live setup: every link to the shared copy becomes a private copy
   // (the shared one stays, for a switch back). Switched on, the plan above links them like any shared item.
@@ -329,6 +335,16 @@ async function converge(sys: System, io: Io, s: ConvergeSpec): Promise<number> {
     return first.problems.some((x) => x.severity === 'operator') ? EXIT.operator : EXIT.ok;
   }
   const release = await sys.lock();
+  // SIGINT/SIGTERM: the step under way finishes (a useradd is never cut in half), no further one starts, and the run
+  // says what was done and what was not; a re-run finishes the job.
+  const stop = { requested: false };
+  const onSignal = () => {
+    if (stop.requested) return;
+    stop.requested = true;
+    io.err('interrupted: finishing the step under way, then stopping');
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
   try {
     // Look under the lock: another run may have changed things meanwhile.
     let current = look();
@@ -336,6 +352,7 @@ async function converge(sys: System, io: Io, s: ConvergeSpec): Promise<number> {
     const ctx = {
       passwords: s.passwords ?? new Map(),
       backupRoot: backupRootFor(s.desired.sharedDir, sys.now()),
+      stop,
       onOutcome: s.json || s.cron ? undefined : (o: Outcome) => (s.quiet && o.result === 'unchanged' ? undefined : progress.take(o) ? undefined : io.out(renderOutcomeLine(o, io.style))),
     };
     let outcomes: Outcome[] = [];
@@ -361,12 +378,26 @@ async function converge(sys: System, io: Io, s: ConvergeSpec): Promise<number> {
       renderProblems(problems, io.style, s.quiet ? ['operator', 'drift'] : undefined).forEach((l) => io.err(l));
     }
     s.notes?.(sys, current, outcomes, io);
+    if (stop.requested) {
+      const left = after.actions.length + (s.extra?.().length ?? 0);
+      io.err(`interrupted after ${outcomes.filter((o) => o.result !== 'unchanged').length} change${outcomes.length === 1 ? '' : 's'}; ${left} step${left === 1 ? '' : 's'} not done${after.actions.length ? ` (${summarizeKinds(after.actions)})` : ''}. Run the same command again to finish: nothing done is undone, and accounts already created get their passwords then.`);
+      return EXIT.interrupted;
+    }
     if (outcomes.some((o) => o.result === 'failed') || after.problems.some((x) => x.severity === 'operator')) return EXIT.operator;
     if (outcomes.some((o) => o.result === 'conflict') || after.actions.length) return EXIT.drift;
     return EXIT.ok;
   } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
     release();
   }
+}
+
+/** "3 create-user, 1 set-passwords": what a stopped run left, by kind. */
+function summarizeKinds(actions: Action[]): string {
+  const n = new Map<string, number>();
+  for (const a of actions) n.set(a.kind, (n.get(a.kind) ?? 0) + 1);
+  return [...n].map(([k, c]) => `${c} ${k}`).join(', ');
 }
 
 export interface AddUserOptions {

@@ -29,7 +29,10 @@ export function plan(d: Desired, obs: Observed): Plan {
   }
   const created = obs.users.filter((u) => !u.entry && d.createUsers.includes(u.name)).map((u) => u.name);
   for (const name of created) actions.push({ kind: 'create-user', code: 'user-missing', target: name, user: name, before: 'absent', after: 'account with home and /bin/bash', reason: 'new managed user' });
-  if (created.length) actions.push({ kind: 'set-passwords', code: 'user-missing', target: created.join(','), members: created, before: 'no password', after: 'password set', reason: 'one chpasswd call, passwords on stdin' });
+  // Accounts an interrupted init created but never gave their password (the journal names them) get it now.
+  const pending = (d.pendingPasswords ?? []).filter((n) => obs.journal.includes(n) && !created.includes(n) && obs.users.some((u) => u.name === n && u.entry));
+  const pw = [...created, ...pending];
+  if (pw.length) actions.push({ kind: 'set-passwords', code: 'user-missing', target: pw.join(','), members: pw, before: 'no password', after: 'password set', reason: pending.length ? `one chpasswd call, passwords on stdin (${pending.join(', ')}: created by an interrupted init)` : 'one chpasswd call, passwords on stdin' });
   for (const u of obs.users) {
     if (!u.entry && !created.includes(u.name)) p({ code: 'user-missing', severity: 'operator', user: u.name, message: `user ${u.name} does not exist`, fix: `create it (claude-share server add-user ${u.name}) or remove it from MANAGED_USERS` });
   }

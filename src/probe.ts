@@ -11,6 +11,17 @@ export const UMASK_BEGIN = '# >>> claude-share >>>';
 export const UMASK_END = '# <<< claude-share <<<';
 export const UMASK_BLOCK = `${UMASK_BEGIN}\n# Keep new files group-writable so the shared Claude login stays usable by every member.\numask 002\n${UMASK_END}\n`;
 
+/**
+ * Accounts this tool created whose password is not set yet (useradd runs for every new account, then one chpasswd
+ * for all): an interrupted init leaves their names here, never a password, and the next init sets them.
+ */
+export const JOURNAL = '/var/lib/claude-share/pending-passwords';
+
+export function readJournal(sys: System): string[] {
+  const r = sys.readFileNoFollow(JOURNAL, { owner: 0, maxBytes: 1 << 20 });
+  return r.ok ? r.bytes.toString('utf8').split('\n').filter((n) => /^[a-z_][a-z0-9_-]*\$?$/i.test(n)) : [];
+}
+
 /** Read-only look at everything a plan needs. Never follows a link found in a home. */
 export function probe(sys: System, d: Desired): Observed {
   const group = sys.getGroup(d.group);
@@ -41,6 +52,7 @@ export function probe(sys: System, d: Desired): Observed {
     source: d.seedFromSource ? probeSource(sys, d) : null,
     intruder: claudeDir && claudeDir.type !== 'dir' && realDir(`${d.sharedDir}/home`) ? probeIntruder(sys, d, claudeDir, users) : undefined,
     legacy: realDir(`${d.sharedDir}/home`) ? legacyOf(sys, d.sharedDir) : undefined,
+    journal: d.pendingPasswords?.length ? readJournal(sys) : [],
   };
 }
 

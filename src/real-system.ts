@@ -520,11 +520,14 @@ function readLines(path: string): string[] {
  */
 async function run(cmd: string, args: string[], input?: string): Promise<void> {
   await new Promise<void>((resolve, reject) => {
-    const child = spawn(cmd, args, { stdio: [input === undefined ? 'ignore' : 'pipe', 'ignore', 'pipe'], env: { ...process.env, LC_ALL: 'C' } });
+    // Its own process group: a Ctrl-C on root's terminal reaches this process (which finishes the step under way and
+    // stops), never a useradd or chpasswd half-way through /etc/passwd and /etc/shadow.
+    const child = spawn(cmd, args, { stdio: [input === undefined ? 'ignore' : 'pipe', 'ignore', 'pipe'], env: { ...process.env, LC_ALL: 'C' }, detached: true });
     let stderr = '';
     child.stderr!.setEncoding('utf8').on('data', (d: string) => (stderr = (stderr + d).slice(-4096)));
     child.on('error', (e) => reject(new Error(`${cmd} could not run: ${e.message}`)));
-    child.on('close', (code) => (code === 0 ? resolve() : reject(new Error(`${cmd} failed (exit ${code}): ${stderr.trim().split('\n')[0]}`))));
+    // Killed by a signal: only possible in the instant between fork and setsid, before it touched anything.
+    child.on('close', (code, signal) => (code === 0 ? resolve() : reject(new Error(signal ? `${cmd} was stopped by ${signal} as it started; nothing was changed by it` : `${cmd} failed (exit ${code}): ${stderr.trim().split('\n')[0]}`))));
     if (input !== undefined) child.stdin!.end(input);
   });
 }

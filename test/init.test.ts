@@ -176,6 +176,44 @@ describe('server init on the in-memory system', () => {
     expect(sys.passwords.has('yann')).toBe(false);
   });
 
+  it('SIGINT at user 3 of 6: the step under way finishes, 130, what is left is named; the re-run gives those 3 their passwords', async () => {
+    const sys = machineWithRootLogin(Date.parse('2026-11-23T14:00:00Z'));
+    sys.addFile('/root/users', [1, 2, 3, 4, 5, 6].map((i) => `u${i}:Pw-${i}`).join('\n') + '\n', 0, 0, 0o600);
+    const add = sys.userAdd.bind(sys);
+    let n = 0;
+    sys.userAdd = async (name: string) => {
+      await add(name);
+      if (++n === 3) process.emit('SIGINT');
+    };
+    const io = captureIo();
+    const listeners = process.listenerCount('SIGINT');
+    expect(await runInit(sys, initOpts({ usersFromFile: '/root/users' }), io)).toBe(130);
+    expect(['u1', 'u2', 'u3'].every((u) => sys.getUser(u))).toBe(true);
+    expect(sys.getUser('u4')).toBeNull();
+    for (const u of ['u1', 'u2', 'u3']) expect(sys.passwords.get(u) ?? null).toBeNull();
+    expect(sys.content('/var/lib/claude-share/pending-passwords')).toBe('u1\nu2\nu3\n');
+    expect(sys.lstat('/var/lib/claude-share/pending-passwords')).toMatchObject({ uid: 0, mode: 0o600 });
+    const said = io.errors.join('\n');
+    expect(said).toMatch(/interrupted: finishing the step under way/);
+    expect(said).toMatch(/interrupted after 4 changes; \d+ steps not done \(3 create-user, 1 set-passwords/);
+    expect(process.listenerCount('SIGINT')).toBe(listeners);
+    sys.userAdd = add;
+    expect(await runInit(sys, initOpts({ usersFromFile: '/root/users' }), captureIo())).toBe(0);
+    for (let i = 1; i <= 6; i++) expect(sys.passwords.get(`u${i}`)).toBe(`Pw-${i}`);
+    expect(sys.lstat('/var/lib/claude-share/pending-passwords')).toBeNull();
+  });
+
+  it('a journal name not given again is named: still locked, with the way out', async () => {
+    const sys = machineWithRootLogin(Date.parse('2026-11-23T14:00:00Z'));
+    sys.addUser('ghost');
+    sys.addDir('/var/lib/claude-share', 0, 0, 0o700);
+    sys.addFile('/var/lib/claude-share/pending-passwords', 'ghost\n', 0, 0, 0o600);
+    sys.addFile('/root/users', 'amy:Pw-a\n', 0, 0, 0o600);
+    const io = captureIo();
+    expect(await runInit(sys, initOpts({ usersFromFile: '/root/users' }), io)).toBe(0);
+    expect(io.errors.join('\n')).toMatch(/ghost was created by an interrupted init and still has no password \(locked\)/);
+  });
+
   it('refuses to run as non-root with exit 77', async () => {
     const sys = new MemorySystem();
     (sys as unknown as { euid: () => number }).euid = () => 1000;

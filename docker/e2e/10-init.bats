@@ -231,6 +231,48 @@ refused() { # EXIT_CODE MESSAGE_PART -- init with /root/users.txt is refused, no
   assert_output '$'
 }
 
+@test "Ctrl-C during init at user 5 of 30: the step under way ends, 130 says what was not done; the re-run sets every password, the first ones included" {
+  root_login
+  local f=/root/many.txt i
+  : >$f
+  for i in $(seq -w 1 30); do echo "csi$i:Pw-$i-x" >>$f; done
+  chmod 0600 $f
+  run expect -c '
+    set timeout 120
+    spawn claude-share server init --yes --users-from-file /root/many.txt
+    expect -re {\[5/[0-9]+\] csi05} { send "\003" }
+    expect "interrupted after"
+    expect eof
+    catch wait result
+    exit [lindex $result 3]
+  '
+  assert_failure 130
+  assert_output --partial 'interrupted: finishing the step under way'
+  assert_output --partial 'not done'
+  assert_output --partial 'Run the same command again to finish'
+  # Some accounts exist, none half-made, and all of them still locked (no chpasswd ran); the journal names them.
+  local made
+  made=$(getent passwd | grep -c '^csi')
+  ((made >= 5 && made < 30))
+  for u in $(getent passwd | grep -o '^csi[0-9]*'); do
+    [ -d /home/$u ]
+    assert_equal "$(awk -F: -v u=$u '$1==u{print substr($2,1,1)}' /etc/shadow)" '!'
+  done
+  assert_equal "$(stat -c '%U %a' /var/lib/claude-share/pending-passwords)" 'root 600'
+  # Every account made is named (a useradd caught by the Ctrl-C as it started is named but was never made).
+  for u in $(getent passwd | grep -o '^csi[0-9]*'); do grep -qx "$u" /var/lib/claude-share/pending-passwords; done
+  run grep -c Pw- /var/lib/claude-share/pending-passwords
+  assert_output 0
+  run claude-share server init --yes --users-from-file $f
+  assert_success
+  for i in $(seq -w 1 30); do
+    assert_equal "$(awk -F: -v u=csi$i '$1==u{print substr($2,1,1)}' /etc/shadow)" '$'
+  done
+  [ ! -e /var/lib/claude-share/pending-passwords ]
+  run claude-share status
+  assert_success
+}
+
 @test "without a terminal and without users, init names the flag (exit 64) and changes nothing" {
   local before
   before=$(world)

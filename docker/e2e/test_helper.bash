@@ -29,7 +29,7 @@ load "$CS_REPO/node_modules/bats-assert/load"
 
 # What reset_state wipes besides test users. Suites may append, e.g.
 #     CS_RESET_PATHS+=(/etc/sudoers.d/claude-share)
-CS_RESET_PATHS=(/etc/claude-share /shared/claude-share)
+CS_RESET_PATHS=(/etc/claude-share /shared/claude-share /var/lib/claude-share)
 CS_RESET_GROUPS=(claudeshare)
 
 # Fail unless we are in the disposable system (never wipe a real machine).

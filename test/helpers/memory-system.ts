@@ -258,7 +258,7 @@ export class MemorySystem implements System {
   }
   async groupAdd(name: string) {
     this.calls.push(`groupadd ${name}`);
-    this.groups.set(name, { name, gid: 900 + this.groups.size, members: [] });
+    this.groups.set(name, { name, gid: 2000 + this.groups.size, members: [] });
   }
   async userAdd(name: string) {
     this.calls.push(`useradd ${name}`);
