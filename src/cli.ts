@@ -74,7 +74,8 @@ Runs as root. Example:
   ${EXAMPLES[name]}
 
 Exit codes: 0 ok/healthy, 1 drift that sync repairs (or a conflict a re-run resolves), 2 a problem that needs an
-operator, 64 usage, 65 bad input data, 70 internal error (please report it), 77 permission or safety refusal.
+operator, 64 usage, 65 bad input data, 70 internal error (please report it), 77 permission or safety refusal,
+130 stopped by Ctrl-C or SIGTERM between two steps (run it again to finish).
 `;
 }
 
