@@ -263,11 +263,25 @@ function reloginNote(sys: System, outcomes: Outcome[], io: Io) {
 }
 
 /**
- * With many users (init from a big file), one line per user instead of one per action, and a live counter on a
- * terminal. Failures and backups are always printed in full.
+ * With many users (init from a big file): one line per phase (accounts, passwords, group, shared directory, homes)
+ * with its counts and time, instead of one per action, and a live counter on a terminal. Failures, conflicts and
+ * backups are always printed in full.
  */
+const PHASES: Partial<Record<Action['kind'], string>> = {
+  'create-user': 'accounts',
+  'set-passwords': 'passwords',
+  'add-to-group': 'group membership',
+  'make-dir': 'shared directory',
+  'seed-shared': 'shared copies',
+  'promote-shared': 'shared copies',
+  'fix-shared': 'shared copies',
+  'retire-source': 'shared copies',
+  'write-config': 'config',
+};
 class UserProgress {
-  private readonly done = new Map<string, Outcome[]>();
+  private readonly seen = new Set<string>();
+  private phase: { name: string; changed: number; unchanged: number; users: Set<string>; t0: number } | null = null;
+  private lastEnd = Date.now();
   private readonly compact: boolean;
   constructor(
     private readonly io: Io,
@@ -276,20 +290,34 @@ class UserProgress {
     this.compact = users.size > 10;
   }
   take(o: Outcome): boolean {
+    if (!this.compact || o.result === 'failed' || o.result === 'conflict' || o.backups.length) return false;
+    const name = PHASES[o.action.kind] ?? 'homes';
+    if (this.phase?.name !== name) {
+      this.endPhase();
+      this.phase = { name, changed: 0, unchanged: 0, users: new Set(), t0: this.lastEnd };
+    }
+    if (o.result === 'unchanged') this.phase.unchanged++;
+    else this.phase.changed++;
+    for (const u of o.action.members ?? (o.action.user ? [o.action.user] : [])) this.phase.users.add(u);
     const u = o.action.user;
-    if (!this.compact || !u || o.result === 'failed' || o.result === 'conflict' || o.backups.length) return false;
-    if (!this.done.has(u)) this.done.set(u, []);
-    this.done.get(u)!.push(o);
-    this.io.progress?.(`[${this.done.size}/${this.users.size}] ${u}`);
+    if (u) {
+      this.seen.add(u);
+      this.io.progress?.(`[${this.seen.size}/${this.users.size}] ${u}`);
+    }
     return true;
   }
-  flush() {
+  private endPhase() {
+    const p = this.phase;
+    if (!p) return;
     this.io.progress?.('');
-    for (const [u, list] of this.done) {
-      const changed = list.filter((o) => o.result !== 'unchanged').length;
-      this.io.out(`${changed ? '✓' : '·'} ${u}: ${changed} changed, ${list.length - changed} unchanged`);
-    }
-    this.done.clear();
+    const secs = ((Date.now() - p.t0) / 1000).toFixed(1);
+    this.io.out(`${p.changed ? '✓' : '·'} ${p.name}: ${p.changed} changed, ${p.unchanged} unchanged${p.users.size ? `, ${p.users.size} user${p.users.size === 1 ? '' : 's'}` : ''} (${secs} s)`);
+    this.phase = null;
+    this.lastEnd = Date.now();
+  }
+  flush() {
+    this.endPhase();
+    this.io.progress?.('');
   }
 }
 

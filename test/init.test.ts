@@ -244,7 +244,7 @@ describe('server init on the in-memory system', () => {
     expect(sys.snapshot()).toBe(before);
   });
 
-  it('with many users prints one line per user, with a live counter where the terminal allows', async () => {
+  it('with many users prints one line per phase with counts and time (no line of names), with a live counter where the terminal allows', async () => {
     const sys = new MemorySystem();
     const names = Array.from({ length: 12 }, (_, i) => `u${i}`);
     sys.addFile('/root/users', names.map((n) => `${n}:pw`).join('\n'), 0, 0, 0o600);
@@ -252,8 +252,14 @@ describe('server init on the in-memory system', () => {
     const ticks: string[] = [];
     io.progress = (t) => ticks.push(t);
     expect(await runInit(sys, initOpts({ usersFromFile: '/root/users' }), io)).toBe(0);
-    for (const n of names) expect(io.lines.filter((l) => l.includes(` ${n}:`))).toHaveLength(1);
+    const text = io.lines.join('\n');
+    expect(text).toMatch(/^✓ accounts: 12 changed, 0 unchanged, 12 users \(\d+\.\d s\)$/m);
+    expect(text).toMatch(/^✓ passwords: 1 changed, 0 unchanged, 12 users/m);
+    expect(text).toMatch(/^✓ group membership: 1 changed/m);
+    expect(text).toMatch(/^✓ homes: \d+ changed, 0 unchanged, 12 users/m);
     expect(io.lines.some((l) => l.startsWith('✓ linked'))).toBe(false);
+    expect(Math.max(...io.lines.map((l) => l.length))).toBeLessThan(120);
+    expect(io.lines.length).toBeLessThan(15);
     expect(ticks).toContain('[12/12] u11');
   });
 
