@@ -32,7 +32,7 @@ export async function buildProgram(runner: Runner, done: (code: number) => void)
   const [{ registerRemove }, { registerCompletion }, { registerBackups }] = await Promise.all([import('../commands/remove.js'), import('../commands/completion.js'), import('../commands/backups.js')]);
   const program = new Command('claude-share')
     .description('share one Claude Code login between the users of one Linux server')
-    .version(VERSION, '-V, --version')
+    .version(`claude-share ${VERSION}`, '-V, --version')
     .showHelpAfterError('(run claude-share --help for usage)')
     .exitOverride();
   const server = program.command('server').description('provisioning and healing: init, add-user, status, sync, watch, install-service, install-cron, remove-user, uninstall');
@@ -161,7 +161,8 @@ function surviveClosedOutput() {
 export async function main(argv: string[]): Promise<number> {
   surviveClosedOutput();
   if (argv.length === 3 && (argv[2] === '--version' || argv[2] === '-V' || argv[2] === 'version')) {
-    process.stdout.write(`${argv[2] === 'version' ? 'claude-share ' : ''}${VERSION}\n`);
+    // --version, -V and version print the same line.
+    process.stdout.write(`claude-share ${VERSION}\n`);
     return 0;
   }
   let code = 0;
@@ -170,14 +171,16 @@ export async function main(argv: string[]): Promise<number> {
     await program.parseAsync(argv);
     return code;
   } catch (e) {
-    return reportError(e);
+    return reportError(e, argv.includes('--json'));
   }
 }
 
-function reportError(e: unknown): number {
+/** With --json, a refusal is one JSON object on stdout too (scripts parse stdout); the human line stays on stderr. */
+function reportError(e: unknown, json = false): number {
   const err = e as { name?: string; code?: string; exitCode?: number; message?: string; hint?: string };
   if (err?.name === 'CliError') {
     process.stderr.write(`claude-share: ${err.message}\n${err.hint ? `  fix: ${err.hint}\n` : ''}`);
+    if (json) process.stdout.write(JSON.stringify({ schemaVersion: 1, error: { code: err.code, exitCode: err.exitCode ?? 70, message: err.message, fix: err.hint ?? null } }) + '\n');
     return err.exitCode ?? 70;
   }
   if (typeof err?.code === 'string' && err.code.startsWith('commander.')) {

@@ -219,7 +219,7 @@ function planHome(d: Desired, u: ObservedUser, creating: boolean, actions: Actio
       case 'missing':
       case 'broken':
       case 'wrong-target':
-        actions.push({ kind: 'link', code: it.state, target: path, user: u.name, before: it.state === 'wrong-target' ? `link ${it.detail}` : it.state, after: `link to ${target}`, reason: it.state === 'wrong-target' ? `it ${it.detail}; nothing behind it is touched` : it.detail });
+        actions.push({ kind: 'link', code: it.state, target: path, user: u.name, before: it.state === 'wrong-target' ? `link ${it.detail}` : it.state, after: `link to ${target}`, reason: it.state === 'wrong-target' ? 'nothing behind the old target is touched' : it.detail });
         break;
       case 'severed':
         // A private credentials file that does not parse and was written in the last 2 s may be a write still going

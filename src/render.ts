@@ -56,12 +56,9 @@ export function renderOutcomeLine(o: Outcome, s: Style): string {
 }
 
 export function renderSummary(outcomes: Outcome[]): string {
-  const count = (k: string[]) => outcomes.filter((o) => k.includes(o.result)).length;
-  const changed = count(['created', 'replaced', 'backed-up']);
-  const bad = count(['failed', 'conflict']);
-  const backups = outcomes.reduce((n, o) => n + o.backups.length, 0);
   if (!outcomes.length) return 'nothing to do: everything is already in place';
-  return `${changed} changed, ${count(['unchanged'])} unchanged, ${bad} failed${backups ? `, ${backups} backed up` : ''}`;
+  const c = outcomeCounts(outcomes);
+  return `${c.changed} changed, ${c.unchanged} unchanged, ${c.failed + c.conflicts} failed${c.backedUp ? `, ${c.backedUp} backed up` : ''}`;
 }
 
 export function renderProblems(problems: Problem[], s: Style, severities: Problem['severity'][] = ['operator', 'drift', 'warning']): string[] {
@@ -83,14 +80,23 @@ export function outcomeJson(o: Outcome) {
 
 /** Drift as status reports it: every action sync would take is a repairable problem. */
 export function driftProblems(actions: Action[]): Problem[] {
-  return actions.map((a) => ({
-    code: a.code,
-    severity: 'drift' as const,
-    user: a.user,
-    path: a.target,
-    message: `${a.target}: ${a.before} (${a.reason})`,
-    fix: 'run: claude-share sync',
-  }));
+  // An action for several members (add-to-group) is one problem per member: every problem names its user.
+  return actions.flatMap((a) =>
+    (a.user || !a.members?.length ? [a.user] : a.members).map((user) => ({
+      code: a.code,
+      severity: 'drift' as const,
+      user,
+      path: a.target,
+      message: a.members?.length && !a.user ? `${user} is not in group ${a.target} (${a.reason})` : `${a.target}: ${a.before} (${a.reason})`,
+      fix: 'run: claude-share sync',
+    })),
+  );
+}
+
+/** The counts every mutating command's JSON carries, as its last text line says them. */
+export function outcomeCounts(outcomes: Outcome[]) {
+  const n = (r: Outcome['result'][]) => outcomes.filter((o) => r.includes(o.result)).length;
+  return { changed: n(['created', 'replaced', 'backed-up']), unchanged: n(['unchanged']), failed: n(['failed']), conflicts: n(['conflict']), backedUp: outcomes.reduce((k, o) => k + o.backups.length, 0) };
 }
 
 export interface StatusModel {

@@ -206,6 +206,17 @@ describe('status and sync against each Claude write mode', () => {
     expect(io.errors.join('\n')).toMatch(/logged in right now: dave\./);
   });
 
+  it('JSON names the user of every problem (one per member out of the group) and counts what sync did', async () => {
+    sys.groups.get('claudeshare')!.members = ['alice'];
+    const { doc } = statusJson();
+    const out = doc.problems.filter((p: { code: string }) => p.code === 'not-in-group');
+    expect(out.map((p: { user: string }) => p.user).sort()).toEqual(['bob', 'carol']);
+    const io = captureIo();
+    expect(await runSync(sys, { dryRun: false, json: true, quiet: false, config: CFG }, io)).toBe(0);
+    const res = JSON.parse(io.lines.join('\n'));
+    expect(res.counts).toEqual({ changed: 1, unchanged: 0, failed: 0, conflicts: 0, backedUp: 0 });
+  });
+
   it('a shared file set to 0600 by its owner is permission drift for the others', async () => {
     const n = sys.files.get(`${SH}/.claude/settings.json`)!;
     n.uid = uid('alice');

@@ -101,3 +101,27 @@ PY
   run claude-share status
   assert_success
 }
+
+@test "--json: a refusal is one JSON object on stdout too (the human line on stderr); --version, -V and version print the same" {
+  run bash -c 'claude-share sync --json --config /nonexistent 2>/dev/null'
+  assert_failure 2
+  node -e 'const d=JSON.parse(process.argv[1]); if (d.error.exitCode !== 2 || !d.error.message || !("fix" in d.error)) process.exit(1)' "$output"
+  run bash -c 'claude-share sync --json --config /nonexistent 2>&1 >/dev/null'
+  assert_output --partial 'claude-share: '
+  local v1 v2 v3
+  v1=$(claude-share --version)
+  v2=$(claude-share -V)
+  v3=$(claude-share version)
+  assert_equal "$v1" "$v3"
+  assert_equal "$v2" "$v3"
+  [[ "$v3" =~ ^claude-share\ [0-9]+\.[0-9]+\.[0-9]+$ ]]
+  # Every problem names its user: two members out of the group are two problems.
+  gpasswd -d csalice claudeshare >/dev/null
+  gpasswd -d csbob claudeshare >/dev/null
+  run claude-share status --json
+  assert_failure 1
+  node -e 'const d=JSON.parse(process.argv[1]); const u=d.problems.filter(p=>p.code==="not-in-group").map(p=>p.user).sort().join(); if (u !== "csalice,csbob") { console.error(u); process.exit(1) }' "$output"
+  run claude-share sync --json
+  assert_success
+  node -e 'const d=JSON.parse(process.argv[1]); if (d.counts.changed !== 1 || d.counts.failed !== 0) process.exit(1)' "$output"
+}
