@@ -647,6 +647,9 @@ function afterUninstall(sys: System, o: UninstallOptions, io: Io, cfgPath: strin
   }
   const insecure = there.type !== 'dir' || there.uid !== 0 ? `${dir} is not a root-owned directory` : findInsecureParent(sys, dir);
   if (insecure) throw unsafeError(`${insecure}; not archived`, 'look at it by hand');
+  // Only what claude-share made is archived: --shared-dir /usr must never move /usr.
+  const looksOurs = sys.lstat(`${dir}/backups`)?.type === 'dir' && sys.lstat(`${dir}/backups`)?.uid === 0 && sys.lstat(`${dir}/home`)?.type === 'dir';
+  if (!looksOurs) throw dataError(`${dir} is not a claude-share shared directory (no home/ and backups/ in it); not archived`, 'pass the SHARED_DIR the config named, or look at it by hand');
   const archive = `${dir}.archive-${sys.now().toISOString().replace(/:/g, '-')}`;
   if (o.dryRun) {
     io.out(`would archive ${dir} → ${archive} (root-only, backups included)`);

@@ -102,6 +102,11 @@ describe('uninstall', () => {
     const last = captureIo();
     expect(await runUninstall(sys, { purge: true, dryRun: false, json: false, config: CFG }, last, files)).toBe(0);
     expect(last.errors.join('\n')).toMatch(/nothing to purge/);
+    // --shared-dir pointing at anything else root owns is refused, nothing moved.
+    sys.addDir('/srv', 0, 0, 0o755);
+    sys.addDir('/srv/data', 0, 0, 0o755);
+    await expect(runUninstall(sys, { purge: true, dryRun: false, json: false, config: CFG, sharedDir: '/srv/data' }, captureIo(), files)).rejects.toMatchObject({ exitCode: 65 });
+    expect(sys.lstat('/srv/data')).toBeTruthy();
   });
 
   it('--purge moves the shared directory, backups included, to a root-only archive', async () => {
