@@ -159,6 +159,9 @@ EOF
   fi
 
   section "bats ${args[*]}"
+  # A case that hangs (a background process a test failed to stop) fails after this long instead of holding CI
+  # until its deadline; the slowest case takes about 30 s on an idle machine.
+  export BATS_TEST_TIMEOUT=${BATS_TEST_TIMEOUT:-300}
   local report rc=0
   report=$(mktemp -d /tmp/claude-share-e2e-report.XXXXXX)
   "$bats" --print-output-on-failure --report-formatter tap --output "$report" "${args[@]}" || rc=$?
