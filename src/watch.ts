@@ -207,25 +207,28 @@ export async function runWatch(sys: System, o: WatchOptions, io: Io): Promise<nu
     schedule('everyone');
   };
 
+  let finished: (code: number) => void = () => {};
+  const done = new Promise<number>((resolve) => (finished = resolve));
+  let sweep: NodeJS.Timeout | undefined;
+  const stop = async (sig: string) => {
+    if (stopping) return;
+    stopping = true;
+    if (sweep) clearInterval(sweep);
+    if (timer) clearTimeout(timer);
+    for (const { w } of watchers.values()) w.close();
+    watchers.clear();
+    await healing;
+    say(`stopped (${sig})`);
+    finished(0);
+  };
+  // Before the line that says it is watching: a SIGTERM sent right after that line must stop it cleanly, not kill it.
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+  process.on('SIGINT', () => void stop('SIGINT'));
+  process.on('SIGHUP', () => reload('SIGHUP'));
+
   rearm();
   say(`watching ${watchers.size} directories for ${config.managedUsers.length} managed users (debounce ${o.debounceMs} ms, sweep every ${o.sweepMinutes} min)`);
   schedule('everyone');
-  const sweep = setInterval(() => schedule('everyone'), o.sweepMinutes * 60_000);
-
-  return new Promise<number>((resolve) => {
-    const stop = async (sig: string) => {
-      if (stopping) return;
-      stopping = true;
-      clearInterval(sweep);
-      if (timer) clearTimeout(timer);
-      for (const { w } of watchers.values()) w.close();
-      watchers.clear();
-      await healing;
-      say(`stopped (${sig})`);
-      resolve(0);
-    };
-    process.on('SIGTERM', () => void stop('SIGTERM'));
-    process.on('SIGINT', () => void stop('SIGINT'));
-    process.on('SIGHUP', () => reload('SIGHUP'));
-  });
+  sweep = setInterval(() => schedule('everyone'), o.sweepMinutes * 60_000);
+  return done;
 }
