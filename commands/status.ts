@@ -4,7 +4,7 @@ export const registerStatus: Register = (parent, runner, done) => {
   parent
     .command('status')
     .description('check links, group membership, shared file modes and the login; exit 0 healthy, 1 drift, 2 operator needed')
-    .option('--json', 'print one JSON object (schemaVersion 1)')
+    .option('--json', 'print one JSON object (schemaVersion 2: README, JSON output)')
     .option('-q, --quiet', 'print nothing when healthy, only the problems otherwise (for cron)')
     .option('--cron', 'for cron: problems printed only when they appear or change, one line when all are resolved')
     .option('--prometheus <file>', 'also write node_exporter textfile metrics to FILE (atomically)')

@@ -171,16 +171,22 @@ export async function main(argv: string[]): Promise<number> {
     await program.parseAsync(argv);
     return code;
   } catch (e) {
-    return reportError(e, argv.includes('--json'));
+    return await reportError(e, argv.includes('--json') ? argv : undefined);
   }
 }
 
 /** With --json, a refusal is one JSON object on stdout too (scripts parse stdout); the human line stays on stderr. */
-function reportError(e: unknown, json = false): number {
+async function reportError(e: unknown, jsonArgv?: string[]): Promise<number> {
   const err = e as { name?: string; code?: string; exitCode?: number; message?: string; hint?: string };
   if (err?.name === 'CliError') {
     process.stderr.write(`claude-share: ${err.message}\n${err.hint ? `  fix: ${err.hint}\n` : ''}`);
-    if (json) process.stdout.write(JSON.stringify({ schemaVersion: 1, error: { code: err.code, exitCode: err.exitCode ?? 70, message: err.message, fix: err.hint ?? null } }) + '\n');
+    if (jsonArgv) {
+      // Loaded only here: --version and --help stay fast.
+      const { errorJson } = await import('./render.js');
+      const words = jsonArgv.slice(2).filter((a) => !a.startsWith('-'));
+      const command = words[0] === 'server' ? words[1] : words[0] === 'backups' ? words.slice(0, 2).join(' ') : words[0];
+      process.stdout.write(JSON.stringify(errorJson(command, { code: err.code ?? 'error', exitCode: err.exitCode, message: err.message ?? '', hint: err.hint })) + '\n');
+    }
     return err.exitCode ?? 70;
   }
   if (typeof err?.code === 'string' && err.code.startsWith('commander.')) {

@@ -7,7 +7,7 @@ import type { Action, Desired, Observed, Outcome, Plan, Problem } from './model.
 import { planRemoval } from './plan-removal.js';
 import { plan, planExitCode } from './plan.js';
 import { findInsecureParent, probe, readJournal } from './probe.js';
-import { actionJson, outcomeCounts, driftProblems, prometheusFailureText, prometheusText, outcomeJson, renderOutcomeLine, renderPlanText, renderProblems, renderSummary, SCHEMA_VERSION, statusJson, statusText, type StatusModel, type Style } from './render.js';
+import { driftProblems, prometheusFailureText, prometheusText, renderOutcomeLine, renderPlanText, renderProblems, renderSummary, runJson, statusJson, statusText, type StatusModel, type Style } from './render.js';
 import type { System } from './system.js';
 import { shellQuote } from './untrusted.js';
 import { assertPassword, MAX_PASSWORD, parseUsersFile, passwordProblem, readSecretFile, type UserSpec } from './users-file.js';
@@ -355,7 +355,7 @@ async function converge(sys: System, io: Io, s: ConvergeSpec): Promise<number> {
   if (s.dryRun) {
     const first = look();
     const firstActions = [...first.actions, ...(s.extra?.() ?? [])];
-    if (s.json) io.out(JSON.stringify({ schemaVersion: SCHEMA_VERSION, command: s.command, dryRun: true, actions: firstActions.map(actionJson), problems: first.problems }, null, 2));
+    if (s.json) io.out(JSON.stringify(runJson(s.command, { planned: firstActions }, first.problems), null, 2));
     else {
       renderPlanText(firstActions, io.style).forEach((l) => io.out(l));
       renderProblems(first.problems, io.style).forEach((l) => io.err(l));
@@ -398,7 +398,7 @@ async function converge(sys: System, io: Io, s: ConvergeSpec): Promise<number> {
     const same = (p: Problem, q: Problem) => p.code === q.code && p.user === q.user && p.path === q.path;
     const problems = [...after.problems, ...current.problems.filter((p) => p.severity === 'warning' && !after.problems.some((q) => same(p, q)))];
     if (s.json) {
-      io.out(JSON.stringify({ schemaVersion: SCHEMA_VERSION, command: s.command, dryRun: false, counts: outcomeCounts(outcomes), outcomes: outcomes.map(outcomeJson), problems, remaining: after.actions.map(actionJson) }, null, 2));
+      io.out(JSON.stringify(runJson(s.command, { outcomes, remaining: after.actions }, problems), null, 2));
     } else if (s.cron) {
       cronReport(sys, 'sync', problems, io.style, io.out);
     } else {

@@ -4,7 +4,13 @@ import { oct } from './plan.js';
 import { isoOf } from './untrusted.js';
 import { INTERNAL_CODES, PROBLEM_CODES, severityOf, type ProblemCode } from './problem-codes.js';
 
-export const SCHEMA_VERSION = 1;
+/**
+ * --json, schema 2: one vocabulary for every command. A file is `path`, an account `user` (several: `users`), a group
+ * `group` by name (numbers only as `uid`/`gid`, next to the names); every command lists what it did or would do as
+ * `actions`, each with its `result` (`planned` in a dry run), and what is still to be done as `remaining`; `counts`
+ * say it in numbers; every problem names its `user` when it has one. Built here only, never inline in a command.
+ */
+export const SCHEMA_VERSION = 2;
 
 export interface Style {
   color: boolean;
@@ -70,12 +76,37 @@ export function renderProblems(problems: Problem[], s: Style, severities: Proble
     });
 }
 
-export function actionJson(a: Action) {
-  return { kind: a.kind, code: a.code, target: a.target, user: a.user, before: a.before, after: a.after, reason: a.reason, members: a.members };
+/** What an action is about: a group by name, accounts by name, else a file. */
+const GROUP_KINDS = new Set<Action['kind']>(['create-group', 'add-to-group', 'leave-group']);
+const ACCOUNT_KINDS = new Set<Action['kind']>(['create-user', 'set-passwords', 'delete-account']);
+
+export function actionJson(a: Action, result?: Outcome['result'] | 'planned') {
+  const about = GROUP_KINDS.has(a.kind) ? { group: a.target } : ACCOUNT_KINDS.has(a.kind) ? {} : { path: a.target };
+  return { kind: a.kind, code: a.code, ...about, user: a.user, users: a.members, before: a.before, after: a.after, reason: a.reason, result };
 }
 
 export function outcomeJson(o: Outcome) {
-  return { ...actionJson(o.action), result: o.result, message: o.message, backups: o.backups };
+  return { ...actionJson(o.action, o.result), message: o.message, backups: o.backups };
+}
+
+/** A mutating command's --json, dry run or not: the same keys either way. */
+export function runJson(command: string, run: { planned: Action[] } | { outcomes: Outcome[]; remaining: Action[] }, problems: Problem[]) {
+  const dryRun = 'planned' in run;
+  return {
+    schemaVersion: SCHEMA_VERSION,
+    command,
+    dryRun,
+    counts: dryRun ? { ...outcomeCounts([]), planned: run.planned.length } : { ...outcomeCounts(run.outcomes), planned: 0 },
+    actions: dryRun ? run.planned.map((a) => actionJson(a, 'planned')) : run.outcomes.map(outcomeJson),
+    problems,
+    // A dry run did nothing: everything it would do is still to be done.
+    remaining: (dryRun ? run.planned : run.remaining).map((a) => actionJson(a)),
+  };
+}
+
+/** A refusal (bad input, unsafe path, lock held) as the one object a --json caller reads. */
+export function errorJson(command: string | undefined, e: { code: string; exitCode?: number; message: string; hint?: string }) {
+  return { schemaVersion: SCHEMA_VERSION, command: command ?? null, error: { code: e.code, exitCode: e.exitCode ?? 70, message: e.message, fix: e.hint ?? null } };
 }
 
 /** Drift as status reports it: every action sync would take is a repairable problem. */
@@ -112,6 +143,7 @@ export function statusJson(m: StatusModel) {
   const { obs, plan } = m;
   return {
     schemaVersion: SCHEMA_VERSION,
+    command: 'status',
     healthy: m.healthy,
     sharedDir: m.sharedDir,
     group: m.group,
@@ -132,13 +164,21 @@ export function statusJson(m: StatusModel) {
     shared: obs.shared.map((s) => ({
       path: s.path,
       mode: s.stat ? oct(s.stat.mode) : null,
-      owner: s.stat?.uid ?? null,
-      group: s.stat?.gid ?? null,
+      owner: s.stat ? nameOfUid(obs, s.stat.uid) : null,
+      group: s.stat ? nameOfGid(obs, s.stat.gid) : null,
+      uid: s.stat?.uid ?? null,
+      gid: s.stat?.gid ?? null,
       state: sharedState(m, s.path),
     })),
     problems: m.problems,
+    // What `sync` would do about it (status is the same plan, not applied).
+    remaining: plan.actions.map((a) => actionJson(a)),
   };
 }
+
+/** Names for the ids status saw: root, the managed users, the shared group; any other id has no name here (null). */
+const nameOfUid = (obs: Observed, uid: number): string | null => (uid === 0 ? 'root' : obs.users.find((u) => u.entry?.uid === uid)?.name ?? null);
+const nameOfGid = (obs: Observed, gid: number): string | null => (gid === 0 ? 'root' : obs.group?.gid === gid ? obs.group.name : null);
 
 /** node_exporter textfile-collector format. */
 export function prometheusText(m: StatusModel): string {

@@ -15,7 +15,7 @@ const sync = () => runSync(sys, { dryRun: false, json: false, quiet: false, conf
 const list = () => {
   const io = captureIo();
   expect(runBackupsList(sys, { json: true, config: CFG }, io)).toBe(0);
-  return JSON.parse(io.lines.join('\n')) as { keepDays: number; runs: { run: string; files: { file: string; from: string; kind: string; user?: string; uid: number | null; mode: number | null }[] }[] };
+  return JSON.parse(io.lines.join('\n')) as { keepDays: number; runs: { run: string; files: { file: string; path: string; kind: string; user?: string; uid: number | null; mode: number | null }[] }[] };
 };
 const restore = async (what: string, extra: Record<string, boolean> = {}) => {
   const io = captureIo();
@@ -40,9 +40,9 @@ describe('backups list', () => {
     const doc = list();
     expect(doc.keepDays).toBe(30);
     const all = doc.runs.flatMap((r) => r.files.map((f) => ({ ...f, run: r.run })));
-    const hers = all.find((f) => f.from === '/home/alice/.claude/settings.json')!;
+    const hers = all.find((f) => f.path === '/home/alice/.claude/settings.json')!;
     expect(hers).toMatchObject({ kind: 'member', user: 'alice', uid: uid('alice'), mode: 0o640 });
-    expect(all.some((f) => f.from === '/root/.claude/.credentials.json' && f.kind === 'member')).toBe(true);
+    expect(all.some((f) => f.path === '/root/.claude/.credentials.json' && f.kind === 'member')).toBe(true);
     const text = captureIo();
     runBackupsList(sys, { json: false, config: CFG }, text);
     expect(text.lines.join('\n')).toMatch(/← \/home\/alice\/\.claude\/settings\.json \(member, alice, mode 0640/);
@@ -70,8 +70,8 @@ describe('backups restore', () => {
   });
 
   it('a live shared login is never replaced without --force; with it, the live one is backed up first', async () => {
-    const rootRun = list().runs.find((r) => r.files.some((f) => f.from === '/root/.claude/.credentials.json'))!;
-    const what = `${rootRun.run}/${rootRun.files.find((f) => f.from === '/root/.claude/.credentials.json')!.file}`;
+    const rootRun = list().runs.find((r) => r.files.some((f) => f.path === '/root/.claude/.credentials.json'))!;
+    const what = `${rootRun.run}/${rootRun.files.find((f) => f.path === '/root/.claude/.credentials.json')!.file}`;
     const live = creds(NOW + 9 * HOUR, { account: 'acct-1', refresh: 'live' });
     sys.files.get(`${SH}/.credentials.json`)!.content = Buffer.from(live);
     const before = sys.snapshot();

@@ -214,7 +214,7 @@ describe('status and sync against each Claude write mode', () => {
     const io = captureIo();
     expect(await runSync(sys, { dryRun: false, json: true, quiet: false, config: CFG }, io)).toBe(0);
     const res = JSON.parse(io.lines.join('\n'));
-    expect(res.counts).toEqual({ changed: 1, unchanged: 0, failed: 0, conflicts: 0, backedUp: 0 });
+    expect(res.counts).toEqual({ changed: 1, unchanged: 0, failed: 0, conflicts: 0, backedUp: 0, planned: 0 });
   });
 
   it('a shared file set to 0600 by its owner is permission drift for the others', async () => {

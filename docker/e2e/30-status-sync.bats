@@ -86,7 +86,7 @@ dry_run_changes_nothing() {
   echo "$output" | node -e '
     const d = JSON.parse(require("fs").readFileSync(0, "utf8"));
     const bob = d.users.find((u) => u.name === "csbob");
-    if (d.schemaVersion !== 1 || d.healthy || d.login.newerSevered !== 1 || bob.items[0].state !== "severed") process.exit(1);'
+    if (d.schemaVersion !== 2 || d.healthy || d.login.newerSevered !== 1 || bob.items[0].state !== "severed") process.exit(1);'
   dry_run_changes_nothing
   run claude-share sync
   assert_success

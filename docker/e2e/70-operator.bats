@@ -67,7 +67,7 @@ PY
   run claude-share backups list --json
   assert_success
   local what
-  what=$(node -e 'const d=JSON.parse(require("fs").readFileSync(0,"utf8")); for (const r of d.runs) for (const f of r.files) if (f.user==="csalice" && f.from.endsWith("settings.json")) { console.log(r.run+"/"+f.file); process.exit(0) }' <<<"$output")
+  what=$(node -e 'const d=JSON.parse(require("fs").readFileSync(0,"utf8")); for (const r of d.runs) for (const f of r.files) if (f.user==="csalice" && f.path.endsWith("settings.json")) { console.log(r.run+"/"+f.file); process.exit(0) }' <<<"$output")
   [ -n "$what" ]
   run claude-share backups restore "$what"
   assert_failure 65
@@ -105,7 +105,7 @@ PY
 @test "--json: a refusal is one JSON object on stdout too (the human line on stderr); --version, -V and version print the same" {
   run bash -c 'claude-share sync --json --config /nonexistent 2>/dev/null'
   assert_failure 2
-  node -e 'const d=JSON.parse(process.argv[1]); if (d.error.exitCode !== 2 || !d.error.message || !("fix" in d.error)) process.exit(1)' "$output"
+  node -e 'const d=JSON.parse(process.argv[1]); if (d.schemaVersion !== 2 || d.command !== "sync" || d.error.exitCode !== 2 || !d.error.message || !("fix" in d.error)) process.exit(1)' "$output"
   run bash -c 'claude-share sync --json --config /nonexistent 2>&1 >/dev/null'
   assert_output --partial 'claude-share: '
   local v1 v2 v3
@@ -124,4 +124,6 @@ PY
   run claude-share sync --json
   assert_success
   node -e 'const d=JSON.parse(process.argv[1]); if (d.counts.changed !== 1 || d.counts.failed !== 0) process.exit(1)' "$output"
+  # Schema 2: a group is named, never a number or a "target".
+  node -e 'const d=JSON.parse(process.argv[1]); const a=d.actions.find(x=>x.kind==="add-to-group"); if (d.schemaVersion !== 2 || a.group !== "claudeshare" || "target" in a || a.result !== "created" && a.result !== "replaced") { console.error(JSON.stringify(a)); process.exit(1) }' "$output"
 }
