@@ -22,8 +22,12 @@ die() { printf 'install.sh: error: %s\n' "$1" >&2; exit "${2:-1}"; }
 if [[ "${1:-}" == --uninstall ]]; then
   rm -f "$BIN"
   rm -rf "$LIB"
-  say "removed $BIN and $LIB. The shared directory, its backups, /etc/claude-share and every home are untouched;"
-  say "run 'claude-share server uninstall' BEFORE this to give members private copies (see README)."
+  if [[ -e /etc/claude-share/config ]]; then
+    say "removed $BIN and $LIB. The shared directory, its backups, /etc/claude-share and every home are untouched;"
+    say "members are still linked: to give them private copies, install again and run 'claude-share server uninstall' first (see README)."
+  else
+    say "removed $BIN and $LIB. The shared directory and its backups are untouched."
+  fi
   exit 0
 fi
 [[ $# -eq 0 ]] || die "unknown argument: $1 (use --uninstall or nothing)" 64

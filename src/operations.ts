@@ -396,7 +396,10 @@ async function converge(sys: System, io: Io, s: ConvergeSpec): Promise<number> {
     const after = outcomes.some((o) => o.result !== 'unchanged') ? planFn(s.desired, probe(sys, s.desired)) : current;
     // What is still wrong, plus the warnings about what was just done (e.g. a forked login).
     const same = (p: Problem, q: Problem) => p.code === q.code && p.user === q.user && p.path === q.path;
-    const problems = [...after.problems, ...current.problems.filter((p) => p.severity === 'warning' && !after.problems.some((q) => same(p, q)))];
+    // An account this run deleted is missing afterwards by design, not a problem to report.
+    const deleted = new Set(outcomes.filter((o) => o.action.kind === 'delete-account' && o.result === 'replaced').map((o) => o.action.user));
+    const afterProblems = after.problems.filter((p) => !(p.code === 'user-missing' && deleted.has(p.user)));
+    const problems = [...afterProblems, ...current.problems.filter((p) => p.severity === 'warning' && !after.problems.some((q) => same(p, q)))];
     if (s.json) {
       io.out(JSON.stringify(runJson(s.command, { outcomes, remaining: after.actions }, problems), null, 2));
     } else if (s.cron) {

@@ -44,7 +44,8 @@ const VERBS: Record<Action['kind'], [string, string]> = {
 };
 
 export function describeAction(a: Action, done: boolean): string {
-  const verb = VERBS[a.kind][done ? 1 : 0];
+  // A leaving user's login link goes without a copy (plan-removal.ts): say so, never "a private copy".
+  const verb = a.kind === 'privatize' && !a.source ? (done ? 'removed the link, no private copy:' : 'would remove the link, no private copy:') : VERBS[a.kind][done ? 1 : 0];
   const object = a.kind === 'add-to-group' ? `${a.target}: ${a.members!.join(', ')}` : a.kind === 'set-passwords' ? a.members!.join(', ') : a.target;
   const extra = a.kind === 'link' ? ` → ${a.after.replace(/^link to /, '')}` : a.kind === 'promote-shared' ? ` (from ${a.user ?? a.after})` : a.kind === 'leave-group' ? ` (${a.user})` : a.kind === 'archive-shared' ? ` ${a.after}` : '';
   return `${verb} ${object}${extra}`;

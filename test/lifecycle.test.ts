@@ -28,6 +28,9 @@ describe('remove-user', () => {
     expect(sys.lstat('/home/bob/.claude/settings.json')).toMatchObject({ type: 'file', uid: bob.uid, mode: 0o600 });
     expect(sys.lstat('/home/bob/.claude.json')).toMatchObject({ type: 'file', uid: bob.uid });
     const said = io.errors.join('\n');
+    // The login link goes without a copy, and the line says so.
+    expect(io.lines.join('\n')).toContain('removed the link, no private copy: /home/bob/.claude/.credentials.json');
+    expect(io.lines.join('\n')).not.toContain('with a private copy: /home/bob/.claude/.credentials.json');
     expect(said.match(/login-not-copied/g)).toHaveLength(1);
     expect(said).toMatch(/bob leaves without the shared login/);
     expect(sys.getGroup('claudeshare')!.members).toEqual(['alice']);
@@ -40,8 +43,11 @@ describe('remove-user', () => {
     const before = sys.snapshot();
     expect(await rm({ dryRun: true })).toBe(0);
     expect(sys.snapshot()).toBe(before);
-    expect(await rm({ deleteAccount: true })).toBe(0);
+    const io = captureIo();
+    expect(await runRemoveUser(sys, { name: 'bob', deleteAccount: true, removeHome: false, dryRun: false, json: false, config: CFG }, io)).toBe(0);
     expect(sys.getUser('bob')).toBeNull();
+    // The account this run deleted is not reported missing afterwards.
+    expect(io.errors.join('\n')).not.toContain('user-missing');
     expect(sys.lstat('/home/bob/.claude/settings.json')?.type).toBe('file');
   });
 

@@ -142,12 +142,7 @@ setup() {
 @test "install.sh from a clean clone (file:// repository at a REF), then init through /usr/local/bin" {
   local origin=/tmp/cs-origin ref shim
   shim=$(cat /usr/local/bin/claude-share)
-  # A clone when the checkout is a git repository; else (the Docker image has no .git) a new repository.
-  rm -rf $origin && git clone -q "$CS_REPO" $origin 2>/dev/null || git init -q $origin
-  # A commit of the working tree as it is, so the test covers uncommitted changes too.
-  rsync -a --delete --exclude .git --exclude node_modules --exclude dist "$CS_REPO"/ $origin/ 2>/dev/null ||
-    (cd "$CS_REPO" && tar --exclude=./.git --exclude=./node_modules --exclude=./dist -cf - .) | tar -C $origin -xf -
-  git -C $origin add -A && git -C $origin -c user.email=e2e@x -c user.name=e2e commit -qm e2e --allow-empty
+  make_origin $origin
   ref=$(git -C $origin rev-parse HEAD)
   rm -f /usr/local/bin/claude-share
   # Piped from curl, install.sh is not in a checkout: run it from stdin to take the clone path.

@@ -213,11 +213,12 @@ host_fingerprint() {
   return 0
 }
 
-# The suites drive prompts through a pty (expect), switch users (su: login),
+# The suites drive prompts through a pty (expect), switch users (su: login; the
+# README walkthrough: sudo, git),
 # manage accounts (passwd) and isolate the network (ip). Missing ones are
 # installed from Debian's packages, so the README's test command stands alone.
 ensure_tools() {
-  local -A need=([expect]=expect [passwd]=useradd [login]=su [util-linux]=unshare [procps]=ps [iproute2]=ip)
+  local -A need=([expect]=expect [passwd]=useradd [login]=su [util-linux]=unshare [procps]=ps [iproute2]=ip [sudo]=sudo [git]=git)
   local pkg missing=()
   for pkg in "${!need[@]}"; do
     command -v "${need[$pkg]}" >/dev/null 2>&1 || missing+=("$pkg")
@@ -374,6 +375,8 @@ sandbox_init() {
   # Mark the root as disposable (see MARKER), name the host, bring lo up.
   touch "$r$MARKER"
   hostname claude-share-e2e
+  # sudo resolves the host's name (the README walkthrough runs it): the overlay's /etc/hosts knows it.
+  grep -qw claude-share-e2e "$r/etc/hosts" 2>/dev/null || echo '127.0.1.1 claude-share-e2e' >>"$r/etc/hosts"
   if command -v ip >/dev/null 2>&1; then ip link set lo up 2>/dev/null || true; fi
 
   # Run this script again inside the chroot, in "inside" mode, with a clean,

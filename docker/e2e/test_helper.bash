@@ -195,3 +195,14 @@ init_with_login_no_password() {
   for u in "$@"; do args+=(--user "$u"); done
   claude-share server init --yes --no-password "${args[@]}" >/dev/null
 }
+
+# make_origin DIR -- a git repository at DIR whose HEAD is this checkout's working tree as it is (uncommitted
+# changes included): what a user clones. A clone when the checkout is a git repository; else (the Docker image has
+# no .git) a new repository.
+make_origin() {
+  local origin=${1:?make_origin DIR}
+  rm -rf "$origin" && git clone -q "$CS_REPO" "$origin" 2>/dev/null || git init -q "$origin"
+  rsync -a --delete --exclude .git --exclude node_modules --exclude dist "$CS_REPO"/ "$origin"/ 2>/dev/null ||
+    (cd "$CS_REPO" && tar --exclude=./.git --exclude=./node_modules --exclude=./dist -cf - .) | tar -C "$origin" -xf -
+  git -C "$origin" add -A && git -C "$origin" -c user.email=e2e@x -c user.name=e2e commit -qm e2e --allow-empty
+}
