@@ -6,6 +6,7 @@ import { inspectCredentials, isUsable, MAX_CREDENTIALS_BYTES } from './credentia
 import { SHARED_ITEMS } from './items.js';
 import type { FileStat, System, UserEntry } from './system.js';
 import { DEFAULT_BACKUP_KEEP_DAYS } from './config.js';
+import { printable } from './validate.js';
 
 export interface ApplyContext {
   /** Passwords of the users this run creates; never part of the plan, so never rendered. */
@@ -95,11 +96,23 @@ function pruneBackups(sys: System, sharedDir: string, ctx: ApplyContext, keepDay
   const walk = (dir: string, run: string, who: string, depth: number) => {
     for (const n of sys.readdir(dir)) {
       const st = sys.lstat(`${dir}/${n}`);
-      if (st?.type === 'dir' && depth < 5) walk(`${dir}/${n}`, run, who || n, depth + 1);
-      else if (st?.type === 'file' && !(depth === 0 && n === MANIFEST)) files.push({ path: `${dir}/${n}`, size: st.size, run, cred: n.startsWith('.credentials.json'), who });
+      // Only what root wrote counts (see rootsOwn): anything else is neither walked, sized nor pruned.
+      if (!rootsOwn(st)) continue;
+      if (st.type === 'dir' && depth < 5) walk(`${dir}/${n}`, run, who || n, depth + 1);
+      else if (st.type === 'file' && !(depth === 0 && n === MANIFEST)) files.push({ path: `${dir}/${n}`, size: st.size, run, cred: n.startsWith('.credentials.json'), who });
     }
   };
-  const runs = sys.readdir(root).sort().filter((run) => sys.lstat(`${root}/${run}`)?.type === 'dir');
+  const runs = sys.readdir(root).sort().filter((run) => rootsOwn(sys.lstat(`${root}/${run}`)) && sys.lstat(`${root}/${run}`)?.type === 'dir');
+  // One file that cannot go (it went meanwhile, a directory turned read-only) is logged; the rest is still pruned.
+  const drop = (path: string) => {
+    try {
+      sys.unlink(path);
+      return true;
+    } catch (e) {
+      sys.log(`could not prune backup ${printable(path)}: ${printable((e as Error).message)}`);
+      return false;
+    }
+  };
   for (const run of runs) walk(`${root}/${run}`, run, '', 0);
   const current = ctx.backupRoot.split('/').pop();
   const newestCred = new Map<string, string>();
@@ -109,10 +122,15 @@ function pruneBackups(sys: System, sharedDir: string, ctx: ApplyContext, keepDay
   const expired = new Set(runs.filter((run) => run !== current && runTime(run) < cutoff));
   for (const f of files) {
     if (!expired.has(f.run) || keep.has(f.path)) continue;
-    sys.unlink(f.path);
-    f.size = -1;
+    if (drop(f.path)) f.size = -1;
   }
-  for (const run of expired) removeIfEmpty(sys, `${root}/${run}`, 0);
+  for (const run of expired) {
+    try {
+      removeIfEmpty(sys, `${root}/${run}`, 0);
+    } catch (e) {
+      sys.log(`could not remove the empty backup run ${run}: ${printable((e as Error).message)}`);
+    }
+  }
   if (expired.size) sys.log(`pruned backup runs older than ${keepDays} days (BACKUP_KEEP_DAYS), newest logins kept`);
   const left = files.filter((f) => f.size >= 0);
   let total = left.reduce((n, f) => n + f.size, 0);
@@ -121,7 +139,7 @@ function pruneBackups(sys: System, sharedDir: string, ctx: ApplyContext, keepDay
     for (const f of left) {
       if (total <= BACKUP_LIMITS.totalBytes) return;
       if (f.cred !== phase || f.run === current || keep.has(f.path)) continue;
-      sys.unlink(f.path);
+      if (!drop(f.path)) continue;
       total -= f.size;
       sys.log(`pruned backup ${f.path} (${f.size} bytes): backups over ${BACKUP_LIMITS.totalBytes} bytes`);
     }
@@ -195,11 +213,18 @@ async function applyOne(sys: System, d: Desired, a: Action, ctx: ApplyContext, b
     case 'set-aside': {
       const b = a.backupFrom!;
       const st = sys.lstat(a.target);
-      if (!st || !same(st, b.expect)) throw new Conflict(`${a.target} changed since it was examined; run sync again`);
-      // rename(2) moves the entry itself, whatever it is: a symlink there is never followed.
-      const to = `${backupDir(sys, ctx, b.rel)}/${b.rel.split('/').pop()}.${st.ino}`;
+      // The same entry (inode), whatever happened inside it since: it is moved, never read, and a member who keeps
+      // changing it must not keep it in place (the healing waits for this step).
+      if (!st || st.ino !== b.expect.ino) throw new Conflict(`${a.target} was replaced since it was examined; run sync again`);
+      // rename(2) moves the entry itself, whatever it is: a symlink there is never followed. Never into the backups:
+      // a member who still has it open (her shell's cwd in a directory, a descriptor on a file) keeps writing to it
+      // wherever it goes, and among root's backups her bytes would count against the cap and decide what gets pruned.
+      // It goes to <shared>/set-aside/RUN (root-only 0700), stays hers (her quota), and nothing walks or prunes it.
+      const dir = `${d.sharedDir}/set-aside/${ctx.backupRoot.split('/').pop()}`;
+      sys.mkdir(`${d.sharedDir}/set-aside`, 0o700, 0, 0);
+      sys.mkdir(dir, 0o700, 0, 0);
+      const to = `${dir}/${b.rel.split('/').pop()}.${st.ino}`;
       sys.rename(a.target, to);
-      recordBackup(sys, ctx, to, a.target, st, 'set-aside', a.user, st.size);
       backups.push(to);
       return 'backed-up';
     }
@@ -308,12 +333,19 @@ async function applyOne(sys: System, d: Desired, a: Action, ctx: ApplyContext, b
   }
 }
 
+/**
+ * The backups hold only what root wrote: 0700 directories and 0600 files owned by root. Anything else found there
+ * (a member's directory set aside by 0.2.0, which she could still write through an open descriptor) is never walked,
+ * sized, pruned or listed: its size is hers to choose, and its names could be swapped under a walk.
+ */
+export const rootsOwn = (st: FileStat | null): st is FileStat => st !== null && st.uid === 0;
+
 /** A backup run (or a directory in it) whose files were all pruned goes too, its manifest with it. */
 function removeIfEmpty(sys: System, dir: string, depth: number): boolean {
   let empty = true;
   for (const n of sys.readdir(dir)) {
     const st = sys.lstat(`${dir}/${n}`);
-    if (st?.type === 'dir' && depth < 5 && removeIfEmpty(sys, `${dir}/${n}`, depth + 1)) continue;
+    if (rootsOwn(st) && st.type === 'dir' && depth < 5 && removeIfEmpty(sys, `${dir}/${n}`, depth + 1)) continue;
     if (!(depth === 0 && n === MANIFEST)) empty = false;
   }
   if (!empty) return false;
@@ -421,8 +453,9 @@ function recentBackups(sys: System, sharedDir: string, ctx: ApplyContext, name: 
   const walk = (dir: string, rel: string, depth: number) => {
     for (const n of sys.readdir(dir)) {
       const st = sys.lstat(`${dir}/${n}`);
-      if (st?.type === 'dir' && depth < 4) walk(`${dir}/${n}`, rel ? `${rel}/${n}` : n, depth + 1);
-      else if (st?.type === 'file') {
+      if (!rootsOwn(st)) continue;
+      if (st.type === 'dir' && depth < 4) walk(`${dir}/${n}`, rel ? `${rel}/${n}` : n, depth + 1);
+      else if (st.type === 'file') {
         w.bytes += st.size;
         w.files.push({ path: `${dir}/${n}`, rel: (rel ? `${rel}/${n}` : n).replace(/\.\d+$/, ''), size: st.size });
       }
@@ -430,7 +463,10 @@ function recentBackups(sys: System, sharedDir: string, ctx: ApplyContext, name: 
   };
   // The runs of the last hour, listed once per apply however many members need their budget.
   ctx.recentRuns ??= sys.lstat(root)?.type === 'dir' ? sys.readdir(root).filter((run) => Date.parse(run.replace(/T(\d\d)-(\d\d)-(\d\d)/, 'T$1:$2:$3')) >= since) : [];
-  for (const run of ctx.recentRuns) if (sys.lstat(`${root}/${run}/${name}`)?.type === 'dir') walk(`${root}/${run}/${name}`, '', 0);
+  for (const run of ctx.recentRuns) {
+    const st = sys.lstat(`${root}/${run}/${name}`);
+    if (rootsOwn(st) && st.type === 'dir') walk(`${root}/${run}/${name}`, '', 0);
+  }
   ctx.budgets.set(name, w);
   return w;
 }

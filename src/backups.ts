@@ -1,4 +1,4 @@
-import { MANIFEST, runTime, writeBackup, type ApplyContext, type ManifestEntry } from './apply.js';
+import { MANIFEST, rootsOwn, runTime, writeBackup, type ApplyContext, type ManifestEntry } from './apply.js';
 import { backupRootFor } from './apply.js';
 import { configPath, requireConfig, type Config } from './config.js';
 import { inspectCredentials, isUsable } from './credentials.js';
@@ -30,7 +30,7 @@ export function listRuns(sys: System, c: Config): BackupRun[] {
   if (sys.lstat(root)?.type !== 'dir') return [];
   const runs = sys
     .readdir(root)
-    .filter((r) => !Number.isNaN(runTime(r)) && sys.lstat(`${root}/${r}`)?.type === 'dir')
+    .filter((r) => !Number.isNaN(runTime(r)) && rootsOwn(sys.lstat(`${root}/${r}`)) && sys.lstat(`${root}/${r}`)?.type === 'dir')
     .sort()
     .reverse();
   return runs.map((run) => ({ run, files: runFiles(sys, c, `${root}/${run}`) }));
@@ -43,8 +43,9 @@ function runFiles(sys: System, c: Config, dir: string): ManifestEntry[] {
       if (present.length >= MAX_FILES_LISTED) return;
       const st = sys.lstat(`${d}/${n}`);
       const r = rel ? `${rel}/${n}` : n;
-      if (st?.type === 'dir' && depth < 5) walk(`${d}/${n}`, r, depth + 1);
-      else if (st && !(depth === 0 && n === MANIFEST)) present.push({ file: r, size: st.size });
+      if (!rootsOwn(st)) continue; // not root's: not a backup (apply.ts, rootsOwn)
+      if (st.type === 'dir' && depth < 5) walk(`${d}/${n}`, r, depth + 1);
+      else if (!(depth === 0 && n === MANIFEST)) present.push({ file: r, size: st.size });
     }
   };
   walk(dir, '', 0);
@@ -120,7 +121,8 @@ export async function runBackupsRestore(sys: System, o: BackupsRestoreOptions, i
   const release = await sys.lock();
   try {
     const c = requireConfig(sys, configPath(o.config));
-    const what = o.what.replace(/^\/+|\/+$/g, '').replace(new RegExp(`^${escapeRe(c.sharedDir)}/backups/`), '');
+    // RUN/FILE as `backups list` prints it, or the backup's full path.
+    const what = o.what.replace(new RegExp(`^${escapeRe(c.sharedDir)}/backups/`), '').replace(/^\/+|\/+$/g, '');
     const slash = what.indexOf('/');
     if (slash < 0) throw usageError(`${printable(o.what)} names no file in a run`, 'pass RUN/FILE as `claude-share backups list` prints it');
     const run = what.slice(0, slash);
@@ -136,14 +138,18 @@ export async function runBackupsRestore(sys: System, o: BackupsRestoreOptions, i
     if (entry.kind === 'shared' || o.asShared) {
       if (!item) throw dataError(`${printable(rel)} is not one of the shared files`, 'restore it to its home instead (without --as-shared)');
       const dest = sharedPath(c.sharedDir, item);
+      // What is there now is backed up first; what cannot be read (hard-linked, over the size cap, not a file) cannot
+      // be, and might be a live login: only --force replaces it, and says so.
+      const cur = sys.readFileNoFollow(dest, { maxBytes: 16 * 1024 * 1024 });
+      if (!cur.ok && sys.lstat(dest) && !o.force) throw operatorError(`${dest} cannot be read (${cur.reason}), so it cannot be backed up first`, 'run claude-share sync (it repairs the shared copies), or pass --force to replace it without a backup');
       if (item.id === 'credentials' && !o.force) {
         const now = sys.readFileNoFollow(dest, { maxBytes: 1 << 20 });
         const live = inspectCredentials(now.ok ? now.bytes : null, sys.now().getTime());
         if (isUsable(live)) throw operatorError(`the shared login in ${dest} is live (expires ${new Date(live.expiresAt!).toISOString()}); restoring an older one over it would drop its single-use refresh token`, 'pass --force if that is what you want (the live one goes to the backups first)');
       }
-      if (o.dryRun) return said(io, `would restore ${dest} from ${run}/${file} (the current one backed up first)`);
-      const cur = sys.readFileNoFollow(dest, { maxBytes: 16 * 1024 * 1024 });
+      if (o.dryRun) return said(io, `would restore ${dest} from ${run}/${file} (${cur.ok ? 'the current one backed up first' : sys.lstat(dest) ? 'the current one replaced WITHOUT a backup (--force)' : 'there is none now'})`);
       if (cur.ok) io.out(`  backup: ${writeBackup(sys, ctx, 'shared', item.rel, cur.bytes, dest)}`);
+      else if (sys.lstat(dest)) io.err(`warning: ${dest} could not be read (${cur.reason}): replaced without a backup (--force)`);
       const g = sys.getGroup(c.group);
       if (!g) throw operatorError(`group ${c.group} does not exist`, 'run: claude-share server init');
       sys.writeFileAtomic(dest, src.bytes, { mode: SHARED_FILE_MODE, uid: 0, gid: g.gid });
@@ -152,6 +158,8 @@ export async function runBackupsRestore(sys: System, o: BackupsRestoreOptions, i
     }
     const user = entry.user ? sys.getUser(entry.user) : null;
     if (!user) throw dataError(`${printable(entry.user ?? '?')} no longer exists: nowhere to put ${printable(file)}`, `copy it by hand from ${c.sharedDir}/backups/${run}/${file}`);
+    // The name may belong to someone else now (an account deleted, its name reused): her tokens are not his.
+    if (entry.uid !== null && entry.uid !== user.uid) throw dataError(`${user.name} is uid ${user.uid} now, the backup was of uid ${entry.uid}: another account with the same name`, `copy it by hand from ${c.sharedDir}/backups/${run}/${file} if it really is theirs`);
     if (item && c.managedUsers.includes(user.name)) {
       throw dataError(`${user.name} is managed: ${entry.from} is the link to the shared copy, and sync would replace a private file there again`, `restore it as the shared copy (add --as-shared), or first: claude-share server remove-user ${user.name}`);
     }

@@ -177,9 +177,11 @@ export async function main(argv: string[]): Promise<number> {
 
 /** With --json, a refusal is one JSON object on stdout too (scripts parse stdout); the human line stays on stderr. */
 async function reportError(e: unknown, jsonArgv?: string[]): Promise<number> {
+  // Loaded here, not at the top: --version and --help stay fast.
+  const { safeText } = await import('./validate.js');
   const err = e as { name?: string; code?: string; exitCode?: number; message?: string; hint?: string };
   if (err?.name === 'CliError') {
-    process.stderr.write(`claude-share: ${err.message}\n${err.hint ? `  fix: ${err.hint}\n` : ''}`);
+    process.stderr.write(`claude-share: ${safeText(err.message ?? '')}\n${err.hint ? `  fix: ${safeText(err.hint)}\n` : ''}`);
     if (jsonArgv) {
       // Loaded only here: --version and --help stay fast.
       const { errorJson } = await import('./render.js');
@@ -197,7 +199,8 @@ async function reportError(e: unknown, jsonArgv?: string[]): Promise<number> {
     process.stderr.write('claude-share: cancelled; nothing was changed after the prompts\n');
     return 64;
   }
-  process.stderr.write(`claude-share: internal error: ${err?.message ?? String(e)}\n  please report it with the command you ran\n`);
+  // The message may name a path a member chose (ENOENT: … '/proc/self/fd/43/<her bytes>'): never raw to a terminal.
+  process.stderr.write(`claude-share: internal error: ${safeText(err?.message ?? String(e))}\n  please report it with the command you ran\n`);
   if (process.env.CLAUDE_SHARE_DEBUG) console.error(e);
   return 70;
 }

@@ -49,7 +49,7 @@ export function plan(d: Desired, obs: Observed): Plan {
       // <shared>/home is root's alone, but under layouts before 0.2 members could rename entries there: inside the
       // tool's own tree root sets what was put in place of .claude aside and restores the directory.
       const { owner, originals } = obs.intruder;
-      actions.push({ kind: 'set-aside', code: 'shared-intruder', target: dir.path, user: owner.startsWith('uid ') ? undefined : owner, before: `a ${st.type} of ${owner}`, after: 'moved into the backups', reason: `${owner} put it in place of the shared directory`, backupFrom: { path: dir.path, owner: st.uid, expect: expectOf(st), rel: `set-aside/.claude.${owner.replace(/ /g, '')}` } });
+      actions.push({ kind: 'set-aside', code: 'shared-intruder', target: dir.path, user: owner.startsWith('uid ') ? undefined : owner, before: `a ${st.type} of ${owner}`, after: 'moved to <shared>/set-aside (root-only, still its owner\'s)', reason: `${owner} put it in place of the shared directory`, backupFrom: { path: dir.path, owner: st.uid, expect: expectOf(st), rel: `set-aside/.claude.${owner.replace(/ /g, '')}` } });
       p({ code: 'shared-intruder', severity: 'warning', user: owner.startsWith('uid ') ? undefined : owner, path: dir.path, message: `${owner} replaced ${dir.path} by a ${st.type}${originals.length === 1 ? ` and moved the real one to ${printable(originals[0])}` : ''}; sync sets it aside into the backups and restores the directory`, fix: `${SYNC}; then ask ${owner} why` });
       if (originals.length === 1) {
         actions.push({ kind: 'restore-dir', code: 'shared-intruder', target: dir.path, before: `moved to ${printable(originals[0])}`, after: 'back in place', reason: 'the real shared directory (root-owned) was renamed by a member', source: { path: originals[0] } });
@@ -77,7 +77,7 @@ export function plan(d: Desired, obs: Observed): Plan {
     if (to && !to.stat && lst.type === 'file' && lst.nlink === 1) {
       actions.push({ kind: 'move-legacy', code: 'legacy-layout', target: to.path, before: `at ${from}`, after: `at ${to.path}`, reason, source: { path: from, expect: expectOf(lst) } });
     } else {
-      actions.push({ kind: 'set-aside', code: 'legacy-layout', target: from, before: `a ${lst.type}${to?.stat ? `, besides ${to.path}` : ''}`, after: 'moved into the backups', reason, backupFrom: { path: from, owner: lst.uid, expect: expectOf(lst), rel: 'set-aside/.claude.json.legacy' } });
+      actions.push({ kind: 'set-aside', code: 'legacy-layout', target: from, before: `a ${lst.type}${to?.stat ? `, besides ${to.path}` : ''}`, after: 'moved to <shared>/set-aside (root-only, still its owner\'s)', reason, backupFrom: { path: from, owner: lst.uid, expect: expectOf(lst), rel: 'set-aside/.claude.json.legacy' } });
     }
     return { actions, problems, login };
   }

@@ -2,6 +2,7 @@ import * as fs from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import type { FileStat, FileType, GroupEntry, PasswordEntry, ReadOptions, SafeRead, System, UserEntry } from './system.js';
+import { safeText } from './validate.js';
 
 const { O_RDONLY, O_WRONLY, O_CREAT, O_EXCL, O_NOFOLLOW, O_NONBLOCK, O_NOCTTY, O_DIRECTORY } = fs.constants;
 const SBIN_PATH = ['/usr/local/sbin', '/usr/local/bin', '/usr/sbin', '/usr/bin', '/sbin', '/bin'];
@@ -456,7 +457,7 @@ export class RealSystem implements System {
         (child.stdin as unknown as { unref?: () => void }).unref?.();
         this.logger = child;
       }
-      this.logger?.stdin!.write(message.replace(/[\r\n]+/g, ' ') + '\n');
+      this.logger?.stdin!.write(safeText(message) + '\n');
     } catch {
       /* no syslog on this machine: the output still names every change */
     }

@@ -3,6 +3,7 @@ import type { Action, Observed, Outcome, Plan, Problem } from './model.js';
 import { oct } from './plan.js';
 import { isoOf } from './untrusted.js';
 import { INTERNAL_CODES, PROBLEM_CODES, severityOf, type ProblemCode } from './problem-codes.js';
+import { safeText } from './validate.js';
 
 /**
  * --json, schema 2: one vocabulary for every command. A file is `path`, an account `user` (several: `users`), a group
@@ -38,7 +39,7 @@ const VERBS: Record<Action['kind'], [string, string]> = {
   'delete-account': ['would delete the account', 'deleted the account'],
   'remove-file': ['would remove', 'removed'],
   'archive-shared': ['would move the shared directory to the root-only archive', 'moved the shared directory to the root-only archive'],
-  'set-aside': ['would move into the backups what a member put at', 'moved into the backups what a member put at'],
+  'set-aside': ['would move to <shared>/set-aside (root-only) what a member put at', 'moved to <shared>/set-aside (root-only) what a member put at'],
   'restore-dir': ['would put back the shared directory', 'put back the shared directory'],
   'move-legacy': ['would move the shared .claude.json (layout before 0.2) to', 'moved the shared .claude.json (layout before 0.2) to'],
 };
@@ -58,7 +59,7 @@ export function renderPlanText(actions: Action[], s: Style): string[] {
 
 export function renderOutcomeLine(o: Outcome, s: Style): string {
   const sym = o.result === 'unchanged' ? paint(s, 2, '·') : o.result === 'failed' || o.result === 'conflict' ? paint(s, 31, '✗') : paint(s, 32, '✓');
-  const text = o.result === 'unchanged' ? `unchanged: ${o.action.target}` : o.result === 'failed' || o.result === 'conflict' ? `${o.result}: ${describeAction(o.action, false).replace(/^would /, '')}: ${o.message}` : describeAction(o.action, true);
+  const text = o.result === 'unchanged' ? `unchanged: ${o.action.target}` : o.result === 'failed' || o.result === 'conflict' ? `${o.result}: ${describeAction(o.action, false).replace(/^would /, '')}: ${safeText(o.message ?? '')}` : describeAction(o.action, true);
   return `${sym} ${text}${o.backups.map((b) => `\n    backup: ${b}`).join('')}`;
 }
 

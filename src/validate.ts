@@ -26,6 +26,14 @@ export function printable(s: string): string {
   return cut.replace(/[^\x20-\x7e]/g, (c) => `\\u{${c.codePointAt(0)!.toString(16)}}`) + (cut === s ? '' : `… (${s.length} characters)`);
 }
 
+/**
+ * A whole message for a terminal or the log, whatever bytes it carries (an error from the kernel names the path a
+ * member chose): control characters (C0, DEL, C1) and bidirectional overrides shown as \u{..}, nothing cut.
+ */
+export function safeText(s: string): string {
+  return s.replace(/[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g, (c) => `\\u{${c.codePointAt(0)!.toString(16)}}`);
+}
+
 const FORBIDDEN_ROOTS = ['/etc', '/home', '/root', '/proc', '/sys', '/dev', '/run', '/tmp', '/var/tmp', '/usr', '/bin', '/sbin', '/lib', '/boot'];
 
 /** The shared directory must be a plain absolute path outside the system's and the users' trees. */

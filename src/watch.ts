@@ -4,6 +4,7 @@ import { operatorError } from './errors.js';
 import { healOnce, type Io } from './operations.js';
 import type { Outcome } from './model.js';
 import type { System, UserEntry } from './system.js';
+import { safeText } from './validate.js';
 
 export interface WatchOptions {
   config?: string;
@@ -70,7 +71,9 @@ export async function runWatch(sys: System, o: WatchOptions, io: Io): Promise<nu
   let followUp: { users: string[] | undefined; since: number } | null = null;
   let stopping = false;
 
-  const say = (msg: string) => {
+  // Every line goes through here: errors carry paths a member named (safeText).
+  const say = (raw: string) => {
+    const msg = safeText(raw);
     io.out(`${new Date().toISOString()} ${msg}`);
     sys.log(msg);
   };

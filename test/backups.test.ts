@@ -20,7 +20,7 @@ const list = () => {
 const restore = async (what: string, extra: Record<string, boolean> = {}) => {
   const io = captureIo();
   const code = await runBackupsRestore(sys, { what, asShared: false, force: false, dryRun: false, config: CFG, ...extra }, io);
-  return { code, text: io.lines.join('\n') };
+  return { code, text: io.lines.join('\n'), io };
 };
 const aliceSettings = (text: string) => {
   const n = sys.addFile('/home/alice/.claude/settings.json', text, uid('alice'), uid('alice'), 0o640);
@@ -94,6 +94,32 @@ describe('backups restore', () => {
     expect(sys.content('/home/alice/.claude/settings.json')).toBe('{"theme":"alice"}\n');
     await expect(restore('nosuch/run')).rejects.toMatchObject({ exitCode: 65 });
     await expect(restore('justarun')).rejects.toMatchObject({ exitCode: 64 });
+    // The backup's full path works as well as RUN/FILE.
+    expect((await restore(`${SD}/backups/${run.run}/${file}`, { dryRun: true })).code).toBe(0);
+  });
+
+  it('a name that belongs to another account now (deleted, then reused) does not get the old one\'s file: 65, nothing written', async () => {
+    aliceSettings('{"theme":"alice"}\n');
+    expect(await sync()).toBe(0);
+    const run = list().runs.find((r) => r.files.some((f) => f.user === 'alice'))!;
+    const file = run.files.find((f) => f.user === 'alice')!.file;
+    sys.files.set(CFG, { ...sys.files.get(CFG)!, content: Buffer.from(sys.content(CFG)!.replace('MANAGED_USERS=alice,bob', 'MANAGED_USERS=bob')) });
+    sys.users.get('alice')!.uid = 4242;
+    const before = sys.snapshot();
+    await expect(restore(`${run.run}/${file}`)).rejects.toMatchObject({ exitCode: 65, message: expect.stringMatching(/another account with the same name/) });
+    expect(sys.snapshot()).toBe(before);
+  });
+
+  it('a shared copy that cannot be read (hard-linked by a member) is not replaced without a backup unless --force says so', async () => {
+    const rootRun = list().runs.find((r) => r.files.some((f) => f.path === '/root/.claude/.credentials.json'))!;
+    const what = `${rootRun.run}/${rootRun.files.find((f) => f.path === '/root/.claude/.credentials.json')!.file}`;
+    sys.files.get(`${SH}/.credentials.json`)!.nlink = 2;
+    const before = sys.snapshot();
+    await expect(restore(what, { asShared: true })).rejects.toMatchObject({ exitCode: 2, message: expect.stringMatching(/cannot be backed up first/) });
+    expect(sys.snapshot()).toBe(before);
+    const r = await restore(what, { asShared: true, force: true });
+    expect(r.code).toBe(0);
+    expect(r.io.errors.join('\n')).toMatch(/replaced without a backup \(--force\)/);
   });
 });
 

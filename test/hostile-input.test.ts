@@ -105,6 +105,17 @@ describe('what reaches root\'s terminal', () => {
     expect(text).not.toContain('x'.repeat(100));
   });
 
+  it('an error that names a path a member chose (a failed step, the watcher, an internal error) is printed escaped, whole', async () => {
+    const { renderOutcomeLine } = await import('../src/render.js');
+    const { safeText } = await import('../src/validate.js');
+    const evil = "ENOENT: no such file or directory, open '/proc/self/fd/43/\x1b]0;OWNED\x07\x1b[2J\x1b[31mFAKE-OK\u202e'";
+    const line = renderOutcomeLine({ action: { kind: 'link', code: 'severed', target: '/home/alice/.claude/settings.json', user: 'alice', before: 'x', after: 'link to y', reason: 'r' }, result: 'failed', message: evil, backups: [] }, { color: false });
+    expect(line).not.toMatch(/[\x00-\x08\x0b-\x1f\x7f\u202e]/);
+    expect(line).toContain('\\u{1b}]0;OWNED\\u{7}');
+    expect(safeText('x'.repeat(5000))).toHaveLength(5000);
+    expect(safeText('plain → text')).toBe('plain → text');
+  });
+
   it('shellQuote quotes anything a shell would interpret', () => {
     expect(shellQuote('/plain/path-1.json')).toBe('/plain/path-1.json');
     expect(shellQuote("a b$(x)'y")).toBe(`'a b$(x)'\\''y'`);
@@ -235,7 +246,7 @@ describe('a member cannot block everyone by replacing <shared>/home/.claude (iss
     expect(sys.lstat(DIR)!.type).toBe('dir');
     expect(sys.content(SHARED_CREDS)).toBe(token);
     expect(sys.lstat(`${SH}/.claude.old`)).toBeNull();
-    expect(backups('').filter((p) => p.includes('/set-aside/.claude.alice.'))).toHaveLength(1);
+    expect([...sys.files.keys()].filter((p) => p.startsWith('/shared/claude-share/set-aside/') && p.includes('/.claude.alice.'))).toHaveLength(1);
     expect(statusJson().code).toBe(0);
   });
 
@@ -395,6 +406,44 @@ describe('all backups together stay under a cap', () => {
     expect(has('2026-01-02T00-00-00.000Z/bob/.claude/settings.json')).toBe(false);
     expect(has('2026-01-03T00-00-00.000Z/bob/.claude/settings.json')).toBe(false);
     expect(has('2026-01-05T00-00-00.000Z/bob/.claude/.credentials.json')).toBe(true);
+    BACKUP_LIMITS.totalBytes = saved;
+  });
+
+  it('what a member owns in the backups (a 0.2.0 set-aside she still writes to) is never sized, pruned or listed; a file that cannot be pruned is logged, the run goes on', async () => {
+    const { BACKUP_LIMITS } = await import('../src/apply.js');
+    const { runBackupsList } = await import('../src/backups.js');
+    const saved = BACKUP_LIMITS.totalBytes;
+    BACKUP_LIMITS.totalBytes = 400_000;
+    const B = '/shared/claude-share/backups';
+    const old = '2026-11-23T10-00-00.000Z';
+    for (const dd of [`${B}/${old}`, `${B}/${old}/bob`, `${B}/${old}/bob/.claude`]) if (!sys.files.has(dd)) sys.addDir(dd, 0, 0, 0o700);
+    sys.addFile(`${B}/${old}/bob/.claude/settings.json`, '{"bob":"only copy"}', 0, 0, 0o600);
+    // Hers, 2775, with a file far over the cap in it (a sparse 1 TiB file, to lstat).
+    sys.addDir(`${B}/${old}/set-aside`, 0, 0, 0o700);
+    sys.addDir(`${B}/${old}/set-aside/.claude.json.legacy.7`, uid('alice'), uid('alice'), 0o2775);
+    sys.addFile(`${B}/${old}/set-aside/.claude.json.legacy.7/big`, Buffer.alloc(BACKUP_LIMITS.totalBytes + 1), uid('alice'), uid('alice'), 0o644);
+    sys.files.delete('/home/alice/.claude/settings.json');
+    sys.addFile('/home/alice/.claude/settings.json', '{"x":1}', uid('alice'), uid('alice'), 0o600);
+    expect((await sync()).code).toBe(0);
+    expect(sys.content(`${B}/${old}/bob/.claude/settings.json`)).toBe('{"bob":"only copy"}');
+    expect(sys.files.has(`${B}/${old}/set-aside/.claude.json.legacy.7/big`)).toBe(true);
+    const io = captureIo();
+    runBackupsList(sys, { json: true, config: CFG }, io);
+    expect(io.lines.join('\n')).not.toContain('legacy.7');
+    // Over the cap with root's own files, and one of them cannot go: logged, the next one goes, exit 0.
+    for (const n of [1, 2]) sys.addFile(`${B}/${old}/bob/.claude/settings.json.${n}`, Buffer.alloc(300_000), 0, 0, 0o600);
+    const unlink = sys.unlink.bind(sys);
+    sys.unlink = (p: string) => {
+      if (p.endsWith('settings.json.1')) throw Object.assign(new Error(`EPERM: operation not permitted, unlink '${p}'`), { code: 'EPERM' });
+      unlink(p);
+    };
+    sys.files.delete('/home/alice/.claude/settings.json');
+    sys.addFile('/home/alice/.claude/settings.json', '{"x":2}', uid('alice'), uid('alice'), 0o600);
+    expect((await sync()).code).toBe(0);
+    expect(sys.files.has(`${B}/${old}/bob/.claude/settings.json.1`)).toBe(true);
+    expect(sys.files.has(`${B}/${old}/bob/.claude/settings.json.2`)).toBe(false);
+    expect(sys.logs.some((l) => l.startsWith('could not prune backup'))).toBe(true);
+    sys.unlink = unlink;
     BACKUP_LIMITS.totalBytes = saved;
   });
 });

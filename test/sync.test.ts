@@ -175,13 +175,13 @@ describe('status and sync against each Claude write mode', () => {
       expect(status()).toBe(0);
     });
 
-    it('when both exist, the old one goes to the root-only backups (never deleted) and the new one stays', async () => {
+    it('when both exist, the old one goes to the root-only set-aside directory (never deleted, never among the backups) and the new one stays', async () => {
       const content = makeLegacy();
       sys.addFile(NEW, '{"newer":true}\n', uid('bob'), sys.getGroup('claudeshare')!.gid, 0o660);
       expect((await sync()).code).toBe(0);
       expect(sys.lstat(LEGACY)).toBeNull();
       expect(sys.content(NEW)).toBe('{"newer":true}\n');
-      const kept = [...sys.files.keys()].filter((p) => p.includes('/backups/') && p.includes('/set-aside/.claude.json.legacy'));
+      const kept = [...sys.files.keys()].filter((p) => p.startsWith('/shared/claude-share/set-aside/') && p.includes('/.claude.json.legacy'));
       expect(kept).toHaveLength(1);
       expect(sys.content(kept[0])).toBe(content);
       expect(status()).toBe(0);

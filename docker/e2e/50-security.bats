@@ -449,13 +449,13 @@ watcher_still_heals() {
   claude_as csbob sever "$(fake_creds "$(ms_from_now 9000)" newer)"
   run claude-share sync
   assert_success
-  assert_output --partial 'moved into the backups what a member put at'
+  assert_output --partial 'moved to <shared>/set-aside (root-only) what a member put at'
   assert_equal "$(etc_state)" "$etc"
   [ -d $SD/home/.claude ] && [ ! -L $SD/home/.claude ] && [ ! -e $SD/home/.claude.away ]
   assert_equal "$(stat -c '%U %a' $SD/home/.claude)" "root 2770"
   # csbob's refresh (the only live token) became the shared copy in the same sync.
   grep -q newer $SD/home/.claude/.credentials.json
-  run bash -c "ls -d $SD/backups/*/set-aside/.claude.csalice.*"
+  run bash -c "ls -d $SD/set-aside/*/.claude.csalice.*"
   assert_success
   [ -L "$output" ]
   run claude-share status

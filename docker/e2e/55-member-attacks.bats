@@ -661,7 +661,7 @@ PERL
   [ -d $SD/home/.claude ] && [ ! -L $SD/home/.claude ] && [ ! -e $SD/home/.claude.old ]
   assert_equal "$(stat -c '%U %G %a' $SD/home/.claude)" 'root claudeshare 2770'
   victim_healed
-  run bash -c "ls -d $SD/backups/*/set-aside/.claude.csalice.*"
+  run bash -c "ls -d $SD/set-aside/*/.claude.csalice.*"
   assert_success
   [ -f "$output" ] && [ ! -L "$output" ]
   assert_equal "$(stat -c %U "$output")" csalice
@@ -700,7 +700,7 @@ PERL
   [ -d $SD/home/.claude ] && [ ! -L $SD/home/.claude ] && [ ! -e $SD/home/.claude.old ]
   watch_heal w2 'right after an intruder at the shared dir'
   watch_alive
-  run bash -c "ls -d $SD/backups/*/set-aside/.claude.csalice.*"
+  run bash -c "ls -d $SD/set-aside/*/.claude.csalice.*"
   assert_success
   [ -f "$output" ]
   run claude-share status
@@ -815,6 +815,53 @@ PERL
 
 # ---------------------------------------------------------------------------------------------------------------
 # 5. chown race
+
+@test "(3) a directory a member keeps a shell in, set aside by the move to layout 0.2 (review): not among the backups; a 1 TiB sparse file and a rename loop in it prune nothing, fail no sync, and her escape bytes never reach root's terminal" {
+  # An older run holds csbob's private settings: the only copy of it.
+  su - csbob -c 'rm ~/.claude/settings.json; echo "{\"bob\":1}" > ~/.claude/settings.json'
+  run claude-share sync
+  assert_success
+  local bobs
+  bobs=$(find $SD/backups -path '*/csbob/.claude/settings.json*' -type f | sort)
+  [ -n "$bobs" ]
+  # The layout before 0.2 (home/ group-writable, .claude.json in it), and what a member could do there: make the
+  # legacy path a directory and keep a shell in it.
+  mv $SD/home/.claude/.claude.json $SD/home/.claude.json
+  chmod 2770 $SD/home
+  for u in csalice csbob; do ln -sfn $SD/home/.claude.json /home/$u/.claude.json; done
+  su - csalice -c "rm $SD/home/.claude.json; mkdir $SD/home/.claude.json"
+  cat >/tmp/attack.sh <<'SH'
+d=$'\e]0;OWNED\a\e[2J\e[31mFAKE-OK'
+mkdir -- "$d"
+n=0
+while :; do truncate -s 1T -- "$d/big"; mv -- "$d" e; mv e -- "$d"; n=$((n + 1)); echo $n >/tmp/attack.count.tmp; mv /tmp/attack.count.tmp /tmp/attack.count; done
+SH
+  chmod 0644 /tmp/attack.sh
+  BG_PIDS+=("$(su csalice -c "cd $SD/home/.claude.json && { setsid bash /tmp/attack.sh </dev/null >/dev/null 2>&1 & echo \$!; }" 3>&-)")
+  sleep 0.5
+  run claude-share sync
+  assert_success
+  # Moved whole to the root-only set-aside directory, never into the backups.
+  [ -z "$(find $SD/backups -path '*legacy*' -print -quit)" ]
+  local aside
+  aside=$(ls -d $SD/set-aside/*/.claude.json.legacy.*)
+  assert_equal "$(stat -c '%U' "$aside")" csalice
+  assert_equal "$(stat -c '%U %a' "$(dirname "$aside")")" 'root 700'
+  # She keeps writing there (hers, her quota); every later sync that writes backups prunes by the cap and still
+  # exits 0, keeps csbob's only copy, and prints no byte of hers raw.
+  local i out=/tmp/attack.err
+  for i in 1 2 3 4 5 6 7 8; do
+    su - csalice -c "rm ~/.claude/settings.json; echo '{\"alice\":$i}' > ~/.claude/settings.json"
+    claude-share sync >$out 2>&1 || { cat -v $out; return 1; }
+    ! grep -q $'\e' $out
+  done
+  assert_equal "$(find $SD/backups -path '*/csbob/.claude/settings.json*' -type f | sort)" "$bobs"
+  claude-share backups list >$out 2>&1
+  ! grep -q $'\e' $out && ! grep -q legacy $out
+  figure "set-aside directory with a 1 TiB sparse file in a rename loop: $(cat /tmp/attack.count) renames survived by 8 syncs, 0 backups pruned"
+  sync_heals newer
+  nothing_outside_changed
+}
 
 @test "(5) chown race: a member swaps her shared file with another member's (RENAME_EXCHANGE) while root restores modes: no file changes owner" {
   [[ "$(uname -m)" == x86_64 ]] || skip "the swapper uses the x86_64 renameat2 syscall number"
