@@ -389,7 +389,7 @@ sandbox_init() {
     "TERM=${TERM:-dumb}" "LANG=${LANG:-C.UTF-8}" CLAUDE_SHARE_E2E_INSIDE=1
   )
   local v
-  for v in CI LC_ALL TZ NO_COLOR; do
+  for v in CI LC_ALL TZ NO_COLOR CLAUDE_SHARE_REAL_CLIENT_VERSIONS CLAUDE_SHARE_REAL_CLIENT_CACHE; do
     [[ -n "${!v:-}" ]] && envv+=("$v=${!v}")
   done
   # Run it in the background and wait: pid 1 of a pid namespace only

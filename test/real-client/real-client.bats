@@ -1,0 +1,149 @@
+#!/usr/bin/env bats
+# Real Claude Code, run as members through claude-share's links, against fake-anthropic.mjs (run.sh sets it up; see
+# ../shared/claude-code-facts.md for what each version does). Every case runs for every version in
+# CLAUDE_SHARE_REAL_CLIENT_VERSIONS. The fake endpoint rotates refresh tokens and answers a used one with
+# invalid_grant; its log is how the suite proves that no rotated token was ever presented again after a heal.
+
+SD=/shared/claude-share
+SHARED=$SD/home/.claude/.credentials.json
+CACHE=${CLAUDE_SHARE_REAL_CLIENT_CACHE:-/var/cache/claude-share-real-client}
+FAKE=/tmp/cs-fake
+ACCOUNT=00000000-0000-4000-8000-000000000001
+
+setup() {
+  load ../../docker/e2e/test_helper
+  reset_state
+  grep -q platform.claude.com /etc/hosts || echo '127.0.0.1 platform.claude.com api.anthropic.com claude.ai console.anthropic.com statsig.anthropic.com' >>/etc/hosts
+  WATCH_PID=
+}
+
+teardown() {
+  [[ -n "${WATCH_PID:-}" ]] && kill "$WATCH_PID" 2>/dev/null
+  pkill -f fake-anthropic.mjs 2>/dev/null
+  pkill -u csalice 2>/dev/null; pkill -u csbob 2>/dev/null
+  return 0
+}
+
+# ---------------------------------------------------------------------------------------------------------------
+start_fake() {
+  pkill -f fake-anthropic.mjs 2>/dev/null && sleep 0.2
+  rm -rf $FAKE && mkdir -p $FAKE && chmod 0755 $FAKE
+  cp "$CACHE/ca/server.key" "$CACHE/ca/server.crt" $FAKE/
+  printf '{"valid":{"sk-ant-ort01-r0":"%s"},"used":[],"access":{"sk-ant-oat01-r0":"sk-ant-ort01-r0"},"n":0}' "$ACCOUNT" >$FAKE/tokens.json
+  : >$FAKE/log.jsonl
+  rm -f $FAKE/ready
+  node "$BATS_TEST_DIRNAME/fake-anthropic.mjs" $FAKE >$FAKE/server.out 2>&1 3>&- &
+  local i
+  for i in $(seq 100); do [[ -e $FAKE/ready ]] && return 0; sleep 0.05; done
+  cat $FAKE/server.out
+  return 1
+}
+
+# claude_bin VERSION -- the client's command line: the native binary from the platform package, else node cli.js.
+claude_bin() {
+  local d=$CACHE/$1/node_modules/@anthropic-ai
+  if [[ -x $d/claude-code-linux-x64/claude ]]; then echo "$d/claude-code-linux-x64/claude"; else echo "node $d/claude-code/cli.js"; fi
+}
+
+# as_member USER VERSION ARGS... -- run the real client as USER (a login shell), trusting the throw-away CA.
+as_member() {
+  local user=$1 v=$2
+  shift 2
+  su - "$user" -c "NODE_EXTRA_CA_CERTS=$CACHE/ca/ca.crt DISABLE_TELEMETRY=1 DISABLE_ERROR_REPORTING=1 CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC=1 DISABLE_AUTOUPDATER=1 timeout 60 $(claude_bin "$v") $*" 3>&-
+}
+
+# login_with EXPIRES_MS -- init with the shared login the fake knows: refresh r0 (valid once), access r0.
+login_with() {
+  rm -rf /root/.claude /root/.claude.json
+  install -d -m 0700 /root/.claude
+  printf '{"claudeAiOauth":{"accessToken":"sk-ant-oat01-r0","refreshToken":"sk-ant-ort01-r0","expiresAt":%s,"scopes":["user:inference","user:profile"],"subscriptionType":"max","rateLimitTier":"default_claude_max_20x","accountUuid":"%s","organizationUuid":"org-1"},"mcpOAuth":{}}\n' "$1" "$ACCOUNT" >/root/.claude/.credentials.json
+  printf '{"oauthAccount":{"accountUuid":"%s","emailAddress":"shared@example.com","organizationUuid":"org-1"},"hasCompletedOnboarding":true}\n' "$ACCOUNT" >/root/.claude.json
+  claude-share server init --yes --no-password --user csalice --user csbob >/dev/null
+}
+
+versions() { echo "${CLAUDE_SHARE_REAL_CLIENT_VERSIONS:?run it through test/real-client/run.sh}"; }
+
+# reused -- how many times the fake saw a refresh token presented that it had already rotated.
+reused() { grep -c '"result":"reused"' $FAKE/log.jsonl || true; }
+# issued -- the newest refresh token the fake issued (the live one).
+issued() { grep -o '"issued":"[^"]*"' $FAKE/log.jsonl | tail -1 | cut -d'"' -f4; }
+# presented_by_last_refresh -- the refresh token of the last token request.
+last_presented() { grep '"grant":"refresh_token"' $FAKE/log.jsonl | tail -1 | grep -o '"refresh":"[^"]*"' | cut -d'"' -f4; }
+shared_refresh() { node -e 'console.log(JSON.parse(require("fs").readFileSync(process.argv[1],"utf8")).claudeAiOauth.refreshToken)' "$SHARED"; }
+linked() { [[ "$(readlink /home/$1/.claude/.credentials.json)" == "$SHARED" ]]; }
+# short_tokens -- the fake issues access tokens that are expired at once, so the next member's start refreshes.
+short_tokens() { echo '{"expiresIn": 1}' >$FAKE/settings.json; }
+fail_v() { echo "[$v] $*"; cat $FAKE/log.jsonl; return 1; }
+
+@test "the login is read through the link: claude auth status is logged in for every member, and nothing is refreshed" {
+  local v u
+  for v in $(versions); do
+    reset_state && start_fake
+    login_with "$(ms_from_now 7200)"
+    for u in csalice csbob; do
+      run as_member $u "$v" auth status
+      [[ $status -eq 0 && "$output" == *'"loggedIn": true'* ]] || fail_v "$u: auth status $status: $output"
+    done
+    [[ -z "$(issued)" ]] || fail_v "a valid login was refreshed"
+  done
+}
+
+@test "an expired login refreshed by the real client: status sees it, sync promotes it, and the next member refreshes with the promoted token (never a used one)" {
+  local v
+  for v in $(versions); do
+    reset_state && start_fake
+    login_with "$(ms_from_now -3600)"
+    short_tokens
+    run as_member csalice "$v" -p hi
+    [[ $status -eq 0 && "$output" == *pong* ]] || fail_v "csalice -p: $status $output"
+    [[ -n "$(issued)" ]] || fail_v "no refresh"
+    # A version that renames over the link leaves csalice the only live token: status must say so (drift, exit 1).
+    # One that writes through the link has already updated the shared copy: nothing to promote.
+    run claude-share status
+    if linked csalice; then
+      [[ "$(shared_refresh)" == "$(issued)" ]] || fail_v "written through the link, yet the shared copy is not the live token"
+      echo "# figure: [$v] refresh written through the link (status exit $status)" >&3
+    else
+      [[ $status -eq 1 && "$output" == *'newer token'* ]] || fail_v "severed link: status $status: $output"
+      echo "# figure: [$v] refresh severed the link: status exit 1, newer token in csalice's home" >&3
+    fi
+    # Whatever the version did (rename over the link, or write through it), sync leaves the newest token shared.
+    run claude-share sync
+    [[ $status -eq 0 ]] || fail_v "sync: $status $output"
+    linked csalice || fail_v "csalice not relinked"
+    [[ "$(shared_refresh)" == "$(issued)" ]] || fail_v "shared copy holds $(shared_refresh), the live one is $(issued)"
+    run claude-share status
+    [[ $status -eq 0 ]] || fail_v "status after sync: $status $output"
+    local promoted
+    promoted=$(issued)
+    run as_member csbob "$v" -p hi
+    [[ $status -eq 0 && "$output" == *pong* ]] || fail_v "csbob -p with the promoted login: $status $output"
+    [[ "$(grep -c "\"refresh\":\"$promoted\"" $FAKE/log.jsonl)" -eq 1 ]] || fail_v "csbob did not refresh with the promoted token $promoted"
+    [[ "$(reused)" -eq 0 ]] || fail_v "a rotated refresh token was presented again"
+    run claude-share sync
+    [[ $status -eq 0 && "$(shared_refresh)" == "$(issued)" ]] || fail_v "second sync: $status $output"
+  done
+}
+
+@test "with the watcher: each refresh is healed without sync, and the next member uses the healed token" {
+  local v i t0 u
+  for v in $(versions); do
+    reset_state && start_fake
+    login_with "$(ms_from_now -3600)"
+    short_tokens
+    claude-share server watch --debounce 200 >/tmp/cs-watch.log 2>&1 3>&- &
+    WATCH_PID=$!
+    for i in $(seq 50); do grep -q watching /tmp/cs-watch.log && break; sleep 0.1; done
+    for u in csalice csbob csalice; do
+      run as_member $u "$v" -p hi
+      [[ $status -eq 0 && "$output" == *pong* ]] || fail_v "$u -p: $status $output"
+      t0=$(date +%s%N)
+      for i in $(seq 100); do linked $u && [[ "$(shared_refresh)" == "$(issued)" ]] && break; sleep 0.05; done
+      linked $u && [[ "$(shared_refresh)" == "$(issued)" ]] || { cat /tmp/cs-watch.log; fail_v "$u not healed by the watcher"; }
+      echo "# figure: [$v] $u's refresh healed by the watcher $((($(date +%s%N) - t0) / 1000000)) ms after the client exited" >&3
+    done
+    [[ "$(reused)" -eq 0 ]] || fail_v "a rotated refresh token was presented again"
+    kill $WATCH_PID; wait $WATCH_PID 2>/dev/null || true; WATCH_PID=
+  done
+}
+

@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# The real-client suite: real Claude Code versions, run as members through claude-share's links, against a fake
+# token endpoint (never the real service).
+#
+#   sudo npm run test:real-client           every version in test/real-client/versions
+#   CLAUDE_SHARE_REAL_CLIENT_VERSIONS="2.1.330" sudo npm run test:real-client
+#
+# 1. Installs each version once into /var/cache/claude-share-real-client/VERSION (npm, --ignore-scripts: the native
+#    builds' binary is taken from the platform package directly).
+# 2. Makes a throw-away CA and a certificate for platform.claude.com and api.anthropic.com (openssl).
+# 3. Runs test/real-client/real-client.bats in the e2e sandbox (docker/e2e/run.sh): its own network namespace, where
+#    the suite points both hosts at 127.0.0.1 in the sandbox's /etc/hosts and serves fake-anthropic.mjs there.
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd -P)
+repo=$(cd "$here/../.." && pwd -P)
+cache=${CLAUDE_SHARE_REAL_CLIENT_CACHE:-/var/cache/claude-share-real-client}
+say() { printf 'real-client: %s\n' "$*" >&2; }
+[[ $(id -u) -eq 0 ]] || { say "run it as root (it creates users in a disposable sandbox): sudo npm run test:real-client"; exit 77; }
+command -v openssl >/dev/null || { apt-get install -y -qq openssl >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq openssl >/dev/null; }; }
+
+versions=${CLAUDE_SHARE_REAL_CLIENT_VERSIONS:-$(grep -v '^#' "$here/versions" | xargs)}
+mkdir -p "$cache"
+for v in $versions; do
+  [[ "$v" =~ ^[0-9]+\.[0-9]+\.[0-9]+$ ]] || { say "not a version: $v"; exit 64; }
+  if [[ ! -e "$cache/$v/.complete" ]]; then
+    say "installing @anthropic-ai/claude-code@$v"
+    rm -rf "$cache/$v.tmp"
+    npm install --no-audit --no-fund --ignore-scripts --loglevel=error --prefix "$cache/$v.tmp" "@anthropic-ai/claude-code@$v" >&2
+    rm -rf "$cache/$v" && mv "$cache/$v.tmp" "$cache/$v" && touch "$cache/$v/.complete"
+  fi
+done
+chmod -R a+rX "$cache"
+
+# A new CA for every run: nothing outside this run ever trusts it.
+ca="$cache/ca"
+rm -rf "$ca" && mkdir -p "$ca"
+openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj '/CN=claude-share real-client test CA' \
+  -keyout "$ca/ca.key" -out "$ca/ca.crt" 2>/dev/null
+openssl req -newkey rsa:2048 -nodes -subj '/CN=platform.claude.com' -keyout "$ca/server.key" -out "$ca/server.csr" 2>/dev/null
+printf 'subjectAltName=DNS:platform.claude.com,DNS:api.anthropic.com,DNS:claude.ai,DNS:console.anthropic.com\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n' >"$ca/ext"
+openssl x509 -req -in "$ca/server.csr" -CA "$ca/ca.crt" -CAkey "$ca/ca.key" -CAcreateserial -days 2 -extfile "$ca/ext" -out "$ca/server.crt" 2>/dev/null
+chmod 0644 "$ca/ca.crt"
+
+export CLAUDE_SHARE_REAL_CLIENT_VERSIONS="$versions"
+say "versions: $versions"
+cd "$repo"
+# The sandbox: the cache and the CA are on this machine's disk, which the sandbox sees (overlay on /).
+export CLAUDE_SHARE_E2E_MODE=${CLAUDE_SHARE_E2E_MODE:-sandbox}
+exec bash docker/e2e/run.sh test/real-client/real-client.bats "$@"
