@@ -62,6 +62,27 @@ function token(req, res, body) {
   });
 }
 
+/** Revocation (what /logout does): the refresh token, and the login it belongs to, stop working for everyone. */
+function revoke(req, res, body) {
+  let form = {};
+  try {
+    form = body.trim().startsWith('{') ? JSON.parse(body) : Object.fromEntries(new URLSearchParams(body));
+  } catch {}
+  const s = load();
+  const t = form.token ?? form.refresh_token ?? '';
+  const refresh = t in s.valid ? t : s.access[t];
+  const account = refresh ? s.valid[refresh] : undefined;
+  if (account)
+    for (const [r, a] of Object.entries(s.valid))
+      if (a === account) {
+        delete s.valid[r];
+        for (const [acc, rr] of Object.entries(s.access)) if (rr === r) delete s.access[acc];
+      }
+  save(s);
+  log({ method: req.method, path: req.url, token: t, result: account ? 'revoked' : 'unknown' });
+  json(res, 200, {});
+}
+
 /** A complete streamed answer, the shape the Messages API sends. */
 function messages(res) {
   const ev = (type, data) => `event: ${type}\ndata: ${JSON.stringify({ type, ...data })}\n\n`;
@@ -82,6 +103,7 @@ createServer({ key: readFileSync(`${dir}/server.key`), cert: readFileSync(`${dir
   req.on('end', () => {
     const path = (req.url ?? '').split('?')[0];
     if (path.endsWith('/oauth/token')) return token(req, res, body);
+    if (path.endsWith('/oauth/token/revoke')) return revoke(req, res, body);
     const bearer = (req.headers.authorization ?? '').replace(/^Bearer /, '') || null;
     const s = load();
     // The API: a known, unexpired-by-us access token works; anything else is a 401 (the client then re-reads its file).

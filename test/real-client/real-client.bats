@@ -49,7 +49,7 @@ claude_bin() {
 as_member() {
   local user=$1 v=$2
   shift 2
-  su - "$user" -c "NODE_EXTRA_CA_CERTS=$CACHE/ca/ca.crt DISABLE_TELEMETRY=1 DISABLE_ERROR_REPORTING=1 CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC=1 DISABLE_AUTOUPDATER=1 timeout 60 $(claude_bin "$v") $*" 3>&-
+  su - "$user" -c "NODE_EXTRA_CA_CERTS=$CACHE/ca/ca.crt DISABLE_TELEMETRY=1 DISABLE_ERROR_REPORTING=1 CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC=1 DISABLE_AUTOUPDATER=1 timeout ${CS_TIMEOUT:-60} $(claude_bin "$v") $*" 3>&-
 }
 
 # login_with EXPIRES_MS -- init with the shared login the fake knows: refresh r0 (valid once), access r0.
@@ -147,3 +147,87 @@ fail_v() { echo "[$v] $*"; cat $FAKE/log.jsonl; return 1; }
   done
 }
 
+
+@test "a member whose refresh token is dead: the client fails, and whatever it leaves (a logged-out stub, nothing) never replaces the shared copy" {
+  local v before
+  for v in $(versions); do
+    reset_state && start_fake
+    login_with "$(ms_from_now -3600)"
+    echo '{"valid":{},"used":["sk-ant-ort01-r0"],"access":{},"n":0}' >$FAKE/tokens.json
+    before=$(cat $SHARED)
+    CS_TIMEOUT=15 run as_member csalice "$v" -p hi
+    [[ $status -ne 0 ]] || fail_v "-p succeeded with a dead token"
+    local left=link
+    [[ -L /home/csalice/.claude/.credentials.json ]] || left=$(grep -q '"refreshToken":""' /home/csalice/.claude/.credentials.json 2>/dev/null && echo 'a logged-out stub' || echo 'a private file')
+    echo "# figure: [$v] dead token: the client exits $status, its credentials path holds $left" >&3
+    run claude-share sync
+    [[ $status -eq 0 ]] || fail_v "sync: $status $output"
+    linked csalice || fail_v "csalice not relinked"
+    [[ "$(cat $SHARED)" == "$before" ]] || fail_v "the shared copy changed: $(cat $SHARED)"
+  done
+}
+
+@test "claude auth logout as one member: the link goes (or a stub comes), the shared copy never takes it, sync relinks; whether the endpoint revoked the login for everyone is reported" {
+  local v before
+  for v in $(versions); do
+    reset_state && start_fake
+    login_with "$(ms_from_now 7200)"
+    before=$(cat $SHARED)
+    run as_member csalice "$v" auth logout
+    [[ $status -eq 0 ]] || fail_v "logout: $status $output"
+    run claude-share sync
+    [[ $status -eq 0 ]] || fail_v "sync: $status $output"
+    linked csalice || fail_v "csalice not relinked"
+    [[ "$(cat $SHARED)" == "$before" ]] || fail_v "the shared copy changed: $(cat $SHARED)"
+    if grep -q '"result":"revoked"' $FAKE/log.jsonl; then
+      # The login is gone for everyone (README: members must not /logout): the next member cannot refresh it.
+      CS_TIMEOUT=15 run as_member csbob "$v" -p hi
+      [[ $status -ne 0 ]] || fail_v "the endpoint revoked the login, yet csbob's request succeeded"
+      echo "# figure: [$v] logout revoked the shared login at the endpoint: csbob's next request fails (exit $status)" >&3
+    else
+      echo "# figure: [$v] logout removed the member's link only, no revocation request" >&3
+    fi
+  done
+}
+
+# race_round -- csalice and csbob start at once with an expired shared token; prints "collision loser_ok".
+race_round() {
+  local before after a b
+  before=$(reused)
+  as_member csalice "$v" -p hi >/tmp/race.a 2>&1 &
+  a=$!
+  as_member csbob "$v" -p hi >/tmp/race.b 2>&1 &
+  b=$!
+  wait $a && grep -q pong /tmp/race.a && a=0 || a=1
+  wait $b && grep -q pong /tmp/race.b && b=0 || b=1
+  after=$(reused)
+  if [[ $after -gt $before ]]; then echo "1 $((a == 0 && b == 0 ? 1 : 0))"; else echo "0 $((a == 0 && b == 0 ? 1 : 0))"; fi
+}
+
+@test "two members refreshing at once, with the watcher, 20 times: after each heal the shared copy is the live token and the next refresh never presents a used one; the rate at which the loser still succeeds is reported" {
+  local v i r collisions ok_losers both_ok
+  for v in $(versions); do
+    reset_state && start_fake
+    login_with "$(ms_from_now -3600)"
+    short_tokens
+    claude-share server watch --debounce 200 >/tmp/cs-watch.log 2>&1 3>&- &
+    WATCH_PID=$!
+    for i in $(seq 50); do grep -q watching /tmp/cs-watch.log && break; sleep 0.1; done
+    collisions=0 ok_losers=0 both_ok=0
+    for r in $(seq ${CS_RACES:-20}); do
+      read -r c l < <(race_round)
+      collisions=$((collisions + c))
+      ok_losers=$((ok_losers + (c == 1 ? l : 0)))
+      both_ok=$((both_ok + l))
+      # Healed: both linked, the shared copy holds the newest token the endpoint issued.
+      for i in $(seq 100); do linked csalice && linked csbob && [[ "$(shared_refresh)" == "$(issued)" ]] && break; sleep 0.05; done
+      linked csalice && linked csbob && [[ "$(shared_refresh)" == "$(issued)" ]] || { cat /tmp/cs-watch.log; fail_v "round $r: not healed"; }
+    done
+    # No dead end: one more refresh presents the healed token and succeeds.
+    local used=$(reused)
+    run as_member csalice "$v" -p hi
+    [[ $status -eq 0 && "$output" == *pong* && "$(reused)" -eq $used ]] || fail_v "after the races: $status $output"
+    echo "# figure: [$v] ${CS_RACES:-20} two-member races with the watcher: $collisions collided on one refresh token, the loser still succeeded in $ok_losers of them; both answered in $both_ok rounds" >&3
+    kill $WATCH_PID; wait $WATCH_PID 2>/dev/null || true; WATCH_PID=
+  done
+}
