@@ -2,6 +2,7 @@ import type { ItemId, SharedItem } from './items.js';
 import type { ProblemCode } from './problem-codes.js';
 import type { CredInfo } from './credentials.js';
 import type { FileStat, GroupEntry, SafeRead, UserEntry } from './system.js';
+import type { LoginSeen } from './login-life.js';
 
 /** What a run wants: read from the config (status/sync) or from flags and prompts (init/add-user). */
 export interface Desired {
@@ -102,6 +103,8 @@ export interface Observed {
   intruder?: { stat: FileStat; owner: string; originals: string[] };
   /** Accounts an interrupted init created and left without a password (read only when this run has passwords). */
   journal: string[];
+  /** When claude-share first saw the current shared login (root-only state; login-life.ts). */
+  loginSeen: LoginSeen | null;
   /** Whatever is at <shared>/home/.claude.json, where layouts before 0.2 kept the shared .claude.json. */
   legacy?: { path: string; stat: FileStat };
   /** Leftover *.tmp.* files per shared directory: a member can make thousands, so counted, with a few names. */
@@ -182,6 +185,11 @@ export interface LoginHealth {
   expiresAt?: number;
   refreshTokenExpiresAt?: number;
   subscriptionType?: string;
+  /** When the login itself ends (login-life.ts): refreshTokenExpiresAt, or estimated from its first sighting. */
+  endsAt?: number;
+  endsAtEstimated?: boolean;
+  /** The account of the shared login ('' when it names none). */
+  account?: string;
   newerSevered: number;
   /** Who holds the freshest usable login ('shared' or a user name), if anyone. */
   freshest?: string;

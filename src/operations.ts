@@ -12,6 +12,7 @@ import type { System } from './system.js';
 import { shellQuote } from './untrusted.js';
 import { assertPassword, MAX_PASSWORD, parseUsersFile, passwordProblem, readSecretFile, type UserSpec } from './users-file.js';
 import { assertValidName, isReserved, printable, validateSharedDir } from './validate.js';
+import { recordLoginSeen } from './login-life.js';
 
 export interface Io {
   out(line: string): void;
@@ -409,6 +410,12 @@ async function converge(sys: System, io: Io, s: ConvergeSpec): Promise<number> {
       renderProblems(problems, io.style, s.quiet ? ['operator', 'drift'] : undefined).forEach((l) => io.err(l));
     }
     s.notes?.(sys, current, outcomes, io);
+    // When this login was first seen: the estimate of its end when the shared copy does not say (login-life.ts).
+    if ('login' in current && 'login' in after) {
+      const before = (current as Plan).login;
+      const now = (after as Plan).login;
+      recordLoginSeen(sys, before, now, now.account ?? '', sys.now().getTime());
+    }
     if (stop.requested) {
       const left = after.actions.length + (s.extra?.().length ?? 0);
       io.err(`interrupted after ${outcomes.filter((o) => o.result !== 'unchanged').length} change${outcomes.length === 1 ? '' : 's'}; ${left} step${left === 1 ? '' : 's'} not done${after.actions.length ? ` (${summarizeKinds(after.actions)})` : ''}. Run the same command again to finish: nothing done is undone, and accounts already created get their passwords then.`);

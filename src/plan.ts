@@ -5,6 +5,7 @@ import { MAX_READ_BYTES, RC_FILES, sharedDirs } from './probe.js';
 import type { FileStat, SafeRead } from './system.js';
 import { isoOf, parseJsonBounded, shellQuote } from './untrusted.js';
 import { printable } from './validate.js';
+import { LOGIN_WARN_MS, loginEnd } from './login-life.js';
 
 const SYNC = 'run: claude-share sync';
 export const SHARED_FILE_MODE = 0o660;
@@ -133,6 +134,16 @@ function planSharedItem(d: Desired, obs: Observed, sh: ObservedShared, actions: 
     login.expiresAt = shared.info.expiresAt;
     login.refreshTokenExpiresAt = shared.info.refreshTokenExpiresAt;
     login.subscriptionType = shared.info.subscriptionType;
+    login.account = shared.info.accountUuid ?? sharedJsonAccount ?? '';
+    const end = loginEnd(login, obs.loginSeen, login.account, obs.nowMs);
+    if (end) {
+      login.endsAt = end.endsAt;
+      login.endsAtEstimated = end.estimated;
+      const days = Math.max(0, Math.floor((end.endsAt - obs.nowMs) / 86400_000));
+      if (end.endsAt - obs.nowMs < LOGIN_WARN_MS) {
+        p({ code: 'login-ending', severity: 'warning', path, message: `the shared login ends ${end.endsAt <= obs.nowMs ? 'now' : `in ${days} day${days === 1 ? '' : 's'}`} (${iso(end.endsAt)}${end.estimated ? ', estimated: 30 days after claude-share first saw it' : ''}); then every member is logged out`, fix: 'before then, log in again as one member (su - USER -c claude, then /login), then run: claude-share sync' });
+      }
+    }
     const sharedExpiry = isUsable(shared.info) ? shared.info.expiresAt! : 0;
     login.newerSevered = cands.filter((c) => isUsable(c.info) && c.info.expiresAt! > sharedExpiry && sameAccount(shared, c)).length;
     login.freshest = choice.winner?.from;
@@ -287,5 +298,6 @@ const isJson = (b: Buffer) => parseJsonBounded(b) !== undefined;
 /** Status's exit code: 2 when an operator must act, 1 when sync would repair something, else 0. */
 export function planExitCode(pl: Plan): number {
   if (pl.problems.some((x) => x.severity === 'operator')) return 2;
-  return pl.actions.length ? 1 : 0;
+  // The one warning that makes status exit 1: nothing sync can do, but someone must log in again soon.
+  return pl.actions.length || pl.problems.some((x) => x.code === 'login-ending') ? 1 : 0;
 }

@@ -39,6 +39,7 @@ export const PROBLEM_CODES = {
   'claude-json-corrupted': 'Claude found .claude.json corrupted by concurrent writes and saved this copy. Check the shared .claude.json, then remove the file.',
   'shared-intruder': 'a file or link is in place of <shared>/home/.claude (only possible for members under layouts before 0.2, where <shared>/home was group-writable). sync moves it into the root-only backups, puts the real directory back when it finds it, or makes a new one, and names the member.',
   'rc-unsafe': '~/.bashrc or ~/.profile is a link or not the user\'s own file, so the umask block is not written through it. Replace it with a regular file.',
+  'login-ending': 'the shared login ends within 7 days (a login lives about 30 days, refreshes do not extend it; the end is refreshTokenExpiresAt, or estimated from when claude-share first saw the login). status exits 1. Before then one member logs in again (claude, then /login), then sync.',
   'login-not-copied': 'remove-user and uninstall give leaving users no copy of the shared login (its refresh token is single-use: a copy would log the others out at its first refresh); they run claude and /login with their own account. uninstall --keep-login USER hands the live login to that one user.',
   // Internal action codes (never problems in status).
   config: 'the config file is written.',

@@ -154,6 +154,10 @@ export function statusJson(m: StatusModel) {
       expiresAt: plan.login.expiresAt ? isoOf(plan.login.expiresAt) : null,
       refreshTokenExpiresAt: plan.login.refreshTokenExpiresAt ? isoOf(plan.login.refreshTokenExpiresAt) : null,
       subscriptionType: plan.login.subscriptionType ?? null,
+      // The login itself (about 30 days): refreshTokenExpiresAt, or estimated from its first sighting.
+      endsAt: plan.login.endsAt ? isoOf(plan.login.endsAt) : null,
+      endsAtEstimated: plan.login.endsAt ? !!plan.login.endsAtEstimated : null,
+      daysLeft: plan.login.endsAt ? Math.max(0, Math.floor((plan.login.endsAt - obs.nowMs) / 86400_000)) : null,
       newerSevered: plan.login.newerSevered,
       freshest: plan.login.freshest ?? null,
     },
@@ -202,6 +206,9 @@ export function prometheusText(m: StatusModel): string {
     ...(l.expiresAt
       ? ['# HELP claude_share_login_expiry_seconds Seconds until the shared access token expires (negative: expired).', '# TYPE claude_share_login_expiry_seconds gauge', `claude_share_login_expiry_seconds ${Math.round((l.expiresAt - m.obs.nowMs) / 1000)}`]
       : []),
+    ...(l.endsAt
+      ? ['# HELP claude_share_login_ends_in_seconds Seconds until the shared login itself ends and someone must /login again (estimated="true": 30 days after claude-share first saw it).', '# TYPE claude_share_login_ends_in_seconds gauge', `claude_share_login_ends_in_seconds{estimated="${l.endsAtEstimated ? 'true' : 'false'}"} ${Math.round((l.endsAt - m.obs.nowMs) / 1000)}`]
+      : []),
     '# HELP claude_share_severed_copies Private files where a link to the shared copy should be.',
     '# TYPE claude_share_severed_copies gauge',
     `claude_share_severed_copies ${severed}`,
@@ -238,7 +245,7 @@ export function statusText(m: StatusModel, s: Style): string[] {
   const out: string[] = [];
   out.push(`claude-share status: ${m.healthy ? paint(s, 32, 'healthy') : paint(s, 31, 'needs attention')}  (shared dir ${m.sharedDir}, group ${m.group})`);
   const l = plan.login;
-  out.push(`login: ${l.state}${l.expiresAt ? `, access token expires ${describeExpiry(l.expiresAt, obs.nowMs)}` : ''}${l.refreshTokenExpiresAt ? `, refresh token expires ${describeExpiry(l.refreshTokenExpiresAt, obs.nowMs)}` : ''}${l.subscriptionType ? `, subscription ${l.subscriptionType}` : ''}`);
+  out.push(`login: ${l.state}${l.expiresAt ? `, access token expires ${describeExpiry(l.expiresAt, obs.nowMs)}` : ''}${l.endsAt ? `, login ends ${describeExpiry(l.endsAt, obs.nowMs)}${l.endsAtEstimated ? ' (estimated)' : ''}` : ''}${l.subscriptionType ? `, subscription ${l.subscriptionType}` : ''}`);
   if (l.newerSevered) out.push(`       ${l.newerSevered} severed cop${l.newerSevered === 1 ? 'y holds' : 'ies hold'} a newer token than the shared copy`);
   const heads = ['USER', 'GROUP', ...(obs.users[0]?.items.map((i) => i.item.rel.replace(/^\.claude\//, '')) ?? [])];
   const rows = obs.users.map((u) => [u.name, u.entry ? (u.inGroup ? 'yes' : 'NO') : '-', ...u.items.map((i) => i.state)]);

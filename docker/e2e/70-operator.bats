@@ -127,3 +127,22 @@ PY
   # Schema 2: a group is named, never a number or a "target".
   node -e 'const d=JSON.parse(process.argv[1]); const a=d.actions.find(x=>x.kind==="add-to-group"); if (d.schemaVersion !== 2 || a.group !== "claudeshare" || "target" in a || a.result !== "created" && a.result !== "replaced") { console.error(JSON.stringify(a)); process.exit(1) }' "$output"
 }
+
+@test "the login's end: estimated 30 days from init when the login does not say; its refreshTokenExpiresAt 5 days ahead is a warning, exit 1, in JSON and Prometheus" {
+  run claude-share status --json
+  assert_success
+  node -e 'const d=JSON.parse(process.argv[1]); if (!d.login.endsAtEstimated || d.login.daysLeft < 29 || d.login.daysLeft > 30) { console.error(JSON.stringify(d.login)); process.exit(1) }' "$output"
+  [ "$(stat -c '%U %a' /var/lib/claude-share/login-seen)" = 'root 600' ]
+  # A client that keeps refreshTokenExpiresAt (2.1.330) wrote it through the link: 5 days left.
+  local ends=$(( $(date +%s%3N) + 5 * 86400000 ))
+  sed -i "s/\"scopes\"/\"refreshTokenExpiresAt\":$ends,\"scopes\"/" $SD/home/.claude/.credentials.json
+  run claude-share status
+  assert_failure 1
+  assert_output --partial '[login-ending] the shared login ends in 4 days'
+  assert_output --partial 'fix: before then, log in again as one member'
+  mkdir -p /var/lib/prometheus/node-exporter
+  run claude-share status --quiet --prometheus /var/lib/prometheus/node-exporter/cs.prom
+  assert_failure 1
+  grep -Eq '^claude_share_login_ends_in_seconds\{estimated="false"\} 4[0-9]{5}$' /var/lib/prometheus/node-exporter/cs.prom
+  grep -qx 'claude_share_problems{code="login-ending",severity="warning"} 1' /var/lib/prometheus/node-exporter/cs.prom
+}

@@ -1,0 +1,61 @@
+import type { LoginHealth } from './model.js';
+import type { System } from './system.js';
+import { parseJsonBounded, saneEpochMs } from './untrusted.js';
+
+/**
+ * A login lives about 30 days whatever the refreshes (shared/claude-code-facts.md): then someone must /login again.
+ * Its end is `refreshTokenExpiresAt` when the shared copy has it (2.1.330 keeps it; versions up to 2.1.118 drop it at
+ * every refresh they write), else estimated as 30 days after claude-share first saw this login. That first sighting
+ * is root-only state written by the mutating commands (sync, the watcher, init); status only reads it.
+ */
+export const LOGIN_STATE = '/var/lib/claude-share/login-seen';
+export const LOGIN_LIFETIME_MS = 30 * 86400_000;
+/** status warns (exit 1) from this long before the end. */
+export const LOGIN_WARN_MS = 7 * 86400_000;
+
+export interface LoginSeen {
+  /** The account it belongs to ('' when the shared copy names none). */
+  account: string;
+  firstSeenMs: number;
+}
+
+export function readLoginSeen(sys: System): LoginSeen | null {
+  const r = sys.readFileNoFollow(LOGIN_STATE, { owner: 0, maxBytes: 4096 });
+  if (!r.ok) return null;
+  const doc = parseJsonBounded(r.bytes) as { account?: unknown; firstSeenMs?: unknown } | undefined;
+  const first = saneEpochMs(doc?.firstSeenMs);
+  return doc && typeof doc.account === 'string' && first !== undefined ? { account: doc.account, firstSeenMs: first } : null;
+}
+
+const usable = (l: LoginHealth) => l.state === 'valid' || l.state === 'expired-refreshable';
+
+/** When the shared login ends, and whether that is an estimate; undefined when there is no usable login. */
+export function loginEnd(l: LoginHealth, seen: LoginSeen | null, account: string, nowMs: number): { endsAt: number; estimated: boolean } | undefined {
+  if (!usable(l)) return undefined;
+  if (l.refreshTokenExpiresAt) return { endsAt: l.refreshTokenExpiresAt, estimated: false };
+  const first = current(seen, account, nowMs)?.firstSeenMs;
+  return first === undefined ? undefined : { endsAt: first + LOGIN_LIFETIME_MS, estimated: true };
+}
+
+/** The sighting still describes this login: same account, and not older than a login can live (else it is a new one). */
+function current(seen: LoginSeen | null, account: string, nowMs: number): LoginSeen | null {
+  return seen && seen.account === account && nowMs - seen.firstSeenMs < LOGIN_LIFETIME_MS ? seen : null;
+}
+
+/**
+ * After a mutating run: remember when this login was first seen. A new sighting when there was none, when the account
+ * changed, when the old one is older than a login lives, or when the shared copy was not usable before this run (a
+ * /login after a logout or an expired login is a new one). A run that ends without a usable login forgets it.
+ */
+export function recordLoginSeen(sys: System, before: LoginHealth, after: LoginHealth, account: string, nowMs: number) {
+  // No usable login (logged out everywhere, none yet): the sighting ends with it, so the next login starts afresh
+  // even if it reaches the shared copy without this tool (a client writing through the link).
+  if (!usable(after)) {
+    if (sys.lstat(LOGIN_STATE)) sys.unlink(LOGIN_STATE);
+    return;
+  }
+  const seen = readLoginSeen(sys);
+  if (current(seen, account, nowMs) && usable(before)) return;
+  if (sys.lstat('/var/lib/claude-share')?.type !== 'dir') sys.mkdir('/var/lib/claude-share', 0o700, 0, 0);
+  sys.writeFileAtomic(LOGIN_STATE, JSON.stringify({ account, firstSeenMs: nowMs }) + '\n', { mode: 0o600, uid: 0, gid: 0 });
+}
