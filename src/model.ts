@@ -188,6 +188,8 @@ export interface LoginHealth {
   /** When the login itself ends (login-life.ts): refreshTokenExpiresAt, or estimated from its first sighting. */
   endsAt?: number;
   endsAtEstimated?: boolean;
+  /** The shared token expired and a member's refresh of it failed since (a logged-out stub newer than it). */
+  refreshFailed?: boolean;
   /** The account of the shared login ('' when it names none). */
   account?: string;
   newerSevered: number;

@@ -95,7 +95,7 @@ export function plan(d: Desired, obs: Observed): Plan {
 
   // Homes.
   const promotedFrom = new Set(actions.filter((a) => a.kind === 'promote-shared').map((a) => a.source!.path));
-  for (const u of obs.users) planHome(d, u, created.includes(u.name), actions, p, promotedFrom, obs.nowMs);
+  for (const u of obs.users) planHome(d, u, created.includes(u.name), actions, p, promotedFrom, obs.nowMs, !!login.refreshFailed);
   return { actions, problems, login };
 }
 
@@ -154,6 +154,14 @@ function planSharedItem(d: Desired, obs: Observed, sh: ObservedShared, actions: 
       if (r.reason === 'other-account') p({ code: 'other-account-login', severity: 'warning', user: r.candidate.from, message: `${r.candidate.from} logged in to another account; that login is backed up and replaced by the shared one`, fix: `tell ${r.candidate.from} to use the shared login, or remove them: claude-share server remove-user ${r.candidate.from}` });
     }
     const w = choice.winner;
+    // The shared token expired and a member's client, trying to refresh it, then wrote a logged-out stub: that
+    // refresh failed (a /logout revoked the login for everyone, or it ended). The stub never wins, so without this
+    // the shared copy would still look refreshable. The oldest stub names who was logged out first.
+    const stubs = severed.filter((_, k) => cands[k].info.state === 'logged-out').sort((a, b) => a.i.stat!.mtimeMs - b.i.stat!.mtimeMs);
+    if (shared.info.state === 'expired-refreshable' && (!w || w.from === 'shared') && stat && stubs.some((s) => s.i.stat!.mtimeMs > stat.mtimeMs)) {
+      login.refreshFailed = true;
+      p({ code: 'logged-out', severity: 'operator', path, message: `the shared login could not be refreshed: after its access token expired, Claude wrote a logged-out copy for ${stubs.map((s) => s.u.name).join(', ')} (the login was revoked, e.g. by a /logout, or has ended); the first is ${stubs[0].u.name}'s (${iso(stubs[0].i.stat!.mtimeMs)})`, fix: 'log in again as one member (claude, then /login), then run: claude-share sync' });
+    }
     if (w && w.from !== 'shared') {
       const src = severed.find((s) => s.u.name === w.from)!;
       actions.push({ kind: 'promote-shared', code: 'newer-login-in-home', target: path, user: w.from, before: `shared login expires ${iso(shared.info.expiresAt)}`, after: `login from ${w.from}, expires ${iso(w.info.expiresAt)}`, reason: `${w.from}'s copy holds the freshest valid token (Claude replaced the link at a token refresh)`, source: { path: src.i.path, owner: src.u.entry!.uid, expect: expectOf(src.i.stat!) }, backupShared });
@@ -164,8 +172,11 @@ function planSharedItem(d: Desired, obs: Observed, sh: ObservedShared, actions: 
     if (!w && !replaced) {
       const state = shared.info.state;
       const anyStub = cands.some((c) => c.info.state === 'logged-out');
-      if (state === 'missing') p({ code: 'no-login', severity: d.seedFromSource ? 'warning' : 'operator', path, message: anyStub ? 'every copy of the login is logged out' : 'nobody has logged in to Claude yet', fix: 'log in once as a member (su - USER -c claude, then /login), then run: claude-share sync' });
-      else if (state === 'logged-out') p({ code: 'logged-out', severity: 'operator', path, message: 'the shared login is logged out (a failed refresh left a stub)', fix: 'log in again as one member (claude, then /login), then run: claude-share sync' });
+      // The audit trail: a stub is its writer's own file, so the oldest one names who was logged out first (a
+      // /logout, which revokes the login for everyone, or the first refresh that failed).
+      const first = stubs.length ? `; the first logged-out copy is ${stubs[0].u.name}'s (${iso(stubs[0].i.stat!.mtimeMs)})` : '';
+      if (state === 'missing') p({ code: 'no-login', severity: d.seedFromSource ? 'warning' : 'operator', path, message: anyStub ? `every copy of the login is logged out${first}` : 'nobody has logged in to Claude yet', fix: 'log in once as a member (su - USER -c claude, then /login), then run: claude-share sync' });
+      else if (state === 'logged-out') p({ code: 'logged-out', severity: 'operator', path, message: `the shared login is logged out (a failed refresh or a /logout left a stub)${first}`, fix: 'log in again as one member (claude, then /login), then run: claude-share sync' });
       else if (state === 'invalid-json') p({ code: 'credentials-invalid', severity: 'operator', path, message: 'the shared credentials are not valid JSON', fix: 'log in again as one member (claude, then /login), then run: claude-share sync' });
     }
   } else {
@@ -209,7 +220,7 @@ function seedFromSource(d: Desired, obs: Observed, item: SharedItem, path: strin
 /** How long a private credentials file that does not parse yet is given to be completed by its writer. */
 export const WRITE_SETTLE_MS = 2000;
 
-function planHome(d: Desired, u: ObservedUser, creating: boolean, actions: Action[], p: (x: Problem) => void, promotedFrom: Set<string>, nowMs: number) {
+function planHome(d: Desired, u: ObservedUser, creating: boolean, actions: Action[], p: (x: Problem) => void, promotedFrom: Set<string>, nowMs: number, keepStubs = false) {
   if (!u.entry && !creating) return;
   const home = u.entry?.home ?? `/home/${u.name}`;
   if (u.failed) {
@@ -239,6 +250,9 @@ function planHome(d: Desired, u: ObservedUser, creating: boolean, actions: Actio
           p({ code: 'severed', severity: 'warning', user: u.name, path, message: `${path} is being written (changed ${nowMs - it.stat!.mtimeMs} ms ago, not complete JSON yet); healed once it is`, fix: SYNC });
           break;
         }
+        // While the shared login is known dead, the logged-out copies are the evidence of who was logged out first
+        // (status reports them): relinking them to a dead login would gain nothing and erase that.
+        if (keepStubs && it.item.id === 'credentials' && inspectCredentials(readOf(it.read), nowMs).state === 'logged-out') break;
         // The promoted copy is only relinked once the shared copy holds it: it may be the only live token.
         actions.push({ kind: 'link', code: 'severed', target: path, user: u.name, before: 'private file', after: `link to ${target}`, reason: 'a private copy replaced the link; it is backed up first', backupFrom: { path, owner: u.entry!.uid, expect: expectOf(it.stat!), rel: it.item.rel }, needs: promotedFrom.has(path) ? target : undefined, guardToken: it.item.id === 'credentials' && (d.promoteFrom === 'all' || d.promoteFrom.includes(u.name)) ? true : undefined });
         break;

@@ -101,6 +101,28 @@ describe('status and sync against each Claude write mode', () => {
     expect(sys.readlink(home('alice', '.claude/.credentials.json'))).toBe(SHARED_CREDS);
   });
 
+  it('(d2) the shared token expired, then members\' clients wrote logged-out stubs (the refresh failed: revoked by a /logout, or the login ended): logged-out (exit 2) naming who was first; the stubs stay as evidence until someone logs in again', async () => {
+    sys.clock += 3 * HOUR; // the shared access token (2 h) has expired
+    const shared = sys.content(SHARED_CREDS);
+    const stub = creds(0, { refresh: '', account: 'acct-1' });
+    fakeClaude.tempRenameInHome('bob', stub);
+    sys.clock += 1000;
+    fakeClaude.tempRenameInHome('alice', stub);
+    const { code, doc } = statusJson();
+    expect(code).toBe(2);
+    const p = doc.problems.find((x: { code: string }) => x.code === 'logged-out');
+    expect(p.message).toMatch(/could not be refreshed: after its access token expired, Claude wrote a logged-out copy for bob, alice .* the first is bob's/);
+    expect((await sync()).code).toBe(2);
+    expect(sys.content(SHARED_CREDS)).toBe(shared);
+    expect(sys.lstat(home('bob', '.claude/.credentials.json'))?.type).toBe('file');
+    expect(statusJson().code).toBe(2);
+    // carol logs in again: her login is promoted, and everyone is relinked to it.
+    fakeClaude.tempRenameInHome('carol', creds(sys.clock + 8 * HOUR, { account: 'acct-1', refresh: 'new-login' }));
+    expect((await sync()).code).toBe(0);
+    for (const u of ['alice', 'bob', 'carol']) expect(sys.readlink(home(u, '.claude/.credentials.json'))).toBe(SHARED_CREDS);
+    expect(statusJson().code).toBe(0);
+  });
+
   it('(e) /login with another account never wins, and the report names the user', async () => {
     const shared = sys.content(SHARED_CREDS);
     fakeClaude.tempRenameInHome('carol', creds(NOW + 9 * HOUR, { account: 'acct-OTHER' }));

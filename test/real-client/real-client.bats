@@ -160,9 +160,17 @@ fail_v() { echo "[$v] $*"; cat $FAKE/log.jsonl; return 1; }
     local left=link
     [[ -L /home/csalice/.claude/.credentials.json ]] || left=$(grep -q '"refreshToken":""' /home/csalice/.claude/.credentials.json 2>/dev/null && echo 'a logged-out stub' || echo 'a private file')
     echo "# figure: [$v] dead token: the client exits $status, its credentials path holds $left" >&3
-    run claude-share sync
-    [[ $status -eq 0 ]] || fail_v "sync: $status $output"
-    linked csalice || fail_v "csalice not relinked"
+    if [[ $left == 'a logged-out stub' ]]; then
+      # The refresh visibly failed: status says the login is dead and names csalice; her stub stays as evidence.
+      run claude-share status
+      [[ $status -eq 2 && "$output" == *'could not be refreshed'*csalice* ]] || fail_v "status after the stub: $status $output"
+      run claude-share sync
+      [[ $status -eq 2 ]] || fail_v "sync: $status $output"
+    else
+      run claude-share sync
+      [[ $status -eq 0 ]] || fail_v "sync: $status $output"
+      linked csalice || fail_v "csalice not relinked"
+    fi
     [[ "$(cat $SHARED)" == "$before" ]] || fail_v "the shared copy changed: $(cat $SHARED)"
   done
 }
