@@ -226,8 +226,8 @@ ensure_tools() {
   [[ ${#missing[@]} -eq 0 ]] && return 0
   command -v apt-get >/dev/null 2>&1 || die 2 "missing tools for the e2e suites: ${missing[*]} (install them, or use Docker)."
   log "installing ${missing[*]} (apt-get)"
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" </dev/null >/dev/null 2>&1 ||
-    { apt-get update -qq </dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" </dev/null; }
+  DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y -qq --no-install-recommends "${missing[@]}" </dev/null >/dev/null 2>&1 ||
+    { apt-get -o DPkg::Lock::Timeout=600 update -qq </dev/null && DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y -qq --no-install-recommends "${missing[@]}" </dev/null; }
 }
 
 run_in_sandbox() {
@@ -389,7 +389,7 @@ sandbox_init() {
     "TERM=${TERM:-dumb}" "LANG=${LANG:-C.UTF-8}" CLAUDE_SHARE_E2E_INSIDE=1
   )
   local v
-  for v in CI LC_ALL TZ NO_COLOR CLAUDE_SHARE_REAL_CLIENT_VERSIONS CLAUDE_SHARE_REAL_CLIENT_CACHE; do
+  for v in CI LC_ALL TZ NO_COLOR CLAUDE_SHARE_REAL_CLIENT_VERSIONS CLAUDE_SHARE_REAL_CLIENT_CACHE CLAUDE_SHARE_REAL_CLIENT_CA; do
     [[ -n "${!v:-}" ]] && envv+=("$v=${!v}")
   done
   # Run it in the background and wait: pid 1 of a pid namespace only

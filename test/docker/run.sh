@@ -64,8 +64,8 @@ case "$SUITE" in bookworm | trixie) ;; *) die 2 "CLAUDE_SHARE_DOCKER_SUITE must 
 
 apt_install() {
   log "installing $* (apt-get)"
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@" </dev/null >&2 ||
-    { apt-get update -qq </dev/null >&2 && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@" </dev/null >&2; } ||
+  DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y -qq --no-install-recommends "$@" </dev/null >&2 ||
+    { apt-get -o DPkg::Lock::Timeout=600 update -qq </dev/null >&2 && DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y -qq --no-install-recommends "$@" </dev/null >&2; } ||
     die 2 "cannot install $*"
 }
 

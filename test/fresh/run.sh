@@ -460,7 +460,7 @@ step_status() {
     const bad = j.users.flatMap((u) => u.items.filter((i) => !["ok", "broken"].includes(i.state) || (i.state === "broken" && !i.path.endsWith(".credentials.json"))).map((i) => u.name + ":" + i.path + "=" + i.state));
     const notIn = j.users.filter((u) => !u.inGroup).map((u) => u.name);
     console.log(JSON.stringify({ schema: j.schemaVersion, codes, users, bad, notIn, login: j.login.state }));
-    process.exit(j.schemaVersion === 1 && codes.join() === "no-login" && users === process.argv[1] && !bad.length && !notIn.length ? 0 : 1);
+    process.exit(j.schemaVersion === 2 && codes.join() === "no-login" && users === process.argv[1] && !bad.length && !notIn.length ? 0 : 1);
   ' "$(printf '%s\n' "${USERS[@]}" | sort | paste -sd, -)" <"$json" 2>&1) || vrc=$?
   if [[ $rc -eq 2 && $jrc -eq 2 && $vrc -eq 0 ]] && grep -q 'no-login' "$log"; then
     pass "claude-share status: exit 2, the only problem is no-login (nobody logged in to Claude yet), links and group fine: $verdict"
@@ -569,8 +569,8 @@ ensure_host_tools() {
   [[ ${#missing[@]} -eq 0 ]] && return 0
   if [[ "${missing[*]}" == expect ]] && command -v apt-get >/dev/null 2>&1; then
     log "installing expect on this machine (it plays the person at the terminal)"
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends expect </dev/null >/dev/null 2>&1 ||
-      { apt-get update -qq </dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends expect </dev/null >/dev/null; }
+    DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y -qq --no-install-recommends expect </dev/null >/dev/null 2>&1 ||
+      { apt-get -o DPkg::Lock::Timeout=600 update -qq </dev/null && DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y -qq --no-install-recommends expect </dev/null >/dev/null; }
     return 0
   fi
   die 2 "missing on this machine: ${missing[*]}"

@@ -117,8 +117,8 @@ remove_old_trees
 
 if ! command -v debootstrap >/dev/null 2>&1; then
   log "installing debootstrap (apt-get)"
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends debootstrap </dev/null >&2 ||
-    { apt-get update -qq </dev/null >&2 && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends debootstrap </dev/null >&2; }
+  DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y -qq --no-install-recommends debootstrap </dev/null >&2 ||
+    { apt-get -o DPkg::Lock::Timeout=600 update -qq </dev/null >&2 && DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y -qq --no-install-recommends debootstrap </dev/null >&2; }
 fi
 [[ -e "/usr/share/debootstrap/scripts/$suite" ]] || die "this debootstrap does not know $suite (upgrade debootstrap)." 69
 

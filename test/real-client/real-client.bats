@@ -7,6 +7,7 @@
 SD=/shared/claude-share
 SHARED=$SD/home/.claude/.credentials.json
 CACHE=${CLAUDE_SHARE_REAL_CLIENT_CACHE:-/var/cache/claude-share-real-client}
+CA=${CLAUDE_SHARE_REAL_CLIENT_CA:?run it through test/real-client/run.sh}
 FAKE=/tmp/cs-fake
 ACCOUNT=00000000-0000-4000-8000-000000000001
 
@@ -28,7 +29,7 @@ teardown() {
 start_fake() {
   pkill -f fake-anthropic.mjs 2>/dev/null && sleep 0.2
   rm -rf $FAKE && mkdir -p $FAKE && chmod 0755 $FAKE
-  cp "$CACHE/ca/server.key" "$CACHE/ca/server.crt" $FAKE/
+  cp "$CA/server.key" "$CA/server.crt" $FAKE/
   printf '{"valid":{"sk-ant-ort01-r0":"%s"},"used":[],"access":{"sk-ant-oat01-r0":"sk-ant-ort01-r0"},"n":0}' "$ACCOUNT" >$FAKE/tokens.json
   : >$FAKE/log.jsonl
   rm -f $FAKE/ready
@@ -49,7 +50,7 @@ claude_bin() {
 as_member() {
   local user=$1 v=$2
   shift 2
-  su - "$user" -c "NODE_EXTRA_CA_CERTS=$CACHE/ca/ca.crt DISABLE_TELEMETRY=1 DISABLE_ERROR_REPORTING=1 CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC=1 DISABLE_AUTOUPDATER=1 timeout ${CS_TIMEOUT:-60} $(claude_bin "$v") $*" 3>&-
+  su - "$user" -c "NODE_EXTRA_CA_CERTS=$CA/ca.crt DISABLE_TELEMETRY=1 DISABLE_ERROR_REPORTING=1 CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC=1 DISABLE_AUTOUPDATER=1 timeout ${CS_TIMEOUT:-60} $(claude_bin "$v") $*" 3>&-
 }
 
 # login_with EXPIRES_MS -- init with the shared login the fake knows: refresh r0 (valid once), access r0.

@@ -16,7 +16,7 @@ repo=$(cd "$here/../.." && pwd -P)
 cache=${CLAUDE_SHARE_REAL_CLIENT_CACHE:-/var/cache/claude-share-real-client}
 say() { printf 'real-client: %s\n' "$*" >&2; }
 [[ $(id -u) -eq 0 ]] || { say "run it as root (it creates users in a disposable sandbox): sudo npm run test:real-client"; exit 77; }
-command -v openssl >/dev/null || { apt-get install -y -qq openssl >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq openssl >/dev/null; }; }
+command -v openssl >/dev/null || { apt-get -o DPkg::Lock::Timeout=600 install -y -qq openssl >/dev/null 2>&1 || { apt-get -o DPkg::Lock::Timeout=600 update -qq && apt-get -o DPkg::Lock::Timeout=600 install -y -qq openssl >/dev/null; }; }
 
 versions=${CLAUDE_SHARE_REAL_CLIENT_VERSIONS:-$(grep -v '^#' "$here/versions" | xargs)}
 mkdir -p "$cache"
@@ -31,19 +31,22 @@ for v in $versions; do
 done
 chmod -R a+rX "$cache"
 
-# A new CA for every run: nothing outside this run ever trusts it.
-ca="$cache/ca"
-rm -rf "$ca" && mkdir -p "$ca"
+# A new CA for every run, in a directory of its own (runs side by side never mix certificates): nothing outside this
+# run ever trusts it, and it is removed afterwards.
+ca=$(mktemp -d "$cache/ca.XXXXXX")
+trap 'rm -rf "$ca"' EXIT
+chmod 0755 "$ca"
 openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj '/CN=claude-share real-client test CA' \
   -keyout "$ca/ca.key" -out "$ca/ca.crt" 2>/dev/null
 openssl req -newkey rsa:2048 -nodes -subj '/CN=platform.claude.com' -keyout "$ca/server.key" -out "$ca/server.csr" 2>/dev/null
 printf 'subjectAltName=DNS:platform.claude.com,DNS:api.anthropic.com,DNS:claude.ai,DNS:console.anthropic.com\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n' >"$ca/ext"
 openssl x509 -req -in "$ca/server.csr" -CA "$ca/ca.crt" -CAkey "$ca/ca.key" -CAcreateserial -days 2 -extfile "$ca/ext" -out "$ca/server.crt" 2>/dev/null
 chmod 0644 "$ca/ca.crt"
+chmod 0600 "$ca/ca.key" "$ca/server.key"
 
-export CLAUDE_SHARE_REAL_CLIENT_VERSIONS="$versions"
+export CLAUDE_SHARE_REAL_CLIENT_VERSIONS="$versions" CLAUDE_SHARE_REAL_CLIENT_CA="$ca"
 say "versions: $versions"
 cd "$repo"
 # The sandbox: the cache and the CA are on this machine's disk, which the sandbox sees (overlay on /).
 export CLAUDE_SHARE_E2E_MODE=${CLAUDE_SHARE_E2E_MODE:-sandbox}
-exec bash docker/e2e/run.sh test/real-client/real-client.bats "$@"
+bash docker/e2e/run.sh test/real-client/real-client.bats "$@"
