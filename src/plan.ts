@@ -51,7 +51,7 @@ export function plan(d: Desired, obs: Observed): Plan {
       // tool's own tree root sets what was put in place of .claude aside and restores the directory.
       const { owner, originals } = obs.intruder;
       actions.push({ kind: 'set-aside', code: 'shared-intruder', target: dir.path, user: owner.startsWith('uid ') ? undefined : owner, before: `a ${st.type} of ${owner}`, after: 'moved to <shared>/set-aside (root-only, still its owner\'s)', reason: `${owner} put it in place of the shared directory`, backupFrom: { path: dir.path, owner: st.uid, expect: expectOf(st), rel: `set-aside/.claude.${owner.replace(/ /g, '')}` } });
-      p({ code: 'shared-intruder', severity: 'warning', user: owner.startsWith('uid ') ? undefined : owner, path: dir.path, message: `${owner} replaced ${dir.path} by a ${st.type}${originals.length === 1 ? ` and moved the real one to ${printable(originals[0])}` : ''}; sync sets it aside into the backups and restores the directory`, fix: `${SYNC}; then ask ${owner} why` });
+      p({ code: 'shared-intruder', severity: 'warning', user: owner.startsWith('uid ') ? undefined : owner, path: dir.path, message: `${owner} replaced ${dir.path} by a ${st.type}${originals.length === 1 ? ` and moved the real one to ${printable(originals[0])}` : ''}; sync moves it to <shared>/set-aside and restores the directory`, fix: `${SYNC}; then ask ${owner} why` });
       if (originals.length === 1) {
         actions.push({ kind: 'restore-dir', code: 'shared-intruder', target: dir.path, before: `moved to ${printable(originals[0])}`, after: 'back in place', reason: 'the real shared directory (root-owned) was renamed by a member', source: { path: originals[0] } });
         continue;
