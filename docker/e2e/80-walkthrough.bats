@@ -68,6 +68,8 @@ walkthrough_blocks() {
     printf '#!/bin/sh\nexit 0\n' >/usr/sbin/cron && chmod 0755 /usr/sbin/cron && touch $WALK/cron-stub
   fi
   mkdir -p /var/lib/prometheus/node-exporter
+  # A server resolves its own name (sudo asks for it); a container's /etc/hosts may not have it (Docker, --network none).
+  getent hosts "$(hostname)" >/dev/null || echo "127.0.1.1 $(hostname)" >>/etc/hosts
   [[ -e /root/.npmrc ]] && cp -p /root/.npmrc $WALK/npmrc.saved
   echo prefer-offline=true >>/root/.npmrc
 
