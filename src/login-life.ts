@@ -9,6 +9,26 @@ import { parseJsonBounded, saneEpochMs } from './untrusted.js';
  * is root-only state written by the mutating commands (sync, the watcher, init); status only reads it.
  */
 export const LOGIN_STATE = '/var/lib/claude-share/login-seen';
+/**
+ * The shared account, pinned when claude-share first sees a usable shared login (or init seeds one), and changed only
+ * by `sync --accept-account`. Never re-derived from the shared .claude.json: a member's /login with another account
+ * rewrites its oauthAccount through the link (claude-code-facts.md).
+ */
+export const ACCOUNT_STATE = '/var/lib/claude-share/account';
+
+export function readPinnedAccount(sys: System): string | null {
+  const r = sys.readFileNoFollow(ACCOUNT_STATE, { owner: 0, maxBytes: 4096 });
+  if (!r.ok) return null;
+  const doc = parseJsonBounded(r.bytes) as { account?: unknown } | undefined;
+  return typeof doc?.account === 'string' && doc.account && doc.account.length <= 200 ? doc.account : null;
+}
+
+/** Pin the account after a run: when none is pinned yet, or on purpose (--accept-account). Never an unknown one. */
+export function recordPinnedAccount(sys: System, account: string, force: boolean) {
+  if (!account || (!force && readPinnedAccount(sys) !== null) || readPinnedAccount(sys) === account) return;
+  if (sys.lstat('/var/lib/claude-share')?.type !== 'dir') sys.mkdir('/var/lib/claude-share', 0o700, 0, 0);
+  sys.writeFileAtomic(ACCOUNT_STATE, JSON.stringify({ account }) + '\n', { mode: 0o600, uid: 0, gid: 0 });
+}
 export const LOGIN_LIFETIME_MS = 30 * 86400_000;
 /** status warns (exit 1) from this long before the end. */
 export const LOGIN_WARN_MS = 7 * 86400_000;

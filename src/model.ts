@@ -28,6 +28,8 @@ export interface Desired {
   pendingPasswords?: string[];
   /** Backup runs older than this many days are pruned after a run that wrote backups (default 30). */
   backupKeepDays?: number;
+  /** sync --accept-account: the freshest usable login wins whatever its account, and its account is pinned. */
+  acceptAccount?: boolean;
   /** Only these users are examined and repaired (sync --user, add-user, the watcher). */
   onlyUsers?: string[];
 }
@@ -103,6 +105,8 @@ export interface Observed {
   intruder?: { stat: FileStat; owner: string; originals: string[] };
   /** Accounts an interrupted init created and left without a password (read only when this run has passwords). */
   journal: string[];
+  /** The pinned shared account (root-only state; login-life.ts), or null before the first usable login. */
+  pinnedAccount: string | null;
   /** When claude-share first saw the current shared login (root-only state; login-life.ts). */
   loginSeen: LoginSeen | null;
   /** Whatever is at <shared>/home/.claude.json, where layouts before 0.2 kept the shared .claude.json. */
@@ -188,6 +192,8 @@ export interface LoginHealth {
   /** When the login itself ends (login-life.ts): refreshTokenExpiresAt, or estimated from its first sighting. */
   endsAt?: number;
   endsAtEstimated?: boolean;
+  /** Members whose severed login is of another account than the shared one (never promoted, relinked unguarded). */
+  otherAccount?: string[];
   /** The shared token expired and a member's refresh of it failed since (a logged-out stub newer than it). */
   refreshFailed?: boolean;
   /** The account of the shared login ('' when it names none). */

@@ -12,7 +12,7 @@ import type { System } from './system.js';
 import { shellQuote } from './untrusted.js';
 import { assertPassword, MAX_PASSWORD, parseUsersFile, passwordProblem, readSecretFile, type UserSpec } from './users-file.js';
 import { assertValidName, isReserved, printable, validateSharedDir } from './validate.js';
-import { recordLoginSeen } from './login-life.js';
+import { recordLoginSeen, recordPinnedAccount } from './login-life.js';
 
 export interface Io {
   out(line: string): void;
@@ -415,6 +415,8 @@ async function converge(sys: System, io: Io, s: ConvergeSpec): Promise<number> {
       const before = (current as Plan).login;
       const now = (after as Plan).login;
       recordLoginSeen(sys, before, now, now.account ?? '', sys.now().getTime());
+      // The shared account: pinned at its first usable login, moved only by --accept-account (login-life.ts).
+      if (now.state === 'valid' || now.state === 'expired-refreshable') recordPinnedAccount(sys, now.account ?? '', !!s.desired.acceptAccount);
     }
     if (stop.requested) {
       const left = after.actions.length + (s.extra?.().length ?? 0);
@@ -540,6 +542,8 @@ export interface SyncOptions {
   cron?: boolean;
   user?: string;
   config?: string;
+  /** Make the freshest usable login the shared one whatever its account, and pin that account. */
+  acceptAccount?: boolean;
 }
 
 /** sync: repair every drift; the freshest valid login of the shared account becomes the shared copy. */
@@ -548,7 +552,7 @@ export async function runSync(sys: System, o: SyncOptions, io: Io): Promise<numb
   return underLock(sys, o.dryRun, async () => {
     const c = requireConfig(sys, configPath(o.config));
     if (o.user && !c.managedUsers.includes(o.user)) throw dataError(`${printable(o.user)} is not a managed user`, `managed users: ${c.managedUsers.join(', ') || '(none)'}`);
-    return converge(sys, io, { desired: syncDesired(c, o.user ? [o.user] : undefined), dryRun: o.dryRun, json: o.json, quiet: o.quiet, command: 'sync', cron: o.cron, notes: (s, _p, outcomes, out) => reloginNote(s, outcomes, out) });
+    return converge(sys, io, { desired: { ...syncDesired(c, o.user ? [o.user] : undefined), acceptAccount: !!o.acceptAccount }, dryRun: o.dryRun, json: o.json, quiet: o.quiet, command: 'sync', cron: o.cron, notes: (s, _p, outcomes, out) => reloginNote(s, outcomes, out) });
   });
 }
 

@@ -95,7 +95,7 @@ export function plan(d: Desired, obs: Observed): Plan {
 
   // Homes.
   const promotedFrom = new Set(actions.filter((a) => a.kind === 'promote-shared').map((a) => a.source!.path));
-  for (const u of obs.users) planHome(d, u, created.includes(u.name), actions, p, promotedFrom, obs.nowMs, !!login.refreshFailed);
+  for (const u of obs.users) planHome(d, u, created.includes(u.name), actions, p, promotedFrom, obs.nowMs, !!login.refreshFailed, login.otherAccount?.includes(u.name));
   return { actions, problems, login };
 }
 
@@ -121,20 +121,35 @@ function planSharedItem(d: Desired, obs: Observed, sh: ObservedShared, actions: 
   const backupShared = stat ? { rel: item.rel, expect: expectOf(stat) } : undefined;
 
   if (item.id === 'credentials') {
-    const sharedJsonAccount = accountOfClaudeJson(readOf(obs.shared.find((s) => s.item.id === 'claude-json')?.read));
-    const shared: Candidate = { from: 'shared', info: inspectCredentials(sharedBytes, obs.nowMs), claudeJsonAccount: sharedJsonAccount };
+    const sharedJson = obs.shared.find((s) => s.item.id === 'claude-json');
+    const sharedJsonAccount = accountOfClaudeJson(readOf(sharedJson?.read));
+    const sharedInfo = inspectCredentials(sharedBytes, obs.nowMs);
+    // The shared login's account is the pinned one, never re-derived from the shared .claude.json: a member's /login
+    // with another account rewrites its oauthAccount through the link. --accept-account lifts the pin for this run.
+    const pinned = d.acceptAccount ? null : obs.pinnedAccount;
+    const shared: Candidate = d.acceptAccount
+      ? { from: 'shared', info: { ...sharedInfo, accountUuid: undefined }, claudeJsonAccount: undefined }
+      : { from: 'shared', info: pinned ? { ...sharedInfo, accountUuid: pinned } : sharedInfo, claudeJsonAccount: pinned ?? sharedJsonAccount };
     const toCandidate = ({ u, i }: (typeof severed)[number]): Candidate => ({
       from: u.name,
       info: inspectCredentials(readOf(i.read), obs.nowMs),
-      claudeJsonAccount: claudeJsonAccountOf(u),
+      // A member whose .claude.json is still the link wrote her account into the shared one (Claude rewrites it at
+      // every start): that is her account's evidence when her credentials do not name one (versions up to 2.1.118).
+      claudeJsonAccount: claudeJsonAccountOf(u) ?? (u.items.find((x) => x.item.id === 'claude-json')?.state === 'ok' ? sharedJsonAccount : undefined),
     });
+    if (pinned && sharedJsonAccount && sharedJsonAccount !== pinned) {
+      const owner = obs.users.find((u) => u.entry && u.entry.uid === sharedJson?.stat?.uid)?.name;
+      p({ code: 'other-account-login', severity: 'warning', user: owner, path: sharedJson!.path, message: `the shared .claude.json names account ${printable(sharedJsonAccount)}, the shared login is account ${printable(pinned)}${owner ? `: ${owner} logged in with another account through the link` : ''}; no login of that account is promoted`, fix: `${owner ? `ask ${owner} to log in again with the shared account, ` : ''}or make that account the shared one on purpose: claude-share sync --accept-account` });
+    }
     const cands = severed.map(toCandidate);
     const choice = pickFreshestCredentials(shared, eligible.map(toCandidate));
-    login.state = shared.info.state;
+    login.state = sharedInfo.state;
     login.expiresAt = shared.info.expiresAt;
     login.refreshTokenExpiresAt = shared.info.refreshTokenExpiresAt;
     login.subscriptionType = shared.info.subscriptionType;
-    login.account = shared.info.accountUuid ?? sharedJsonAccount ?? '';
+    // The account the shared copy holds now (what gets pinned after a run): its own accountUuid, else the pin, else
+    // the shared .claude.json's.
+    login.account = sharedInfo.accountUuid ?? pinned ?? sharedJsonAccount ?? '';
     const end = loginEnd(login, obs.loginSeen, login.account, obs.nowMs);
     if (end) {
       login.endsAt = end.endsAt;
@@ -150,8 +165,9 @@ function planSharedItem(d: Desired, obs: Observed, sh: ObservedShared, actions: 
     if (choice.rejected.some((r) => r.reason === 'ambiguous-account')) {
       p({ code: 'ambiguous-account', severity: 'operator', path, message: `the shared login names no account, and members hold logins of different accounts (${choice.rejected.filter((r) => r.reason === 'ambiguous-account').map((r) => r.candidate.from).join(', ')}); none is promoted`, fix: 'log in again as one member with the shared account (claude, then /login), then run: claude-share sync' });
     }
+    login.otherAccount = choice.rejected.filter((r) => r.reason === 'other-account').map((r) => r.candidate.from);
     for (const r of choice.rejected) {
-      if (r.reason === 'other-account') p({ code: 'other-account-login', severity: 'warning', user: r.candidate.from, message: `${r.candidate.from} logged in to another account; that login is backed up and replaced by the shared one`, fix: `tell ${r.candidate.from} to use the shared login, or remove them: claude-share server remove-user ${r.candidate.from}` });
+      if (r.reason === 'other-account') p({ code: 'other-account-login', severity: 'warning', user: r.candidate.from, message: `${r.candidate.from} logged in to another account; that login is backed up and replaced by the shared one`, fix: `tell ${r.candidate.from} to use the shared login, or remove them (claude-share server remove-user ${r.candidate.from}), or make that account the shared one on purpose: claude-share sync --accept-account` });
     }
     const w = choice.winner;
     // The shared token expired and a member's client, trying to refresh it, then wrote a logged-out stub: that
@@ -220,7 +236,7 @@ function seedFromSource(d: Desired, obs: Observed, item: SharedItem, path: strin
 /** How long a private credentials file that does not parse yet is given to be completed by its writer. */
 export const WRITE_SETTLE_MS = 2000;
 
-function planHome(d: Desired, u: ObservedUser, creating: boolean, actions: Action[], p: (x: Problem) => void, promotedFrom: Set<string>, nowMs: number, keepStubs = false) {
+function planHome(d: Desired, u: ObservedUser, creating: boolean, actions: Action[], p: (x: Problem) => void, promotedFrom: Set<string>, nowMs: number, keepStubs = false, otherAccount = false) {
   if (!u.entry && !creating) return;
   const home = u.entry?.home ?? `/home/${u.name}`;
   if (u.failed) {
@@ -254,7 +270,7 @@ function planHome(d: Desired, u: ObservedUser, creating: boolean, actions: Actio
         // (status reports them): relinking them to a dead login would gain nothing and erase that.
         if (keepStubs && it.item.id === 'credentials' && inspectCredentials(readOf(it.read), nowMs).state === 'logged-out') break;
         // The promoted copy is only relinked once the shared copy holds it: it may be the only live token.
-        actions.push({ kind: 'link', code: 'severed', target: path, user: u.name, before: 'private file', after: `link to ${target}`, reason: 'a private copy replaced the link; it is backed up first', backupFrom: { path, owner: u.entry!.uid, expect: expectOf(it.stat!), rel: it.item.rel }, needs: promotedFrom.has(path) ? target : undefined, guardToken: it.item.id === 'credentials' && (d.promoteFrom === 'all' || d.promoteFrom.includes(u.name)) ? true : undefined });
+        actions.push({ kind: 'link', code: 'severed', target: path, user: u.name, before: 'private file', after: `link to ${target}`, reason: 'a private copy replaced the link; it is backed up first', backupFrom: { path, owner: u.entry!.uid, expect: expectOf(it.stat!), rel: it.item.rel }, needs: promotedFrom.has(path) ? target : undefined, guardToken: it.item.id === 'credentials' && !otherAccount && (d.promoteFrom === 'all' || d.promoteFrom.includes(u.name)) ? true : undefined });
         break;
       case 'not-a-file':
         p({ code: 'not-a-file', severity: 'operator', user: u.name, path, message: `${path}: ${it.detail}`, fix: `move it away as ${u.name}, then ${SYNC}` });

@@ -3,7 +3,7 @@ import type { Desired, ObservedItem, ObservedRc, ObservedSource, ObservedUser, O
 import type { FileStat, System, UserEntry } from './system.js';
 import { printable } from './validate.js';
 import { parseJsonBounded } from './untrusted.js';
-import { readLoginSeen } from './login-life.js';
+import { readLoginSeen, readPinnedAccount } from './login-life.js';
 
 /** Files larger than this are never read into memory: Claude's files are a few KiB. */
 export const MAX_READ_BYTES = 16 * 1024 * 1024;
@@ -55,6 +55,7 @@ export function probe(sys: System, d: Desired): Observed {
     legacy: realDir(`${d.sharedDir}/home`) ? legacyOf(sys, d.sharedDir) : undefined,
     journal: d.pendingPasswords?.length ? readJournal(sys) : [],
     loginSeen: readLoginSeen(sys),
+    pinnedAccount: readPinnedAccount(sys),
   };
 }
 

@@ -134,6 +134,45 @@ describe('status and sync against each Claude write mode', () => {
     expect(backupsOf('/carol/.claude/.credentials.json')).toHaveLength(1);
   });
 
+  it('(e2) /login with another account by a client that drops accountUuid, having rewritten the shared .claude.json through the link: the pinned account holds, the member is named, nothing promoted; --accept-account switches on purpose', async () => {
+    const SHARED_JSON = `${SH}/.claude/.claude.json`;
+    const { readPinnedAccount } = await import('../src/login-life.js');
+    expect(readPinnedAccount(sys)).toBe('acct-1'); // pinned by init
+    const shared = sys.content(SHARED_CREDS);
+    const other = creds(NOW + 9 * HOUR); // no accountUuid (versions up to 2.1.118)
+    fakeClaude.tempRenameInHome('bob', other);
+    // Claude's one-hop temp + rename next to the shared .claude.json, with the other account's oauthAccount.
+    sys.addFile(SHARED_JSON, JSON.stringify({ oauthAccount: { accountUuid: 'acct-2' }, hasCompletedOnboarding: true }), uid('bob'), sys.getGroup('claudeshare')!.gid, 0o660);
+    const { doc } = statusJson();
+    expect(doc.login.newerSevered).toBe(0);
+    const warn = doc.problems.find((p: { code: string; path?: string }) => p.code === 'other-account-login' && p.path === SHARED_JSON);
+    expect(warn).toMatchObject({ user: 'bob' });
+    expect(warn.fix).toContain('claude-share sync --accept-account');
+    expect(doc.problems.some((p: { code: string; user?: string; path?: string }) => p.code === 'other-account-login' && p.user === 'bob' && p.path !== SHARED_JSON)).toBe(true);
+    // On purpose: the freshest login wins, and its account is the shared one from now on.
+    const io = captureIo();
+    expect(await runSync(sys, { dryRun: false, json: false, quiet: false, config: CFG, acceptAccount: true }, io)).toBe(0);
+    expect(sys.content(SHARED_CREDS)).toBe(other);
+    expect(sys.content(SHARED_CREDS)).not.toBe(shared);
+    expect(readPinnedAccount(sys)).toBe('acct-2');
+    const after = statusJson();
+    expect(after.code).toBe(0);
+    expect(after.doc.problems.filter((p: { code: string }) => p.code === 'other-account-login')).toEqual([]);
+  });
+
+  it('(e3) the same with a plain sync: the shared login stays, bob is backed up and relinked (no endless conflict), and the warning stays until the shared .claude.json names the shared account again', async () => {
+    const SHARED_JSON = `${SH}/.claude/.claude.json`;
+    const shared = sys.content(SHARED_CREDS);
+    fakeClaude.tempRenameInHome('bob', creds(NOW + 9 * HOUR));
+    sys.addFile(SHARED_JSON, JSON.stringify({ oauthAccount: { accountUuid: 'acct-2' }, hasCompletedOnboarding: true }), uid('bob'), sys.getGroup('claudeshare')!.gid, 0o660);
+    const r = await sync();
+    expect(r.code).toBe(0);
+    expect(r.io.errors.join('\n')).toContain('bob logged in with another account through the link');
+    expect(sys.content(SHARED_CREDS)).toBe(shared);
+    expect(sys.readlink(home('bob', '.claude/.credentials.json'))).toBe(SHARED_CREDS);
+    expect(backupsOf('/bob/.claude/.credentials.json')).toHaveLength(1);
+  });
+
   it('several members severed: the greatest expiresAt wins and every copy is backed up', async () => {
     fakeClaude.tempRenameInHome('alice', creds(NOW + 3 * HOUR, { account: 'acct-1' }));
     fakeClaude.tempRenameInHome('bob', creds(NOW + 7 * HOUR, { account: 'acct-1' }));

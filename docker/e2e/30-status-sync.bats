@@ -131,6 +131,27 @@ dry_run_changes_nothing() {
   assert_converged "$shared"
 }
 
+@test "(e2) /login with another account by a client that drops accountUuid and rewrites the shared .claude.json through the link: the pinned account holds; sync --accept-account switches on purpose" {
+  local shared other
+  shared=$(cat $SHARED)
+  [ "$(stat -c '%U %a' /var/lib/claude-share/account)" = 'root 600' ]
+  other=$(fake_creds "$(ms_from_now 90000)" other | sed 's/,"accountUuid":"[^"]*"//')
+  claude_as cscarol sever "$other"
+  su - cscarol -c "t=$SD/home/.claude/.claude.json.tmp.\$\$; printf '%s' '{\"oauthAccount\":{\"accountUuid\":\"99999999-0000-4000-8000-000000000009\"},\"hasCompletedOnboarding\":true}' >\$t && chmod 660 \$t && mv \$t $SD/home/.claude/.claude.json"
+  run claude-share status
+  assert_failure 1
+  assert_output --partial 'cscarol logged in with another account through the link'
+  run claude-share sync --dry-run --accept-account
+  assert_output --partial 'would promote into shared copy'
+  run claude-share sync --accept-account
+  assert_success
+  assert_equal "$(cat $SHARED)" "$other"
+  grep -q 99999999-0000-4000-8000-000000000009 /var/lib/claude-share/account
+  run claude-share status
+  assert_success
+  [[ "$shared" != "$other" ]]
+}
+
 @test "several members severed with different expiry: the greatest expiresAt wins" {
   local best
   best=$(fake_creds "$(ms_from_now 30000)" best)
