@@ -123,6 +123,22 @@ describe('status and sync against each Claude write mode', () => {
     expect(statusJson().code).toBe(0);
   });
 
+  it('(d3) the loser of a refresh race writes a stub right after the winner\'s token was promoted (before it expires): not a dead login, the stub is relinked', async () => {
+    // Short-lived tokens (as the real-client suite's fake endpoint issues them): by the time status looks, the
+    // promoted token has expired too; the stub came after the promotion but before that expiry.
+    sys.clock += 3 * HOUR;
+    fakeClaude.tempRenameInHome('bob', creds(sys.clock + 1000, { account: 'acct-1', refresh: 'winner' }));
+    expect((await sync()).code).toBe(0);
+    sys.clock += 100;
+    fakeClaude.tempRenameInHome('alice', creds(0, { refresh: '', account: 'acct-1' }));
+    sys.clock += 5000;
+    const { code, doc } = statusJson();
+    expect(code).toBe(1);
+    expect(doc.problems.map((p: { code: string }) => p.code)).not.toContain('logged-out');
+    expect((await sync()).code).toBe(0);
+    expect(sys.readlink(home('alice', '.claude/.credentials.json'))).toBe(SHARED_CREDS);
+  });
+
   it('(e) /login with another account never wins, and the report names the user', async () => {
     const shared = sys.content(SHARED_CREDS);
     fakeClaude.tempRenameInHome('carol', creds(NOW + 9 * HOUR, { account: 'acct-OTHER' }));
