@@ -174,9 +174,10 @@ function planSharedItem(d: Desired, obs: Observed, sh: ObservedShared, actions: 
     // refresh failed (a /logout revoked the login for everyone, or it ended). The stub never wins, so without this
     // the shared copy would still look refreshable. The oldest stub names who was logged out first.
     const stubs = severed.filter((_, k) => cands[k].info.state === 'logged-out').sort((a, b) => a.i.stat!.mtimeMs - b.i.stat!.mtimeMs);
-    // Both after the shared copy was last written and after its access token expired: a stub from the loser of a race
-    // right after a promotion (the winner's token is live) is not one.
-    const failedAfter = Math.max(stat?.mtimeMs ?? 0, shared.info.expiresAt ?? 0);
+    // Both after the shared copy was last written and more than a minute after its access token expired: the loser of
+    // a race writes its stub right after the winner's token was promoted, or right at an expiry (seen with the real
+    // 2.1.330 and short-lived tokens), and that login is alive.
+    const failedAfter = Math.max(stat?.mtimeMs ?? 0, (shared.info.expiresAt ?? 0) + STUB_AFTER_EXPIRY_MS);
     if (shared.info.state === 'expired-refreshable' && (!w || w.from === 'shared') && stat && stubs.some((s) => s.i.stat!.mtimeMs > failedAfter)) {
       login.refreshFailed = true;
       p({ code: 'logged-out', severity: 'operator', path, message: `the shared login could not be refreshed: after its access token expired, Claude wrote a logged-out copy for ${stubs.map((s) => s.u.name).join(', ')} (the login was revoked, e.g. by a /logout, or has ended); the first is ${stubs[0].u.name}'s (${iso(stubs[0].i.stat!.mtimeMs)})`, fix: 'log in again as one member (claude, then /login), then run: claude-share sync' });
@@ -235,6 +236,9 @@ function seedFromSource(d: Desired, obs: Observed, item: SharedItem, path: strin
   }
   return true;
 }
+
+/** A logged-out stub this long after the shared token expired means the refresh of the shared login failed. */
+export const STUB_AFTER_EXPIRY_MS = 60_000;
 
 /** How long a private credentials file that does not parse yet is given to be completed by its writer. */
 export const WRITE_SETTLE_MS = 2000;

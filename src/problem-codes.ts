@@ -19,7 +19,7 @@ export const PROBLEM_CODES = {
   'umask-missing': 'the umask 002 block is missing from ~/.bashrc or ~/.profile. sync adds it.',
   // Need an operator (status exits 2).
   'no-login': 'no copy of the login exists, or every copy is logged out. Log in once as a member (claude, then /login), then run sync.',
-  'logged-out': 'the shared copy is a logged-out stub and no member holds a valid login, or its token expired and a member\'s Claude then wrote a logged-out copy (the refresh failed: a /logout revoked the login for everyone, or it ended; those copies are kept, the oldest names who was first). Log in again as one member, then run sync.',
+  'logged-out': 'the shared copy is a logged-out stub and no member holds a valid login, or its token expired and a member\'s Claude wrote a logged-out copy more than a minute later (the refresh failed: a /logout revoked the login for everyone, or it ended; those copies are kept, the oldest names who was first). Log in again as one member, then run sync.',
   'credentials-invalid': 'the shared credentials are not JSON and no member holds a valid copy. Log in again as one member, then run sync.',
   'ambiguous-account': 'the shared credentials name no account and members hold logins of different accounts, so none can be trusted as the shared one. Log in again as one member with the shared account, then run sync.',
   'shared-invalid': 'a shared settings or .claude.json file is empty or not JSON and no member has a valid copy. Repair or remove it, then run sync.',

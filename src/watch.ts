@@ -172,8 +172,11 @@ export async function runWatch(sys: System, o: WatchOptions, io: Io): Promise<nu
         say(`healed ${!users ? 'all members' : users.length ? users.join(',') : 'the shared copies'} in ${since ? Date.now() - since : 0} ms (exit ${code})`);
         lines.forEach((l) => io.out(`  ${l}`));
       }
-      // The shared directory was put back under everyone's links: all of them are looked at again, now.
-      if (outcomes.some((x) => (['set-aside', 'restore-dir', 'move-legacy'].includes(x.action.kind)) && x.result !== 'failed' && x.result !== 'conflict')) schedule('everyone');
+      // The shared directory was put back under everyone's links: all of them are looked at again, now. So after a
+      // new login was promoted while healing only some members: another member's copy judged against the old one (a
+      // race loser's stub kept as evidence of a dead login, say) is judged again against the new one.
+      const done = (kinds: string[]) => outcomes.some((x) => kinds.includes(x.action.kind) && x.result !== 'failed' && x.result !== 'conflict' && x.result !== 'unchanged');
+      if (done(['set-aside', 'restore-dir', 'move-legacy']) || (users && done(['promote-shared']))) schedule('everyone');
       const failed = outcomes.filter((x) => x.result === 'failed' || x.result === 'conflict');
       retryLater(failed.length ? [...new Set(failed.map((x) => x.action.user ?? null))] : [], users);
     } catch (e) {

@@ -132,6 +132,8 @@ describe('status and sync against each Claude write mode', () => {
     sys.clock += 100;
     fakeClaude.tempRenameInHome('alice', creds(0, { refresh: '', account: 'acct-1' }));
     sys.clock += 5000;
+    // And a stub right after the expiry itself (the client refreshes at expiry and loses the race): still alive.
+    fakeClaude.tempRenameInHome('carol', creds(0, { refresh: '', account: 'acct-1' }));
     const { code, doc } = statusJson();
     expect(code).toBe(1);
     expect(doc.problems.map((p: { code: string }) => p.code)).not.toContain('logged-out');

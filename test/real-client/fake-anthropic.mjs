@@ -4,8 +4,8 @@
 //
 // Serves HTTPS on 127.0.0.1:443 with STATE_DIR/server.{key,crt} (signed by the suite's throw-away CA); the sandbox's
 // own /etc/hosts sends platform.claude.com and api.anthropic.com here. State, in STATE_DIR:
-//   tokens.json  {"valid": {REFRESH: ACCOUNT}, "used": [REFRESH...], "access": {ACCESS: REFRESH}, "n": N} -- what is
-//                live; the suite seeds it with the login it gives the shared copy.
+//   tokens.json  {"account": ACCOUNT, "valid": {REFRESH: ACCOUNT}, "used": [REFRESH...], "access": {ACCESS: REFRESH},
+//                "n": N} -- what is live; the suite seeds it with the login it gives the shared copy.
 //   log.jsonl    one line per request: {t, method, path, grant, refresh, result, bearer}
 //   settings.json  {"expiresIn": SECONDS} -- lifetime of the access tokens it issues (default 28800).
 // Refresh tokens rotate: each is good once; a used one gets 400 invalid_grant, as the real endpoint answers.
@@ -112,7 +112,8 @@ createServer({ key: readFileSync(`${dir}/server.key`), cert: readFileSync(`${dir
     if (!known && (path.startsWith('/v1/messages') || path.startsWith('/api/oauth'))) return json(res, 401, { type: 'error', error: { type: 'authentication_error', message: 'invalid token' } });
     if (path.startsWith('/v1/messages/count_tokens')) return json(res, 200, { input_tokens: 1 });
     if (path.startsWith('/v1/messages')) return messages(res);
-    if (path === '/api/oauth/profile') return json(res, 200, { account: { uuid: s.valid[s.access[bearer]] ?? 'acct', email: 'shared@example.com', display_name: 'Shared' }, organization: { uuid: 'org-1', name: 'Shared', organization_type: 'claude_max', rate_limit_tier: 'default_claude_max_20x' } });
+    // The account an access token belongs to outlives the rotation of its refresh token (the client asks after it).
+    if (path === '/api/oauth/profile') return json(res, 200, { account: { uuid: s.account, email: 'shared@example.com', display_name: 'Shared' }, organization: { uuid: 'org-1', name: 'Shared', organization_type: 'claude_max', rate_limit_tier: 'default_claude_max_20x' } });
     return json(res, 404, { type: 'error', error: { type: 'not_found_error', message: 'not here' } });
   });
 }).listen(443, '127.0.0.1', () => writeFileSync(`${dir}/ready`, String(process.pid)));

@@ -30,7 +30,7 @@ start_fake() {
   pkill -f fake-anthropic.mjs 2>/dev/null && sleep 0.2
   rm -rf $FAKE && mkdir -p $FAKE && chmod 0755 $FAKE
   cp "$CA/server.key" "$CA/server.crt" $FAKE/
-  printf '{"valid":{"sk-ant-ort01-r0":"%s"},"used":[],"access":{"sk-ant-oat01-r0":"sk-ant-ort01-r0"},"n":0}' "$ACCOUNT" >$FAKE/tokens.json
+  printf '{"account":"%s","valid":{"sk-ant-ort01-r0":"%s"},"used":[],"access":{"sk-ant-oat01-r0":"sk-ant-ort01-r0"},"n":0}' "$ACCOUNT" "$ACCOUNT" >$FAKE/tokens.json
   : >$FAKE/log.jsonl
   rm -f $FAKE/ready
   node "$BATS_TEST_DIRNAME/fake-anthropic.mjs" $FAKE >$FAKE/server.out 2>&1 3>&- &
@@ -154,7 +154,7 @@ fail_v() { echo "[$v] $*"; cat $FAKE/log.jsonl; return 1; }
   for v in $(versions); do
     reset_state && start_fake
     login_with "$(ms_from_now -3600)"
-    echo '{"valid":{},"used":["sk-ant-ort01-r0"],"access":{},"n":0}' >$FAKE/tokens.json
+    printf '{"account":"%s","valid":{},"used":["sk-ant-ort01-r0"],"access":{},"n":0}' "$ACCOUNT" >$FAKE/tokens.json
     before=$(cat $SHARED)
     CS_TIMEOUT=15 run as_member csalice "$v" -p hi
     [[ $status -ne 0 ]] || fail_v "-p succeeded with a dead token"
@@ -230,7 +230,11 @@ race_round() {
       both_ok=$((both_ok + l))
       # Healed: both linked, the shared copy holds the newest token the endpoint issued.
       for i in $(seq 100); do linked csalice && linked csbob && [[ "$(shared_refresh)" == "$(issued)" ]] && break; sleep 0.05; done
-      linked csalice && linked csbob && [[ "$(shared_refresh)" == "$(issued)" ]] || { cat /tmp/cs-watch.log; fail_v "round $r: not healed"; }
+      linked csalice && linked csbob && [[ "$(shared_refresh)" == "$(issued)" ]] || {
+        cat /tmp/cs-watch.log; ls -l /home/csalice/.claude/.credentials.json /home/csbob/.claude/.credentials.json
+        cat /home/csalice/.claude/.credentials.json /home/csbob/.claude/.credentials.json; echo; claude-share status || true
+        fail_v "round $r: not healed (shared holds $(shared_refresh), the newest issued is $(issued))"
+      }
     done
     # No dead end: one more refresh presents the healed token and succeeds.
     local used=$(reused)
