@@ -26,11 +26,17 @@ const json = (res, code, body) => {
   res.end(JSON.stringify(body));
 };
 
-function token(req, res, body) {
-  let form = {};
+/** A request body as the client sends it: JSON or form-encoded; anything else is an empty form. */
+function parseForm(body) {
   try {
-    form = body.trim().startsWith('{') ? JSON.parse(body) : Object.fromEntries(new URLSearchParams(body));
-  } catch {}
+    return body.trim().startsWith('{') ? JSON.parse(body) : Object.fromEntries(new URLSearchParams(body));
+  } catch {
+    return {};
+  }
+}
+
+function token(req, res, body) {
+  const form = parseForm(body);
   const s = load();
   const rt = form.refresh_token;
   if (form.grant_type !== 'refresh_token' || !rt) {
@@ -64,10 +70,7 @@ function token(req, res, body) {
 
 /** Revocation (what /logout does): the refresh token, and the login it belongs to, stop working for everyone. */
 function revoke(req, res, body) {
-  let form = {};
-  try {
-    form = body.trim().startsWith('{') ? JSON.parse(body) : Object.fromEntries(new URLSearchParams(body));
-  } catch {}
+  const form = parseForm(body);
   const s = load();
   const t = form.token ?? form.refresh_token ?? '';
   const refresh = t in s.valid ? t : s.access[t];

@@ -62,6 +62,18 @@ login_with() {
   claude-share server init --yes --no-password --user csalice --user csbob >/dev/null
 }
 
+# expired_login_with_watcher -- a fresh fake endpoint, an expired shared login, short-lived tokens from now on, and
+# `server watch` running (WATCH_PID), once it says it is watching.
+expired_login_with_watcher() {
+  local i
+  reset_state && start_fake
+  login_with "$(ms_from_now -3600)"
+  short_tokens
+  claude-share server watch --debounce 200 >/tmp/cs-watch.log 2>&1 3>&- &
+  WATCH_PID=$!
+  for i in $(seq 50); do grep -q watching /tmp/cs-watch.log && break; sleep 0.1; done
+}
+
 versions() { echo "${CLAUDE_SHARE_REAL_CLIENT_VERSIONS:?run it through test/real-client/run.sh}"; }
 
 # reused -- how many times the fake saw a refresh token presented that it had already rotated.
@@ -129,12 +141,7 @@ fail_v() { echo "[$v] $*"; cat $FAKE/log.jsonl; return 1; }
 @test "with the watcher: each refresh is healed without sync, and the next member uses the healed token" {
   local v i t0 u
   for v in $(versions); do
-    reset_state && start_fake
-    login_with "$(ms_from_now -3600)"
-    short_tokens
-    claude-share server watch --debounce 200 >/tmp/cs-watch.log 2>&1 3>&- &
-    WATCH_PID=$!
-    for i in $(seq 50); do grep -q watching /tmp/cs-watch.log && break; sleep 0.1; done
+    expired_login_with_watcher
     for u in csalice csbob csalice; do
       run as_member $u "$v" -p hi
       [[ $status -eq 0 && "$output" == *pong* ]] || fail_v "$u -p: $status $output"
@@ -216,12 +223,7 @@ race_round() {
 @test "two members refreshing at once, with the watcher, 20 times: after each heal the shared copy is the live token and the next refresh never presents a used one; the rate at which the loser still succeeds is reported" {
   local v i r collisions ok_losers both_ok
   for v in $(versions); do
-    reset_state && start_fake
-    login_with "$(ms_from_now -3600)"
-    short_tokens
-    claude-share server watch --debounce 200 >/tmp/cs-watch.log 2>&1 3>&- &
-    WATCH_PID=$!
-    for i in $(seq 50); do grep -q watching /tmp/cs-watch.log && break; sleep 0.1; done
+    expired_login_with_watcher
     collisions=0 ok_losers=0 both_ok=0
     for r in $(seq ${CS_RACES:-20}); do
       read -r c l < <(race_round)
