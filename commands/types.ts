@@ -3,6 +3,8 @@ import type { AddUserOptions, InitOptions, RemoveUserOptions, StatusOptions, Syn
 import type { ServiceOptions } from '../src/service.js';
 import type { WatchOptions } from '../src/watch.js';
 import type { BackupsListOptions, BackupsRestoreOptions } from '../src/backups.js';
+import type { DoctorOptions } from '../src/doctor.js';
+import type { LoginOptions } from '../src/login.js';
 
 /** What the commands call. The real one imports the core lazily; tests record the parsed options instead. */
 export interface Runner {
@@ -19,6 +21,8 @@ export interface Runner {
   completion(shell: string, program: Command): Promise<number>;
   backupsList(o: BackupsListOptions): Promise<number>;
   backupsRestore(o: BackupsRestoreOptions): Promise<number>;
+  doctor(o: DoctorOptions): Promise<number>;
+  login(o: LoginOptions): Promise<number>;
 }
 
 export type Register = (parent: Command, runner: Runner, done: (code: number) => void) => void;

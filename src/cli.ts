@@ -29,7 +29,13 @@ export async function buildProgram(runner: Runner, done: (code: number) => void)
     import('../commands/version.js'),
     import('../commands/watch.js'),
   ]);
-  const [{ registerRemove }, { registerCompletion }, { registerBackups }] = await Promise.all([import('../commands/remove.js'), import('../commands/completion.js'), import('../commands/backups.js')]);
+  const [{ registerRemove }, { registerCompletion }, { registerBackups }, { registerDoctor }, { registerLogin }] = await Promise.all([
+    import('../commands/remove.js'),
+    import('../commands/completion.js'),
+    import('../commands/backups.js'),
+    import('../commands/doctor.js'),
+    import('../commands/login.js'),
+  ]);
   const program = new Command('claude-share')
     .description('share one Claude Code login between the users of one Linux server')
     .version(`claude-share ${VERSION}`, '-V, --version')
@@ -40,6 +46,8 @@ export async function buildProgram(runner: Runner, done: (code: number) => void)
   registerRemove(server, runner, done);
   registerCompletion(program, runner, done);
   registerBackups(program, runner, done);
+  registerDoctor(program, runner, done);
+  registerLogin(program, runner, done);
   for (const parent of [server, program]) {
     registerInit(parent, runner, done);
     registerAddUser(parent, runner, done);
@@ -66,6 +74,8 @@ const EXAMPLES: Record<string, string> = {
   uninstall: 'sudo claude-share server uninstall --dry-run',
   list: 'sudo claude-share backups list',
   restore: 'sudo claude-share backups restore 2026-11-23T10-00-00.000Z/shared/.claude/settings.json --dry-run',
+  doctor: 'sudo claude-share doctor --all',
+  login: 'sudo claude-share login --as alice --run',
 };
 
 function helpFooter(name: string): string {
@@ -132,6 +142,14 @@ async function realRunner(): Promise<Runner> {
     backupsRestore: async (o) => {
       const [{ runBackupsRestore }, { sys }] = await Promise.all([import('./backups.js'), core()]);
       return runBackupsRestore(sys, o, await io());
+    },
+    doctor: async (o) => {
+      const [{ runDoctor }, { sys }] = await Promise.all([import('./doctor.js'), core()]);
+      return runDoctor(sys, o, await io());
+    },
+    login: async (o) => {
+      const [{ runLogin }, { sys }] = await Promise.all([import('./login.js'), core()]);
+      return runLogin(sys, o, await io(false));
     },
     completion: async (shell, program) => {
       const { completionScript } = await import('./completion.js');

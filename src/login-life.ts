@@ -76,6 +76,11 @@ export function recordLoginSeen(sys: System, before: LoginHealth, after: LoginHe
   }
   const seen = readLoginSeen(sys);
   if (current(seen, account, nowMs) && usable(before)) return;
+  recordNewLogin(sys, account, nowMs);
+}
+
+/** claude-share login shared a new sign-in: it lives about 30 days from now, whatever the last sighting said. */
+export function recordNewLogin(sys: System, account: string, nowMs: number) {
   if (sys.lstat('/var/lib/claude-share')?.type !== 'dir') sys.mkdir('/var/lib/claude-share', 0o700, 0, 0);
   sys.writeFileAtomic(LOGIN_STATE, JSON.stringify({ account, firstSeenMs: nowMs }) + '\n', { mode: 0o600, uid: 0, gid: 0 });
 }

@@ -6,6 +6,7 @@ import type { FileStat, SafeRead } from './system.js';
 import { isoOf, parseJsonBounded, shellQuote } from './untrusted.js';
 import { printable } from './validate.js';
 import { LOGIN_WARN_MS, loginEnd } from './login-life.js';
+import { EXIT_1_WARNINGS } from './problem-codes.js';
 
 const SYNC = 'run: claude-share sync';
 export const SHARED_FILE_MODE = 0o660;
@@ -335,6 +336,6 @@ const isJson = (b: Buffer) => parseJsonBounded(b) !== undefined;
 /** Status's exit code: 2 when an operator must act, 1 when sync would repair something, else 0. */
 export function planExitCode(pl: Plan): number {
   if (pl.problems.some((x) => x.severity === 'operator')) return 2;
-  // The one warning that makes status exit 1: nothing sync can do, but someone must log in again soon.
-  return pl.actions.length || pl.problems.some((x) => x.code === 'login-ending') ? 1 : 0;
+  // Warnings that make it exit 1: nothing sync can do, but someone must act soon (log in again, say).
+  return pl.actions.length || pl.problems.some((x) => EXIT_1_WARNINGS.includes(x.code)) ? 1 : 0;
 }

@@ -32,6 +32,7 @@ export const PROBLEM_CODES = {
   'home-unsafe': "a managed user's home is not a directory owned by that user. Fix the owner; nothing is done there until then.",
   'unsafe-path': "a path in a home is not safe to touch: ~/.claude is a link or someone else's, or a file there is hard-linked, someone else's or over the size cap. Inspect it and move it away as the user.",
   'not-a-file': 'a directory, FIFO or device sits where a link belongs. Move it away as the user, then run sync.',
+  'member-logged-out': "doctor: the installed claude, run as the member (claude auth status), says not logged in. If status reports the shared login as usable, the member's links, groups or the shared files' modes keep Claude from reading it: run sync and see the member's other doctor lines (a session without the group). Otherwise renew the login: claude-share login.",
   // Warnings: reported, never fatal.
   'other-account-login': 'a member logged in to another account; sync backs that login up and relinks the shared one. Tell them, or remove them.',
   'shared-runs-commands': 'shared settings have hooks or apiKeyHelper, or .claude.json has mcpServers: these run commands as every member. Review them.',
@@ -40,6 +41,10 @@ export const PROBLEM_CODES = {
   'shared-intruder': 'a file or link is in place of <shared>/home/.claude (only possible for members under layouts before 0.2, where <shared>/home was group-writable). sync moves it to root-only <shared>/set-aside (never among the backups), puts the real directory back when it finds it, or makes a new one, and names the member.',
   'rc-unsafe': '~/.bashrc or ~/.profile is a link or not the user\'s own file, so the umask block is not written through it. Replace it with a regular file.',
   'login-ending': 'the shared login ends within 7 days (a login lives about 30 days, refreshes do not extend it; the end is refreshTokenExpiresAt, or estimated from when claude-share first saw the login). status exits 1. Before then one member logs in again (claude, then /login), then sync.',
+  'session-without-group': "doctor: processes of a member run without the shared group (started before the member joined it): Claude there cannot read the shared login and looks logged out. The member logs out and back in, every session (tmux and screen too); never /login there. doctor exits 1.",
+  'session-umask': "doctor: processes of a member run with a umask that takes group read or write away (077, say): what Claude writes there into the shared copies loses group access until the next heal. The umask block works from the next login; if it is there already, something later in the member's start files overrides it. doctor exits 1.",
+  'claude-not-found': "doctor: no claude that only root could have installed (root-owned, every directory to it too) is on root's PATH, so the live check (claude auth status as each member) was skipped. Install it system-wide (npm install -g @anthropic-ai/claude-code), or pass --claude PATH.",
+  'claude-check-failed': "doctor: claude auth status (or claude --version), run as the member, did not answer: it timed out, crashed, or printed something that is not its JSON. Run it by hand as the member to see why.",
   'login-not-copied': 'remove-user and uninstall give leaving users no copy of the shared login (its refresh token is single-use: a copy would log the others out at its first refresh); they run claude and /login with their own account. uninstall --keep-login USER hands the live login to that one user.',
   // Internal action codes (never problems in status).
   config: 'the config file is written.',
@@ -57,3 +62,7 @@ export function severityOf(code: ProblemCode): 'drift' | 'operator' | 'warning' 
   return i < keys.indexOf('no-login') ? 'drift' : i < keys.indexOf('other-account-login') ? 'operator' : i < keys.indexOf('config') ? 'warning' : 'internal';
 }
 export const INTERNAL_CODES: ProblemCode[] = ['config', 'source-copy', 'leaving', 'uninstall'];
+/** Found by doctor only (it runs the member's client and reads their processes); status never reports them. */
+export const DOCTOR_CODES: ProblemCode[] = ['member-logged-out', 'session-without-group', 'session-umask', 'claude-not-found', 'claude-check-failed'];
+/** Warnings that still make status and doctor exit 1: nothing sync can do, but someone must act soon. */
+export const EXIT_1_WARNINGS: ProblemCode[] = ['login-ending', 'session-without-group', 'session-umask'];

@@ -1,8 +1,9 @@
 import { describeExpiry } from './credentials.js';
 import type { Action, Observed, Outcome, Plan, Problem } from './model.js';
+import type { DoctorReport } from './doctor.js';
 import { oct } from './plan.js';
 import { isoOf } from './untrusted.js';
-import { INTERNAL_CODES, PROBLEM_CODES, severityOf, type ProblemCode } from './problem-codes.js';
+import { DOCTOR_CODES, INTERNAL_CODES, PROBLEM_CODES, severityOf, type ProblemCode } from './problem-codes.js';
 import { safeText } from './validate.js';
 
 /**
@@ -199,7 +200,7 @@ export function prometheusText(m: StatusModel): string {
     '# HELP claude_share_problems Problems that status reports, by code (0 when absent: series never vanish).',
     '# TYPE claude_share_problems gauge',
     ...(Object.keys(PROBLEM_CODES) as ProblemCode[])
-      .filter((code) => !INTERNAL_CODES.includes(code))
+      .filter((code) => !INTERNAL_CODES.includes(code) && !DOCTOR_CODES.includes(code))
       .sort()
       .map((code) => `claude_share_problems{code="${code}",severity="${severityOf(code)}"} ${counts.get(code) ?? 0}`),
     // No login at all: no expiry series (a 0 would read as "expires now").
@@ -255,4 +256,45 @@ export function statusText(m: StatusModel, s: Style): string[] {
   for (const sh of obs.shared) out.push(`  ${sh.path}  ${sh.stat ? `uid ${sh.stat.uid} gid ${sh.stat.gid} ${oct(sh.stat.mode)}` : 'absent'}  ${sharedState(m, sh.path)}`);
   if (m.problems.length) out.push('', ...renderProblems(m.problems, s));
   return out;
+}
+
+/** doctor: one block per member, then the problems (status's for those members, and what only doctor sees). */
+export function doctorText(r: DoctorReport, s: Style): string[] {
+  const ok = paint(s, 32, '✓');
+  const bad = paint(s, 31, '✗');
+  const warn = paint(s, 33, '!');
+  const dot = paint(s, 2, '·');
+  const out: string[] = [];
+  const verdict = r.exitCode === 0 ? paint(s, 32, 'healthy') : paint(s, 31, 'needs attention');
+  out.push(`claude-share doctor: ${verdict}  (${r.checks.length} member${r.checks.length === 1 ? '' : 's'}, group ${r.group})`);
+  if (!r.claude) out.push(`${warn} no claude installed system-wide: the members' own client was not asked`);
+  else if (r.claude.version === null) out.push(`${warn} claude at ${r.claude.path}: its version could not be read`);
+  else out.push(`claude ${r.claude.version} at ${r.claude.path}: ${'summary' in r.claude ? r.claude.summary : ''}`);
+  for (const c of r.checks) {
+    out.push('', c.user);
+    if (r.claude) {
+      if (c.loggedIn === null) out.push(`  ${warn} claude auth status as ${c.user}: no answer`);
+      else out.push(`  ${c.loggedIn ? ok : bad} claude auth status as ${c.user}: ${c.loggedIn ? `logged in${c.authMethod ? ` (${c.authMethod})` : ''}` : 'not logged in'}`);
+    }
+    if (!c.processes) out.push(`  ${dot} no processes running (checked again at the next login)`);
+    else {
+      out.push(`  ${c.withoutGroup.length ? warn : ok} ${c.processes} process${c.processes === 1 ? '' : 'es'}: ${c.withoutGroup.length ? `${c.withoutGroup.length} without group ${r.group}` : `all with group ${r.group}`}`);
+      out.push(`  ${c.umaskBlocksGroup.length ? warn : ok} umask: ${c.umaskBlocksGroup.length ? `${c.umaskBlocksGroup.length} with group access taken away (${c.umaskBlocksGroup[0].umask.toString(8).padStart(4, '0')})` : 'group read and write kept'}`);
+    }
+  }
+  if (r.problems.length) out.push('', ...renderProblems(r.problems, s));
+  return out;
+}
+
+export function doctorJson(r: DoctorReport) {
+  return {
+    schemaVersion: SCHEMA_VERSION,
+    command: 'doctor',
+    healthy: r.exitCode === 0,
+    group: r.group,
+    claude: r.claude ? { path: r.claude.path, version: r.claude.version, writeMode: 'writeMode' in r.claude ? r.claude.writeMode : null } : null,
+    checks: r.checks.map((c) => ({ user: c.user, uid: c.uid, loggedIn: c.loggedIn, authMethod: c.authMethod, processes: c.processes, withoutGroup: c.withoutGroup, umaskBlocksGroup: c.umaskBlocksGroup.map((p) => ({ pid: p.pid, umask: p.umask.toString(8).padStart(4, '0') })) })),
+    problems: r.problems,
+    exitCode: r.exitCode,
+  };
 }

@@ -42,6 +42,26 @@ export interface ReadOptions {
   maxBytes: number;
 }
 
+/** One process of a member, as /proc/PID/status shows it (doctor). */
+export interface MemberProcess {
+  pid: number;
+  /** Supplementary groups (the Groups: line). */
+  groups: number[];
+  /** null on kernels without the Umask: line (before 4.7). */
+  umask: number | null;
+}
+
+/** What a program run as a member left: its exit, and the first bytes of its output (member-written, untrusted). */
+export interface MemberRun {
+  /** null when it was killed by a signal or could not start. */
+  code: number | null;
+  stdout: string;
+  stderr: string;
+  timedOut: boolean;
+  /** It could not start at all (setpriv or the program missing). */
+  error?: string;
+}
+
 export interface PasswordEntry {
   name: string;
   /** null locks the password (SSH-key-only accounts). */
@@ -58,6 +78,25 @@ export interface System {
   getGroup(name: string): GroupEntry | null;
   /** The uids that own a running process (users who are logged in), from one pass over /proc. */
   processUids(): Set<number>;
+
+  /** The processes whose real uid is uid (doctor: the groups and umask of a member's running sessions). */
+  processesOf(uid: number): MemberProcess[];
+  /**
+   * An executable that only root could have put there: found on root's PATH (or given as an absolute path), the file
+   * and every directory to it, symlinks resolved, root-owned and writable by nobody else. null when there is none.
+   */
+  trustedExecutable(nameOrPath: string): string | null;
+  /**
+   * Runs argv as the member (their uid, gid and groups, no new privileges, a clean environment with their HOME, in a
+   * session of its own with no terminal), stopped after timeoutMs; at most maxBytes of each output are kept. Root
+   * never changes its own identity: setpriv(1) does, in the child.
+   */
+  runAsMember(user: UserEntry, argv: string[], o: { timeoutMs: number; maxBytes: number; env?: Record<string, string> }): Promise<MemberRun>;
+  /**
+   * Runs argv as the member on a pseudo-terminal of its own (runuser --pty), for a sign-in that asks for a code: the
+   * member's program never gets root's terminal (no TIOCSTI into root's shell). Resolves to its exit code.
+   */
+  runAsMemberOnTerminal(user: UserEntry, argv: string[], env?: Record<string, string>): Promise<number>;
 
   lstat(path: string): FileStat | null;
   readlink(path: string): string | null;

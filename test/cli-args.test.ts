@@ -5,7 +5,7 @@ import type { Runner } from '../commands/types.js';
 async function parse(argv: string[]) {
   const calls: [string, unknown][] = [];
   const rec = (name: string) => async (o?: unknown) => (calls.push([name, o]), 0);
-  const runner: Runner = { init: rec('init'), addUser: rec('addUser'), status: rec('status'), sync: rec('sync'), version: rec('version'), watch: rec('watch'), installService: rec('installService'), installCron: rec('installCron'), removeUser: rec('removeUser'), uninstall: rec('uninstall'), backupsList: rec('backupsList'), backupsRestore: rec('backupsRestore'), completion: async (shell: string) => (calls.push(['completion', { shell }]), 0) };
+  const runner: Runner = { init: rec('init'), addUser: rec('addUser'), status: rec('status'), sync: rec('sync'), version: rec('version'), watch: rec('watch'), installService: rec('installService'), installCron: rec('installCron'), removeUser: rec('removeUser'), uninstall: rec('uninstall'), backupsList: rec('backupsList'), backupsRestore: rec('backupsRestore'), doctor: rec('doctor'), login: rec('login'), completion: async (shell: string) => (calls.push(['completion', { shell }]), 0) };
   const program = await buildProgram(runner, () => {});
   program.configureOutput({ writeErr: () => {}, writeOut: () => {} });
   await program.parseAsync(['node', 'claude-share', ...argv]);
@@ -35,6 +35,10 @@ describe('argv → options', () => {
     [['server', 'uninstall', '--purge', '--dry-run'], 'uninstall', { purge: true, dryRun: true }],
     [['status', '--prometheus', '/var/lib/node_exporter/cs.prom'], 'status', { prometheus: '/var/lib/node_exporter/cs.prom' }],
     [['completion', 'bash'], 'completion', { shell: 'bash' }],
+    [['doctor', 'alice'], 'doctor', { user: 'alice', all: false, json: false, claude: undefined }],
+    [['doctor', '--all', '--json', '--claude', '/opt/claude/bin/claude'], 'doctor', { user: undefined, all: true, json: true, claude: '/opt/claude/bin/claude' }],
+    [['login'], 'login', { as: undefined, run: false, acceptAccount: false }],
+    [['login', '--as', 'alice', '--run', '--accept-account'], 'login', { as: 'alice', run: true, acceptAccount: true }],
   ])('%j', async (argv, name, expected) => {
     const calls = await parse(argv);
     expect(calls).toHaveLength(1);
@@ -56,7 +60,7 @@ describe('help', () => {
     const program = await buildProgram({} as Runner, () => {});
     const all = (c: typeof program): (typeof program)[] => c.commands.flatMap((s) => [s, ...all(s)]);
     const acting = all(program).filter((c) => !['completion', 'version', 'help', 'server', 'backups'].includes(c.name()));
-    expect(acting.map((c) => c.name()).sort()).toEqual(['add-user', 'add-user', 'init', 'init', 'install-cron', 'install-service', 'list', 'remove-user', 'restore', 'status', 'status', 'sync', 'sync', 'uninstall', 'watch']);
+    expect(acting.map((c) => c.name()).sort()).toEqual(['add-user', 'add-user', 'doctor', 'init', 'init', 'install-cron', 'install-service', 'list', 'login', 'remove-user', 'restore', 'status', 'status', 'sync', 'sync', 'uninstall', 'watch']);
     for (const c of acting) {
       let text = '';
       c.configureOutput({ writeOut: (s) => (text += s) });

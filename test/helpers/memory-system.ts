@@ -1,4 +1,4 @@
-import type { FileStat, FileType, GroupEntry, PasswordEntry, ReadOptions, SafeRead, System, UserEntry } from '../../src/system.js';
+import type { FileStat, FileType, GroupEntry, MemberProcess, MemberRun, PasswordEntry, ReadOptions, SafeRead, System, UserEntry } from '../../src/system.js';
 
 interface Node {
   type: FileType;
@@ -21,6 +21,14 @@ export class MemorySystem implements System {
   logs: string[] = [];
   calls: string[] = [];
   running = new Set<number>();
+  /** Processes per uid (doctor). */
+  procs = new Map<number, MemberProcess[]>();
+  /** Executables only root could have put there (trustedExecutable), by path. */
+  trusted = new Set<string>();
+  /** Programs run as members: every call is recorded; `answer` decides what each returns. */
+  memberRuns: { user: string; argv: string[]; terminal: boolean; env?: Record<string, string> }[] = [];
+  answer: (user: UserEntry, argv: string[]) => MemberRun = () => ({ code: 0, stdout: '', stderr: '', timedOut: false });
+  onTerminal: (user: UserEntry, argv: string[]) => number = () => 0;
   clock = Date.parse('2026-11-23T12:00:00Z');
   private ino = 100;
   private identity: { uid: number; gid: number } = { uid: 0, gid: 0 };
@@ -155,6 +163,21 @@ export class MemorySystem implements System {
   }
   processUids() {
     return new Set(this.running);
+  }
+  processesOf(uid: number) {
+    return (this.procs.get(uid) ?? []).map((p) => ({ ...p, groups: [...p.groups] }));
+  }
+  trustedExecutable(nameOrPath: string) {
+    if (nameOrPath.startsWith('/')) return this.trusted.has(nameOrPath) ? nameOrPath : null;
+    return [...this.trusted].find((p) => p.endsWith(`/${nameOrPath}`)) ?? null;
+  }
+  async runAsMember(user: UserEntry, argv: string[], o: { env?: Record<string, string> }) {
+    this.memberRuns.push({ user: user.name, argv: [...argv], terminal: false, env: o.env });
+    return this.answer(user, argv);
+  }
+  async runAsMemberOnTerminal(user: UserEntry, argv: string[], env?: Record<string, string>) {
+    this.memberRuns.push({ user: user.name, argv: [...argv], terminal: true, env });
+    return this.onTerminal(user, argv);
   }
   lstat(path: string): FileStat | null {
     let p: string;
