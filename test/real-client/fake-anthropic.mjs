@@ -6,9 +6,10 @@
 // own /etc/hosts sends platform.claude.com and api.anthropic.com here. State, in STATE_DIR:
 //   tokens.json  {"account": ACCOUNT, "valid": {REFRESH: ACCOUNT}, "used": [REFRESH...], "access": {ACCESS: REFRESH},
 //                "n": N} -- what is live; the suite seeds it with the login it gives the shared copy.
-//   log.jsonl    one line per request: {t, method, path, grant, refresh, result, bearer}
+//   log.jsonl    one line per request: {t, method, path, grant, refresh, code, result, issued, bearer}
 //   settings.json  {"expiresIn": SECONDS} -- lifetime of the access tokens it issues (default 28800).
-// Refresh tokens rotate: each is good once; a used one gets 400 invalid_grant, as the real endpoint answers.
+// Refresh tokens rotate: each is good once; a used one gets 400 invalid_grant, as the real endpoint answers. A sign-in
+// (grant authorization_code) with a code starting fake-code gets a new login of the account.
 import { appendFileSync, readFileSync, writeFileSync, renameSync, existsSync } from 'node:fs';
 import { createServer } from 'node:https';
 
@@ -39,6 +40,8 @@ function token(req, res, body) {
   const form = parseForm(body);
   const s = load();
   const rt = form.refresh_token;
+  // A sign-in (claude auth login): the code the suite pastes is fake-code, the login a new one of the account.
+  if (form.grant_type === 'authorization_code' && typeof form.code === 'string' && form.code.startsWith('fake-code')) return issue(req, res, s, s.account, { grant: 'authorization_code', code: form.code });
   if (form.grant_type !== 'refresh_token' || !rt) {
     log({ method: req.method, path: req.url, grant: form.grant_type ?? null, result: 'unsupported' });
     return json(res, 400, { error: 'unsupported_grant_type' });
@@ -50,13 +53,18 @@ function token(req, res, body) {
   }
   delete s.valid[rt];
   s.used.push(rt);
+  return issue(req, res, s, account, { grant: 'refresh_token', refresh: rt });
+}
+
+/** A new access token and a new single-use refresh token of ACCOUNT. */
+function issue(req, res, s, account, how) {
   s.n += 1;
   const refresh = `sk-ant-ort01-fake${s.n}`;
   const access = `sk-ant-oat01-fake${s.n}`;
   s.valid[refresh] = account;
   s.access[access] = refresh;
   save(s);
-  log({ method: req.method, path: req.url, grant: 'refresh_token', refresh: rt, result: 'ok', issued: refresh });
+  log({ method: req.method, path: req.url, ...how, result: 'ok', issued: refresh });
   json(res, 200, {
     token_type: 'Bearer',
     access_token: access,

@@ -101,6 +101,69 @@ fail_v() { echo "[$v] $*"; cat $FAKE/log.jsonl; return 1; }
   done
 }
 
+@test "doctor with the real client: it runs claude as each member, who is logged in, names the version and how it writes the login; a shared file that lost group access shows every member logged out (exit 2)" {
+  local v bin mode
+  for v in $(versions); do
+    reset_state && start_fake
+    login_with "$(ms_from_now 7200)"
+    bin=$CACHE/$v/node_modules/@anthropic-ai/claude-code-linux-x64/claude
+    [[ -x $bin ]] || bin=$CACHE/$v/node_modules/@anthropic-ai/claude-code/cli.js
+    mode=severs
+    # Before 2.1.118 the client writes through the link (claude-code-facts.md).
+    [[ $(printf '%s\n' "$v" 2.1.118 | sort -V | head -1) == 2.1.118 ]] || mode=in-place
+    NODE_EXTRA_CA_CERTS=$CA/ca.crt run claude-share doctor --all --claude "$bin" --json
+    [[ $status -eq 0 ]] || fail_v "doctor exit $status: $output"
+    run node -e 'const d = JSON.parse(require("fs").readFileSync(0, "utf8")); console.log(d.claude.version, d.claude.writeMode, d.checks.map((c) => `${c.user}:${c.loggedIn}`).join(" "))' <<<"$output"
+    [[ "$output" == "$v $mode csalice:true csbob:true" ]] || fail_v "doctor said: $output"
+    chmod 0600 $SHARED
+    NODE_EXTRA_CA_CERTS=$CA/ca.crt run claude-share doctor --all --claude "$bin"
+    [[ $status -eq 2 && "$output" == *"[member-logged-out] claude auth status, run as csalice, says not logged in although the shared login is usable"* ]] || fail_v "doctor after chmod 0600, exit $status: $output"
+    [[ -z "$(issued)" ]] || fail_v "doctor made a member refresh"
+  done
+}
+
+@test "claude-share login --run with the real client: claude auth login as a member on a terminal of its own, the code pasted, the new login shared and relinked" {
+  local v bin
+  for v in $(versions); do
+    reset_state && start_fake
+    login_with "$(ms_from_now 7200)"
+    bin=$CACHE/$v/node_modules/@anthropic-ai/claude-code-linux-x64/claude
+    [[ -x $bin ]] || bin=$CACHE/$v/node_modules/@anthropic-ai/claude-code/cli.js
+    # The link to open carries the sign-in's state (state=…; 2.1.330's short link authorize?z-STATE); the code pasted
+    # back is code#state.
+    NODE_EXTRA_CA_CERTS=$CA/ca.crt BIN=$bin HELPERS=$BATS_TEST_DIRNAME/callback.bash run expect -c '
+      set timeout 60
+      log_user 1
+      spawn claude-share login --as csalice --run --claude $env(BIN)
+      set state none
+      expect {
+        -re {(?:state=|authorize\?z-)([A-Za-z0-9_-]{20,})} { set state $expect_out(1,string) }
+        "Paste code here" {}
+        timeout { puts "NO-LINK"; exit 3 }
+      }
+      # 2.1.330 asks "Paste code here if prompted >"; 2.1.112 only waits for the browser to come back to its local
+      # callback, which the suite then does in the browser'"'"'s place (callback USER STATE).
+      set timeout 5
+      expect {
+        "Paste code here" { set timeout 60; send "fake-code[expr {$state eq "none" ? "" : "#$state"}]\r" }
+        timeout { set timeout 60; exec bash -c "source $env(HELPERS); callback csalice $state" }
+      }
+      expect {
+        eof {}
+        timeout { puts "NO-EOF"; exit 4 }
+      }
+      catch wait r
+      puts "EXIT=[lindex $r 3]"
+    '
+    [[ "$output" == *"EXIT=0"* && "$output" == *"new login is the shared one"* ]] || fail_v "login --run: $output"
+    grep -q '"grant":"authorization_code"' $FAKE/log.jsonl || fail_v "no sign-in reached the fake endpoint"
+    [[ "$(shared_refresh)" == "$(issued)" ]] || fail_v "the shared copy is not the new login: $(shared_refresh) vs $(issued)"
+    linked csalice || fail_v "csalice is not relinked"
+    run as_member csbob "$v" auth status
+    [[ $status -eq 0 ]] || fail_v "csbob is not logged in with the new login: $output"
+  done
+}
+
 @test "an expired login refreshed by the real client: status sees it, sync promotes it, and the next member refreshes with the promoted token (never a used one)" {
   local v
   for v in $(versions); do
