@@ -1,6 +1,7 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import { runBackupsList } from '../src/backups.js';
 import { runAddUser, runInit, runRemoveUser, runStatus, runSync, runUninstall } from '../src/operations.js';
+import { runDoctor } from '../src/doctor.js';
 import { captureIo, creds, HOUR, initOpts, machineWithRootLogin } from './helpers/fixtures.js';
 import type { MemorySystem } from './helpers/memory-system.js';
 
@@ -100,5 +101,9 @@ describe('--json: one vocabulary (schema 2)', () => {
     const list = await json((io) => runBackupsList(sys, { json: true, config: CFG }, io));
     expectVocabulary(list, 'backups list');
     expect(((list.runs as { files: { path: string }[] }[])[0].files[0].path)).toMatch(/^\//);
+    sys.trusted.add('/usr/bin/claude');
+    const doc = await json((io) => runDoctor(sys, { all: true, json: true, config: CFG }, io));
+    expectVocabulary(doc, 'doctor');
+    expect((doc.checks as { user: string }[]).map((c) => c.user)).toEqual(['alice', 'dave']);
   });
 });
