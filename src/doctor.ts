@@ -81,18 +81,20 @@ async function doctor(sys: System, users: string[], c: Config, claudePath: strin
     claude = v ? { ...describeClient(v), path: claudePath } : { path: claudePath, version: null };
     if (!v) problems.push({ code: 'claude-check-failed', severity: 'warning', user: entries[0].name, message: `${claudePath} --version, run as ${entries[0].name}, ${answerOf(r)}`, fix: `run it by hand: sudo -u ${entries[0].name} ${claudePath} --version` });
   }
-  const checks: DoctorCheck[] = [];
-  for (const u of entries) {
-    const procs = sys.processesOf(u.uid);
+  const byUid = sys.processesByUid();
+  // The clients are asked a few at a time (each takes about a second); the report keeps the members' order.
+  const results = await inBatches(entries, 4, async (u) => {
+    const mine: Problem[] = [];
+    const procs = byUid.get(u.uid) ?? [];
     const withoutGroup = group && u.gid !== group.gid ? procs.filter((p) => !p.groups.includes(group.gid)).map((p) => p.pid) : [];
     const umaskBlocksGroup = procs.filter((p) => p.umask !== null && (p.umask & 0o060) !== 0).map((p) => ({ pid: p.pid, umask: p.umask! }));
     const check: DoctorCheck = { user: u.name, uid: u.uid, loggedIn: null, authMethod: null, processes: procs.length, withoutGroup, umaskBlocksGroup };
     if (withoutGroup.length) {
-      problems.push({ code: 'session-without-group', severity: 'warning', user: u.name, message: `${withoutGroup.length} of ${procs.length} processes of ${u.name} run without group ${c.group} (pid ${pidList(withoutGroup)}): started before ${u.name} joined it, Claude there looks logged out`, fix: `${u.name} logs out and back in, every session (tmux and screen too); never /login there` });
+      mine.push({ code: 'session-without-group', severity: 'warning', user: u.name, message: `${withoutGroup.length} of ${procs.length} processes of ${u.name} run without group ${c.group} (pid ${pidList(withoutGroup)}): started before ${u.name} joined it, Claude there looks logged out`, fix: `${u.name} logs out and back in, every session (tmux and screen too); never /login there` });
     }
     if (umaskBlocksGroup.length) {
       const first = umaskBlocksGroup[0].umask.toString(8).padStart(4, '0');
-      problems.push({ code: 'session-umask', severity: 'warning', user: u.name, message: `${umaskBlocksGroup.length} of ${procs.length} processes of ${u.name} run with umask ${first} (pid ${pidList(umaskBlocksGroup.map((p) => p.pid))}): what Claude writes there into the shared copies loses group access until the next heal`, fix: `${u.name} logs in again (the umask block in ~/.bashrc and ~/.profile applies then); if it stays, something after that block sets another umask` });
+      mine.push({ code: 'session-umask', severity: 'warning', user: u.name, message: `${umaskBlocksGroup.length} of ${procs.length} processes of ${u.name} run with umask ${first} (pid ${pidList(umaskBlocksGroup.map((p) => p.pid))}): what Claude writes there into the shared copies loses group access until the next heal`, fix: `${u.name} logs in again (the umask block in ~/.bashrc and ~/.profile applies then); if it stays, something after that block sets another umask` });
     }
     if (claudePath) {
       const r = await sys.runAsMember(u, [claudePath, 'auth', 'status'], { timeoutMs: AUTH_TIMEOUT_MS, maxBytes: MAX_OUTPUT, env: CLIENT_ENV });
@@ -101,10 +103,10 @@ async function doctor(sys: System, users: string[], c: Config, claudePath: strin
       const loggedIn = r.timedOut || (r.code !== 0 && r.code !== 1) ? null : said.loggedIn === null ? r.code === 0 : said.loggedIn && r.code === 0;
       check.loggedIn = loggedIn;
       check.authMethod = said.authMethod;
-      if (loggedIn === null) problems.push({ code: 'claude-check-failed', severity: 'warning', user: u.name, message: `claude auth status, run as ${u.name}, ${answerOf(r)}`, fix: `run it by hand: sudo -iu ${u.name} claude auth status` });
+      if (loggedIn === null) mine.push({ code: 'claude-check-failed', severity: 'warning', user: u.name, message: `claude auth status, run as ${u.name}, ${answerOf(r)}`, fix: `run it by hand: sudo -iu ${u.name} claude auth status` });
       else if (!loggedIn) {
         const usable = m.plan.login.state === 'valid' || m.plan.login.state === 'expired-refreshable';
-        problems.push({
+        mine.push({
           code: 'member-logged-out',
           severity: 'operator',
           user: u.name,
@@ -113,10 +115,18 @@ async function doctor(sys: System, users: string[], c: Config, claudePath: strin
         });
       }
     }
-    checks.push(check);
-  }
+    return { check, mine };
+  });
+  const checks = results.map((r) => r.check);
+  problems.push(...results.flatMap((r) => r.mine));
   const exitCode = problems.some((p) => p.severity === 'operator') ? EXIT.operator : problems.some((p) => p.severity === 'drift' || EXIT_1_WARNINGS.includes(p.code)) ? EXIT.drift : EXIT.ok;
   return { group: c.group, claude, checks, problems, exitCode };
+}
+
+async function inBatches<T, R>(items: T[], size: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const out: R[] = [];
+  for (let i = 0; i < items.length; i += size) out.push(...(await Promise.all(items.slice(i, i + size).map(fn))));
+  return out;
 }
 
 const pidList = (pids: number[]) => pids.slice(0, 5).join(', ') + (pids.length > 5 ? ', …' : '');

@@ -58,6 +58,7 @@ export function runAsMember(u: UserEntry, argv: string[], o: { timeoutMs: number
         /* already gone */
       }
     };
+    // Only while it has not been reaped: its pid, and so its process group, cannot belong to anyone else yet.
     const timer = setTimeout(() => {
       timedOut = true;
       killGroup();
@@ -70,8 +71,8 @@ export function runAsMember(u: UserEntry, argv: string[], o: { timeoutMs: number
     };
     child.on('error', (e) => finish({ code: null, stdout: '', stderr: '', timedOut: false, error: e.message }));
     child.on('exit', (code) => {
-      // Whatever it left behind in its group goes too; output still in the pipes gets a moment, not a wait.
-      killGroup();
+      // Its group is not signalled after it was reaped (the pid may be reused); what it left running is the
+      // member's own, and output still in the pipes gets a moment, not a wait.
       const done = () => {
         child.stdout!.destroy();
         child.stderr!.destroy();
@@ -99,9 +100,9 @@ export function runAsMemberOnTerminal(u: UserEntry, argv: string[], env?: Record
   });
 }
 
-/** /proc/PID/status of every process whose real uid is uid: its groups and umask. */
-export function processesOf(uid: number): MemberProcess[] {
-  const out: MemberProcess[] = [];
+/** /proc/PID/status of every process, by real uid: its groups and umask. One pass for all members. */
+export function processesByUid(): Map<number, MemberProcess[]> {
+  const out = new Map<number, MemberProcess[]>();
   for (const pid of fs.readdirSync('/proc')) {
     if (!/^\d+$/.test(pid)) continue;
     let text: string;
@@ -111,10 +112,11 @@ export function processesOf(uid: number): MemberProcess[] {
       continue; // gone meanwhile
     }
     const field = (name: string) => new RegExp(`^${name}:\\s*(.*)$`, 'm').exec(text)?.[1] ?? '';
-    if (Number(field('Uid').split(/\s+/)[0]) !== uid) continue;
-    // Kernel threads have no Groups of their own; a member's processes always have a VmSize line.
+    const uid = Number(field('Uid').split(/\s+/)[0]);
     const umask = field('Umask');
-    out.push({ pid: Number(pid), groups: field('Groups').split(/\s+/).filter(Boolean).map(Number), umask: umask ? parseInt(umask, 8) : null });
+    const list = out.get(uid) ?? [];
+    list.push({ pid: Number(pid), groups: field('Groups').split(/\s+/).filter(Boolean).map(Number), umask: umask ? parseInt(umask, 8) : null });
+    out.set(uid, list);
   }
   return out;
 }

@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import type { FileStat, FileType, GroupEntry, PasswordEntry, ReadOptions, SafeRead, System, UserEntry } from './system.js';
 import { safeText } from './validate.js';
-import { processesOf, runAsMember, runAsMemberOnTerminal, trustedExecutable } from './member-exec.js';
+import { processesByUid, runAsMember, runAsMemberOnTerminal, trustedExecutable } from './member-exec.js';
 
 const { O_RDONLY, O_WRONLY, O_CREAT, O_EXCL, O_NOFOLLOW, O_NONBLOCK, O_NOCTTY, O_DIRECTORY } = fs.constants;
 const SBIN_PATH = ['/usr/local/sbin', '/usr/local/bin', '/usr/sbin', '/usr/bin', '/sbin', '/bin'];
@@ -231,8 +231,8 @@ export class RealSystem implements System {
     const f = nssLookup('group', name);
     return f && f.length >= 4 ? { name: f[0], gid: Number(f[2]), members: f[3] ? f[3].split(',') : [] } : null;
   }
-  processesOf(uid: number) {
-    return processesOf(uid);
+  processesByUid() {
+    return processesByUid();
   }
   trustedExecutable(nameOrPath: string) {
     return trustedExecutable(nameOrPath, [...(process.env.PATH ?? '').split(':').filter((d) => d.startsWith('/')), ...SBIN_PATH]);

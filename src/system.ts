@@ -79,8 +79,8 @@ export interface System {
   /** The uids that own a running process (users who are logged in), from one pass over /proc. */
   processUids(): Set<number>;
 
-  /** The processes whose real uid is uid (doctor: the groups and umask of a member's running sessions). */
-  processesOf(uid: number): MemberProcess[];
+  /** Every process by real uid, from one pass over /proc (doctor: the groups and umask of members' sessions). */
+  processesByUid(): Map<number, MemberProcess[]>;
   /**
    * An executable that only root could have put there: found on root's PATH (or given as an absolute path), the file
    * and every directory to it, symlinks resolved, root-owned and writable by nobody else. null when there is none.

@@ -164,8 +164,8 @@ export class MemorySystem implements System {
   processUids() {
     return new Set(this.running);
   }
-  processesOf(uid: number) {
-    return (this.procs.get(uid) ?? []).map((p) => ({ ...p, groups: [...p.groups] }));
+  processesByUid() {
+    return new Map([...this.procs].map(([uid, list]) => [uid, list.map((p) => ({ ...p, groups: [...p.groups] }))]));
   }
   trustedExecutable(nameOrPath: string) {
     if (nameOrPath.startsWith('/')) return this.trusted.has(nameOrPath) ? nameOrPath : null;
