@@ -74,12 +74,16 @@ async function doctor(sys: System, users: string[], c: Config, claudePath: strin
   let claude: DoctorReport['claude'] = null;
   if (!claudePath) {
     problems.push({ code: 'claude-not-found', severity: 'warning', message: "no claude that only root could have installed is on root's PATH: whether members are really logged in was not checked", fix: 'install it system-wide (npm install -g @anthropic-ai/claude-code), or pass --claude PATH' });
-  } else if (entries.length) {
-    // The version, asked as a member (root never runs the client: the files it reads are the members').
-    const r = await sys.runAsMember(entries[0], [claudePath, '--version'], { timeoutMs: AUTH_TIMEOUT_MS, maxBytes: 4096, env: CLIENT_ENV });
-    const v = r.code === 0 ? parseClientVersion(r.stdout) : null;
+  } else {
+    // The version from the package it was installed with (root-owned, like the client: no member can fake it), else
+    // asked as a member (root never runs the client: the files it reads are the members').
+    let v = packageVersion(sys, claudePath);
+    if (!v && entries.length) {
+      const r = await sys.runAsMember(entries[0], [claudePath, '--version'], { timeoutMs: AUTH_TIMEOUT_MS, maxBytes: 4096, env: CLIENT_ENV });
+      v = r.code === 0 ? parseClientVersion(r.stdout) : null;
+      if (!v) problems.push({ code: 'claude-check-failed', severity: 'warning', user: entries[0].name, message: `${claudePath} --version, run as ${entries[0].name}, ${answerOf(r)}`, fix: `run it by hand: runuser --pty -u ${entries[0].name} -- ${claudePath} --version` });
+    }
     claude = v ? { ...describeClient(v), path: claudePath } : { path: claudePath, version: null };
-    if (!v) problems.push({ code: 'claude-check-failed', severity: 'warning', user: entries[0].name, message: `${claudePath} --version, run as ${entries[0].name}, ${answerOf(r)}`, fix: `run it by hand: sudo -u ${entries[0].name} ${claudePath} --version` });
   }
   const byUid = sys.processesByUid();
   // The clients are asked a few at a time (each takes about a second); the report keeps the members' order.
@@ -103,7 +107,7 @@ async function doctor(sys: System, users: string[], c: Config, claudePath: strin
       const loggedIn = r.timedOut || (r.code !== 0 && r.code !== 1) ? null : said.loggedIn === null ? r.code === 0 : said.loggedIn && r.code === 0;
       check.loggedIn = loggedIn;
       check.authMethod = said.authMethod;
-      if (loggedIn === null) mine.push({ code: 'claude-check-failed', severity: 'warning', user: u.name, message: `claude auth status, run as ${u.name}, ${answerOf(r)}`, fix: `run it by hand: sudo -iu ${u.name} claude auth status` });
+      if (loggedIn === null) mine.push({ code: 'claude-check-failed', severity: 'warning', user: u.name, message: `claude auth status, run as ${u.name}, ${answerOf(r)}`, fix: `run it by hand: runuser --pty -u ${u.name} -- ${claudePath} auth status` });
       else if (!loggedIn) {
         const usable = m.plan.login.state === 'valid' || m.plan.login.state === 'expired-refreshable';
         mine.push({
@@ -121,6 +125,21 @@ async function doctor(sys: System, users: string[], c: Config, claudePath: strin
   problems.push(...results.flatMap((r) => r.mine));
   const exitCode = problems.some((p) => p.severity === 'operator') ? EXIT.operator : problems.some((p) => p.severity === 'drift' || EXIT_1_WARNINGS.includes(p.code)) ? EXIT.drift : EXIT.ok;
   return { group: c.group, claude, checks, problems, exitCode };
+}
+
+/**
+ * The version in the package.json of the npm package the client came from: next to cli.js (2.1.112 and before), or
+ * the platform package of the native builds. Read through the pinned walk, root-owned only.
+ */
+function packageVersion(sys: System, path: string): string | null {
+  let dir = path.replace(/\/[^/]+$/, '');
+  for (let i = 0; i < 3 && dir; i++, dir = dir.replace(/\/[^/]+$/, '')) {
+    const r = sys.readFileNoFollow(`${dir}/package.json`, { owner: 0, maxBytes: 256 * 1024 });
+    if (!r.ok) continue;
+    const doc = parseJsonBounded(r.bytes) as { name?: unknown; version?: unknown } | undefined;
+    if (typeof doc?.name === 'string' && /^@anthropic-ai\/claude-code(-[a-z0-9-]+)?$/.test(doc.name) && typeof doc.version === 'string') return parseClientVersion(doc.version);
+  }
+  return null;
 }
 
 async function inBatches<T, R>(items: T[], size: number, fn: (item: T) => Promise<R>): Promise<R[]> {

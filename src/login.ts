@@ -81,12 +81,14 @@ export async function runLogin(sys: System, o: LoginOptions, io: Io): Promise<nu
     return EXIT.operator;
   }
   io.out('');
-  const synced = await runSync(sys, { dryRun: false, json: false, quiet: true, acceptAccount: o.acceptAccount, config: o.config }, io);
+  // Only this member's new login may become the shared one: with --accept-account, a login another member planted
+  // (of any account, far in the future) must not win instead.
+  const synced = await runSync(sys, { dryRun: false, json: false, quiet: true, acceptAccount: o.acceptAccount, promoteOnlyFrom: user.name, config: o.config }, io);
   const after = refreshFingerprint(sys, c);
   const now = statusModel(sys, c);
   const nl = now.plan.login;
   if (!after || after === before || !(nl.state === 'valid' || nl.state === 'expired-refreshable')) {
-    io.err(`the shared login did not change (${nl.state}): the sign-in as ${user.name} left no new login that could be shared`);
+    io.err(`the shared login did not change (${nl.state}): the sign-in as ${user.name} left no new login that could be shared (a running watcher backs up a login of another account at once: backups list shows it)`);
     io.err(`  fix: run claude-share status; sign in again as ${user.name} if the login is still old`);
     return EXIT.operator;
   }
@@ -94,6 +96,7 @@ export async function runLogin(sys: System, o: LoginOptions, io: Io): Promise<nu
   recordNewLogin(sys, nl.account ?? '', sys.now().getTime());
   const fresh = statusModel(sys, c).plan.login;
   io.out(`✓ ${user.name}'s new login is the shared one${fresh.endsAt ? `; it ends ${describeExpiry(fresh.endsAt, sys.now().getTime())}${fresh.endsAtEstimated ? ' (estimated)' : ''}` : ''}.`);
+  if (synced !== EXIT.ok) io.err(`note: the sync that shared it reported other problems (exit ${synced}): see above, or run claude-share status`);
   return synced;
 }
 

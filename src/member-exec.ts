@@ -1,5 +1,6 @@
 import * as fs from 'node:fs';
-import { spawn } from 'node:child_process';
+import * as os from 'node:os';
+import { spawn, spawnSync } from 'node:child_process';
 import { operatorError } from './errors.js';
 import type { MemberProcess, MemberRun, UserEntry } from './system.js';
 
@@ -13,8 +14,11 @@ import type { MemberProcess, MemberRun, UserEntry } from './system.js';
  *     that asks for a code) it gets a pseudo-terminal of its own (runuser --pty), never root's: no TIOCSTI into root's
  *     shell, no reading root's keystrokes after it ends;
  *   - whatever it prints is the member's: bounded here, parsed by the caller for a few fields, never printed raw;
- *   - it cannot hold root up: killed (its whole process group) after a timeout, and a child that left the group and
- *     kept the pipes open is not waited for.
+ *   - it cannot hold root up: killed (its whole process group, never after it was reaped) at a timeout, given up 2 s
+ *     later if it cannot die (traced, stuck in a FUSE read), and a child that left the group and kept the pipes open
+ *     is not waited for;
+ *   - it runs with umask 002 (what members' logins get), so a file its client rewrites keeps group access; root's
+ *     proxy credentials (a user:password in *_PROXY) are not handed over.
  */
 
 const SAFE_PATH = '/usr/local/bin:/usr/bin:/bin';
@@ -34,14 +38,21 @@ export function memberEnv(u: UserEntry, extra: Record<string, string> = {}, with
   const env: Record<string, string> = { HOME: u.home, USER: u.name, LOGNAME: u.name, SHELL: u.shell || '/bin/sh', PATH: SAFE_PATH };
   for (const k of [...PASS_ENV, ...(withTerm ? ['TERM', 'COLORTERM'] : [])]) {
     const v = process.env[k];
-    if (v !== undefined && v.length < 4096 && !v.includes('\0')) env[k] = v;
+    // A proxy URL with user:password in it is root's secret: the member could read it in /proc/PID/environ.
+    if (v !== undefined && v.length < 4096 && !v.includes('\0') && !(/PROXY$/i.test(k) && v.includes('@'))) env[k] = v;
   }
   return { LANG: 'C.UTF-8', ...env, ...extra };
 }
 
+/** Members share files with group write: their client runs with the umask their login gets (the umask block). */
+const withMemberUmask = (argv: string[]) => ['/bin/sh', '-c', 'umask 002; exec "$@"', 'sh', ...argv];
+
+/** After the SIGKILL at the timeout, how long a process that cannot die (traced, stuck in a FUSE read) is waited for. */
+const KILL_GRACE_MS = 2000;
+
 export function runAsMember(u: UserEntry, argv: string[], o: { timeoutMs: number; maxBytes: number; env?: Record<string, string> }): Promise<MemberRun> {
   return new Promise((resolve) => {
-    const args = ['--reuid', String(u.uid), '--regid', String(u.gid), '--init-groups', '--no-new-privs', '--', ...argv];
+    const args = ['--reuid', String(u.uid), '--regid', String(u.gid), '--init-groups', '--no-new-privs', '--', ...withMemberUmask(argv)];
     const child = spawn(utilLinux('setpriv'), args, { cwd: '/', env: memberEnv(u, o.env), detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
     const out = { stdout: '', stderr: '' };
     const keep = (k: 'stdout' | 'stderr') => (d: Buffer) => {
@@ -51,33 +62,36 @@ export function runAsMember(u: UserEntry, argv: string[], o: { timeoutMs: number
     child.stderr!.on('data', keep('stderr'));
     let timedOut = false;
     let settled = false;
-    const killGroup = () => {
-      try {
-        if (child.pid) process.kill(-child.pid, 'SIGKILL');
-      } catch {
-        /* already gone */
-      }
-    };
-    // Only while it has not been reaped: its pid, and so its process group, cannot belong to anyone else yet.
-    const timer = setTimeout(() => {
-      timedOut = true;
-      killGroup();
-    }, o.timeoutMs);
+    let reaped = false;
+    let grace: NodeJS.Timeout | undefined;
     const finish = (r: MemberRun) => {
       if (settled) return;
       settled = true;
       clearTimeout(timer);
+      clearTimeout(grace);
+      child.stdout!.destroy();
+      child.stderr!.destroy();
+      // A child that never dies (see KILL_GRACE_MS) must not keep root's process alive either.
+      child.unref();
       resolve(r);
     };
+    // Its process group is signalled only before the child was reaped: until then its pid, and so the group, cannot
+    // belong to anyone else. One that is traced or stuck is given up after the grace, reported as timed out.
+    const timer = setTimeout(() => {
+      timedOut = true;
+      try {
+        if (!reaped && child.pid) process.kill(-child.pid, 'SIGKILL');
+      } catch {
+        /* already gone */
+      }
+      grace = setTimeout(() => finish({ code: null, stdout: out.stdout, stderr: out.stderr, timedOut: true }), KILL_GRACE_MS);
+    }, o.timeoutMs);
     child.on('error', (e) => finish({ code: null, stdout: '', stderr: '', timedOut: false, error: e.message }));
     child.on('exit', (code) => {
-      // Its group is not signalled after it was reaped (the pid may be reused); what it left running is the
-      // member's own, and output still in the pipes gets a moment, not a wait.
-      const done = () => {
-        child.stdout!.destroy();
-        child.stderr!.destroy();
-        finish({ code, stdout: out.stdout, stderr: out.stderr, timedOut });
-      };
+      reaped = true;
+      clearTimeout(timer);
+      // What it left running is the member's own; output still in the pipes gets a moment, not a wait.
+      const done = () => finish({ code, stdout: out.stdout, stderr: out.stderr, timedOut });
       let open = 2;
       const t = setTimeout(done, 200);
       for (const s of [child.stdout!, child.stderr!])
@@ -91,13 +105,39 @@ export function runAsMember(u: UserEntry, argv: string[], o: { timeoutMs: number
   });
 }
 
+/**
+ * The member's program gets a pseudo-terminal of its own; what it prints still reaches root's terminal (runuser copies
+ * it), so afterwards anything a terminal sent back in answer to an escape sequence it printed (a report request) is
+ * read and thrown away, never left for root's shell to run, and the terminal is reset to sane settings.
+ */
 export function runAsMemberOnTerminal(u: UserEntry, argv: string[], env?: Record<string, string>): Promise<number> {
   const runuser = utilLinux('runuser');
   return new Promise((resolve, reject) => {
-    const child = spawn(runuser, ['--pty', '-u', u.name, '--', ...argv], { cwd: '/', env: memberEnv(u, env, true), stdio: 'inherit' });
+    const child = spawn(runuser, ['--pty', '-u', u.name, '--', ...withMemberUmask(argv)], { cwd: '/', env: memberEnv(u, env, true), stdio: 'inherit' });
     child.on('error', (e) => reject(new Error(`runuser could not run: ${e.message}`)));
-    child.on('exit', (code, signal) => resolve(code ?? (signal ? 128 + (signal === 'SIGINT' ? 2 : 15) : 1)));
+    child.on('exit', (code, signal) => {
+      const result = code ?? 128 + (signal ? (os.constants.signals[signal] ?? 15) : 1);
+      void drainTerminal().then(() => resolve(result));
+    });
   });
+}
+
+async function drainTerminal() {
+  const tty = process.stdin;
+  if (!tty.isTTY) return;
+  try {
+    tty.setRawMode(true);
+    const discard = () => undefined;
+    tty.on('data', discard);
+    tty.resume();
+    await new Promise((r) => setTimeout(r, 150));
+    tty.off('data', discard);
+    tty.pause();
+    tty.setRawMode(false);
+  } catch {
+    /* not a terminal after all */
+  }
+  spawnSync('stty', ['sane'], { stdio: 'inherit' });
 }
 
 /** /proc/PID/status of every process, by real uid: its groups and umask. One pass for all members. */

@@ -544,6 +544,8 @@ export interface SyncOptions {
   config?: string;
   /** Make the freshest usable login the shared one whatever its account, and pin that account. */
   acceptAccount?: boolean;
+  /** Internal (login --run): only this member's severed login may be promoted, never another member's. */
+  promoteOnlyFrom?: string;
 }
 
 /** sync: repair every drift; the freshest valid login of the shared account becomes the shared copy. */
@@ -552,7 +554,8 @@ export async function runSync(sys: System, o: SyncOptions, io: Io): Promise<numb
   return underLock(sys, o.dryRun, async () => {
     const c = requireConfig(sys, configPath(o.config));
     if (o.user && !c.managedUsers.includes(o.user)) throw dataError(`${printable(o.user)} is not a managed user`, `managed users: ${c.managedUsers.join(', ') || '(none)'}`);
-    return converge(sys, io, { desired: { ...syncDesired(c, o.user ? [o.user] : undefined), acceptAccount: !!o.acceptAccount }, dryRun: o.dryRun, json: o.json, quiet: o.quiet, command: 'sync', cron: o.cron, notes: (s, _p, outcomes, out) => reloginNote(s, outcomes, out) });
+    const desired = { ...syncDesired(c, o.user ? [o.user] : undefined), acceptAccount: !!o.acceptAccount, ...(o.promoteOnlyFrom ? { promoteFrom: [o.promoteOnlyFrom] } : {}) };
+    return converge(sys, io, { desired, dryRun: o.dryRun, json: o.json, quiet: o.quiet, command: 'sync', cron: o.cron, notes: (s, _p, outcomes, out) => reloginNote(s, outcomes, out) });
   });
 }
 

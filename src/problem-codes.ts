@@ -44,7 +44,7 @@ export const PROBLEM_CODES = {
   'session-without-group': "doctor: processes of a member run without the shared group (started before the member joined it): Claude there cannot read the shared login and looks logged out. The member logs out and back in, every session (tmux and screen too); never /login there. doctor exits 1.",
   'session-umask': "doctor: processes of a member run with a umask that takes group read or write away (077, say): what Claude writes there into the shared copies loses group access until the next heal. The umask block works from the next login; if it is there already, something later in the member's start files overrides it. doctor exits 1.",
   'claude-not-found': "doctor: no claude that only root could have installed (root-owned, every directory to it too) is on root's PATH, so the live check (claude auth status as each member) was skipped. Install it system-wide (npm install -g @anthropic-ai/claude-code), or pass --claude PATH.",
-  'claude-check-failed': "doctor: claude auth status (or claude --version), run as the member, did not answer: it timed out, crashed, or printed something that is not its JSON. Run it by hand as the member to see why.",
+  'claude-check-failed': "doctor: claude auth status (or claude --version), run as the member, did not answer: it timed out, crashed, or printed something that is not its JSON. Run it by hand as the member to see why. doctor exits 1.",
   'login-not-copied': 'remove-user and uninstall give leaving users no copy of the shared login (its refresh token is single-use: a copy would log the others out at its first refresh); they run claude and /login with their own account. uninstall --keep-login USER hands the live login to that one user.',
   // Internal action codes (never problems in status).
   config: 'the config file is written.',
@@ -65,4 +65,4 @@ export const INTERNAL_CODES: ProblemCode[] = ['config', 'source-copy', 'leaving'
 /** Found by doctor only (it runs the member's client and reads their processes); status never reports them. */
 export const DOCTOR_CODES: ProblemCode[] = ['member-logged-out', 'session-without-group', 'session-umask', 'claude-not-found', 'claude-check-failed'];
 /** Warnings that still make status and doctor exit 1: nothing sync can do, but someone must act soon. */
-export const EXIT_1_WARNINGS: ProblemCode[] = ['login-ending', 'session-without-group', 'session-umask'];
+export const EXIT_1_WARNINGS: ProblemCode[] = ['login-ending', 'session-without-group', 'session-umask', 'claude-check-failed'];

@@ -265,7 +265,7 @@ export function doctorText(r: DoctorReport, s: Style): string[] {
   const warn = paint(s, 33, '!');
   const dot = paint(s, 2, '·');
   const out: string[] = [];
-  const verdict = r.exitCode === 0 ? paint(s, 32, 'healthy') : paint(s, 31, 'needs attention');
+  const verdict = r.exitCode !== 0 ? paint(s, 31, 'needs attention') : r.claude ? paint(s, 32, 'healthy') : `${paint(s, 32, 'healthy')} as far as status sees (the members' client was not asked)`;
   out.push(`claude-share doctor: ${verdict}  (${r.checks.length} member${r.checks.length === 1 ? '' : 's'}, group ${r.group})`);
   if (!r.claude) out.push(`${warn} no claude installed system-wide: the members' own client was not asked`);
   else if (r.claude.version === null) out.push(`${warn} claude at ${r.claude.path}: its version could not be read`);

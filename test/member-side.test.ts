@@ -118,8 +118,31 @@ describe('doctor', () => {
   it('no claude only root could have installed: the live check is skipped and said, nothing is run', async () => {
     const { code, text } = await doctor({ all: true });
     expect(code).toBe(0);
+    expect(text).toContain("healthy as far as status sees (the members' client was not asked)");
     expect(text).toContain('warning [claude-not-found]');
     expect(sys.memberRuns).toEqual([]);
+  });
+
+  it('the version comes from the root-owned package the client was installed with, never from a member', async () => {
+    client('9.9.9 (Claude Code)');
+    for (const d of ['/usr', '/usr/lib', '/usr/lib/node_modules']) sys.addDir(d, 0, 0, 0o755);
+    sys.addDir('/usr/lib/node_modules/claude-code', 0, 0, 0o755);
+    sys.addFile('/usr/lib/node_modules/claude-code/package.json', '{"name":"@anthropic-ai/claude-code","version":"2.1.112"}');
+    sys.trusted.clear();
+    sys.trusted.add('/usr/lib/node_modules/claude-code/cli.js');
+    const { doc } = await doctorDoc({ all: true, claude: '/usr/lib/node_modules/claude-code/cli.js' });
+    expect(doc.claude).toMatchObject({ version: '2.1.112', writeMode: 'in-place' });
+    expect(sys.memberRuns.some((r) => r.argv.includes('--version'))).toBe(false);
+    // A package.json a member owns is not believed: the member is asked, and says what it says.
+    sys.files.get('/usr/lib/node_modules/claude-code/package.json')!.uid = uid('alice');
+    expect((await doctorDoc({ all: true, claude: '/usr/lib/node_modules/claude-code/cli.js' })).doc.claude.version).toBe('9.9.9');
+  });
+
+  it('a client that gives no version: claude-check-failed, exit 1 (nothing is called healthy that was not checked)', async () => {
+    client('garbage');
+    const { code, text } = await doctor({ user: 'alice' });
+    expect(code).toBe(1);
+    expect(text).toContain('warning [claude-check-failed] /usr/bin/claude --version, run as alice, exited 0 without the expected answer');
   });
 
   it('status problems of the members checked come along (drift → exit 1), others do not', async () => {
@@ -196,6 +219,17 @@ describe('login', () => {
 
     const a = await login({ as: 'alice', run: true, acceptAccount: true }, true);
     expect(a.code).toBe(0);
+    expect(sharedRefresh()).toBe('sk-ant-ort01-new');
+    expect(JSON.parse(sys.content(ACCOUNT_STATE)!).account).toBe('acct-2');
+  });
+
+  it('--run --accept-account shares the member\'s new login, never a login another member planted (far newer, any account)', async () => {
+    sys.trusted.add(CLAUDE);
+    signsIn('acct-2');
+    const bob = sys.getUser('bob')!;
+    sys.addFile('/home/bob/.claude/.credentials.json', creds(sys.clock + 9000 * HOUR, { account: 'acct-evil', refresh: 'sk-ant-ort01-planted' }), bob.uid, bob.uid, 0o600).mtimeMs = sys.clock + 2;
+    const r = await login({ as: 'alice', run: true, acceptAccount: true }, true);
+    expect(r.code).toBe(0);
     expect(sharedRefresh()).toBe('sk-ant-ort01-new');
     expect(JSON.parse(sys.content(ACCOUNT_STATE)!).account).toBe('acct-2');
   });

@@ -156,3 +156,36 @@ describe.runIf(root)('pinned directories kept for the run', () => {
     }
   });
 });
+
+describe.runIf(root)('runAsMember (setpriv, on the real kernel)', () => {
+  const nobody = { name: 'nobody', uid: M, gid: 65534, home: '/nonexistent', shell: '/usr/sbin/nologin' };
+
+  it("runs as the member, with umask 002, no new privileges, none of root's environment, in a session of its own", async () => {
+    process.env.CS_TEST_SECRET = 'hunter2';
+    try {
+      const r = await new RealSystem().runAsMember(nobody, ['/bin/sh', '-c', 'echo "$(id -u) $(umask) $(awk \'/^NoNewPrivs/ {print $2}\' /proc/self/status) ${CS_TEST_SECRET:-unset} $HOME $(cut -d " " -f 6 /proc/$$/stat) $$"'], { timeoutMs: 10_000, maxBytes: 1024 });
+      const [uid, umask, nnp, secret, home, sid, pid] = r.stdout.trim().split(' ');
+      expect([r.code, uid, umask, nnp, secret, home]).toEqual([0, String(M), '0002', '1', 'unset', '/nonexistent']);
+      // setsid: it leads its own session (its sid is its own pid, the sh that setpriv exec'd), not root's.
+      expect(sid).toBe(pid);
+    } finally {
+      delete process.env.CS_TEST_SECRET;
+    }
+  });
+
+  it('a program that outlives its timeout is killed with its group; one that leaves a child holding the pipes is not waited for; output is capped', async () => {
+    const sys = new RealSystem();
+    const t0 = Date.now();
+    const slow = await sys.runAsMember(nobody, ['/bin/sh', '-c', 'sleep 30 & sleep 30'], { timeoutMs: 300, maxBytes: 1024 });
+    expect(slow).toMatchObject({ code: null, timedOut: true });
+    const t1 = Date.now();
+    expect(t1 - t0).toBeLessThan(5_000);
+    const left = await sys.runAsMember(nobody, ['/bin/sh', '-c', 'setsid sleep 8 & echo done'], { timeoutMs: 10_000, maxBytes: 1024 });
+    expect(left).toMatchObject({ code: 0, timedOut: false });
+    expect(left.stdout).toContain('done');
+    // Waiting for the pipes to close would take the 8 s of the child it left behind.
+    expect(Date.now() - t1).toBeLessThan(4_000);
+    const big = await sys.runAsMember(nobody, ['/bin/sh', '-c', 'head -c 200000 /dev/zero | tr "\\0" x'], { timeoutMs: 10_000, maxBytes: 1000 });
+    expect(big.stdout.length).toBe(1000);
+  });
+});

@@ -26,7 +26,8 @@ teardown() {
 uid_of() { id -u "$1"; }
 
 @test "doctor --all: the installed claude runs as each member (their uid and groups, no new privileges, no terminal, none of root's environment); healthy members exit 0" {
-  CS_ROOT_SECRET=hunter2 run claude-share doctor --all
+  # Root's own secrets stay root's: a variable of its own, and a proxy URL with a password in it.
+  CS_ROOT_SECRET=hunter2 HTTPS_PROXY=http://root:pw@proxy.example:3128 run claude-share doctor --all
   assert_success
   assert_output --partial 'claude-share doctor: healthy  (2 members, group claudeshare)'
   assert_output --partial 'claude 2.1.330 at /usr/local/bin/claude'
@@ -40,8 +41,8 @@ uid_of() { id -u "$1"; }
   run grep -c "uid=0 " $RUNS
   assert_output 0
   run grep "args=auth status" $RUNS
-  assert_line --regexp "^run=[0-9]+ uid=$(uid_of csalice) groups=([0-9]+,)*$gid(,[0-9]+)* nnp=1 tty=none secret=unset home=/home/csalice args=auth status$"
-  assert_line --regexp "^run=[0-9]+ uid=$(uid_of csbob) groups=([0-9]+,)*$gid(,[0-9]+)* nnp=1 tty=none secret=unset home=/home/csbob args=auth status$"
+  assert_line --regexp "^run=[0-9]+ uid=$(uid_of csalice) groups=([0-9]+,)*$gid(,[0-9]+)* nnp=1 tty=none secret=unset proxy=unset umask=0002 home=/home/csalice args=auth status$"
+  assert_line --regexp "^run=[0-9]+ uid=$(uid_of csbob) groups=([0-9]+,)*$gid(,[0-9]+)* nnp=1 tty=none secret=unset proxy=unset umask=0002 home=/home/csbob args=auth status$"
 }
 
 @test "doctor: a session started before the member joined the group and one with umask 077 are named with their pids (exit 1); a member whose client is logged out is an error (exit 2)" {
@@ -127,7 +128,7 @@ uid_of() { id -u "$1"; }
   [ "$(readlink /home/csalice/.claude/.credentials.json)" = "$SHARED" ]
   # The client ran as csalice with a terminal, but not the one root's command had.
   run grep 'args=auth login --email shared@example.com' $RUNS
-  assert_line --regexp "^run=[0-9]+ uid=$(uid_of csalice) .* tty=/dev/pts/[0-9]+ secret=unset home=/home/csalice "
+  assert_line --regexp "^run=[0-9]+ uid=$(uid_of csalice) .* tty=/dev/pts/[0-9]+ secret=unset proxy=unset umask=0002 home=/home/csalice "
   local member_tty root_tty
   member_tty=$(grep 'args=auth login' $RUNS | sed 's/.* tty=\([^ ]*\) .*/\1/')
   root_tty=$(cat /tmp/expect-tty)

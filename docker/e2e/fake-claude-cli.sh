@@ -10,8 +10,8 @@
 set -uo pipefail
 log=/tmp/fake-claude-runs
 {
-  printf 'run=%s uid=%s groups=%s nnp=%s tty=%s secret=%s home=%s args=%s\n' "$$" "$(id -u)" "$(id -G | tr ' ' ,)" \
-    "$(awk '/^NoNewPrivs:/ {print $2}' /proc/self/status)" "$(tty -s && tty || echo none)" "${CS_ROOT_SECRET:-unset}" "$HOME" "$*"
+  printf 'run=%s uid=%s groups=%s nnp=%s tty=%s secret=%s proxy=%s umask=%s home=%s args=%s\n' "$$" "$(id -u)" "$(id -G | tr ' ' ,)" \
+    "$(awk '/^NoNewPrivs:/ {print $2}' /proc/self/status)" "$(tty -s && tty || echo none)" "${CS_ROOT_SECRET:-unset}" "${HTTPS_PROXY:-unset}" "$(umask)" "$HOME" "$*"
 } >>"$log" 2>/dev/null
 creds=$HOME/.claude/.credentials.json
 case "${1:-} ${2:-}" in
