@@ -20,7 +20,7 @@ function client(version = '2.1.330 (Claude Code)', auth: (u: UserEntry) => Membe
   sys.trusted.add(CLAUDE);
   sys.answer = (u, argv) => (argv[1] === '--version' ? ok(version) : argv.slice(1).join(' ') === 'auth status' ? auth(u) : ok('', 64));
 }
-const snapshot = () => JSON.stringify([...sys.files].map(([p, n]) => [p, n.type, n.uid, n.gid, n.mode, n.content.toString('base64'), n.target]));
+const snapshot = () => sys.snapshot();
 const uid = (name: string) => sys.getUser(name)!.uid;
 
 async function doctor(o: Partial<DoctorOptions> = {}) {

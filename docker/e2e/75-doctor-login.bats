@@ -25,6 +25,21 @@ teardown() {
 
 uid_of() { id -u "$1"; }
 
+# sign_in USER CODE -- `claude-share login --as USER --run` on a terminal (expect), CODE pasted at the client's
+# prompt; prints its output, then EXIT=N; the terminal root's command had is left in /tmp/expect-tty.
+sign_in() {
+  CODE=$2 expect -c "
+    set timeout 30
+    spawn claude-share login --as $1 --run
+    expect \"Paste code here if prompted > \"
+    send \"\$env(CODE)\\r\"
+    expect eof
+    catch wait r
+    puts \"EXIT=[lindex \$r 3]\"
+    set f [open /tmp/expect-tty w]; puts \$f \$spawn_out(slave,name); close \$f
+  "
+}
+
 @test "doctor --all: the installed claude runs as each member (their uid and groups, no new privileges, no terminal, none of root's environment); healthy members exit 0" {
   # Root's own secrets stay root's: a variable of its own, and a proxy URL with a password in it.
   CS_ROOT_SECRET=hunter2 HTTPS_PROXY=http://root:pw@proxy.example:3128 run claude-share doctor --all
@@ -110,16 +125,7 @@ uid_of() { id -u "$1"; }
 }
 
 @test "login --as csalice --run: the sign-in as csalice on a pseudo-terminal of its own (never root's), then the new login is shared, relinked, and lives 30 days from now" {
-  run expect -c '
-    set timeout 30
-    spawn claude-share login --as csalice --run
-    expect "Paste code here if prompted > "
-    send "good-code\r"
-    expect eof
-    catch wait r
-    puts "EXIT=[lindex $r 3]"
-    set f [open /tmp/expect-tty w]; puts $f $spawn_out(slave,name); close $f
-  '
+  run sign_in csalice good-code
   assert_output --partial 'Signing in as csalice'
   assert_output --partial "✓ csalice's new login is the shared one; it ends"
   assert_output --partial '(in 30 days) (estimated)'
@@ -141,29 +147,13 @@ uid_of() { id -u "$1"; }
   echo 00000000-0000-4000-8000-0000000000ff >/etc/fake-claude-account
   local before
   before=$(md5sum <$SHARED)
-  run expect -c '
-    set timeout 30
-    spawn claude-share login --as csbob --run
-    expect "Paste code here if prompted > "
-    send "good-code\r"
-    expect eof
-    catch wait r
-    puts "EXIT=[lindex $r 3]"
-  '
+  run sign_in csbob good-code
   assert_output --partial 'csbob signed in to another account than the shared one'
   assert_output --partial 'sudo claude-share sync --accept-account'
   assert_output --partial 'EXIT=2'
   [ "$(md5sum <$SHARED)" = "$before" ]
   claude-share sync >/dev/null || true
-  run expect -c '
-    set timeout 30
-    spawn claude-share login --as csalice --run
-    expect "Paste code here if prompted > "
-    send "wrong\r"
-    expect eof
-    catch wait r
-    puts "EXIT=[lindex $r 3]"
-  '
+  run sign_in csalice wrong
   assert_output --partial 'the sign-in as csalice ended with exit 1; nothing was shared'
   assert_output --partial 'EXIT=2'
   [ "$(md5sum <$SHARED)" = "$before" ]
