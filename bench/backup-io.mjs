@@ -15,7 +15,16 @@ if (!dir || !Number.isInteger(count) || count < 1) {
   process.exit(64);
 }
 const { O_RDONLY, O_WRONLY, O_CREAT, O_EXCL, O_NOFOLLOW, O_DIRECTORY } = fs.constants;
-const body = JSON.stringify({ claudeAiOauth: { accessToken: 'sk-ant-oat01-x'.padEnd(108, 'x'), refreshToken: 'sk-ant-ort01-x'.padEnd(108, 'x'), expiresAt: Date.now() + 8 * 3600e3, scopes: ['user:inference', 'user:profile'], subscriptionType: 'max' } }) + '\n';
+const body =
+  JSON.stringify({
+    claudeAiOauth: {
+      accessToken: 'sk-ant-oat01-x'.padEnd(108, 'x'),
+      refreshToken: 'sk-ant-ort01-x'.padEnd(108, 'x'),
+      expiresAt: Date.now() + 8 * 3600e3,
+      scopes: ['user:inference', 'user:profile'],
+      subscriptionType: 'max',
+    },
+  }) + '\n';
 
 fs.rmSync(dir, { recursive: true, force: true });
 for (let i = 0; i < count; i++) {

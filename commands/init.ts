@@ -11,7 +11,7 @@ export const registerInit: Register = (parent, runner, done) => {
     .option('--users-from-file <file>', 'lines name:password; root-owned, mode 0600')
     .option('--user <name[:password]>', 'a user to manage (repeatable); a password here is visible in ps', collect, [])
     .option('--no-password', 'create accounts with a locked password (SSH keys only)')
-    .option('--settings-local', 'share .claude/settings.local.json too (the default for a new setup); on a live one, members\' own copies go to the backups')
+    .option('--settings-local', "share .claude/settings.local.json too (the default for a new setup); on a live one, members' own copies go to the backups")
     .option('--no-settings-local', 'keep .claude/settings.local.json private; on a live setup every member gets a private copy of the shared one')
     .option('--copy-full-claude-json', "seed the shared .claude.json with the source's whole file (projects, mcpServers)")
     .option('--keep-source-copy', "keep the source user's own credentials (dangerous: the refresh token forks)")

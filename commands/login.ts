@@ -3,7 +3,9 @@ import type { Register } from './types.js';
 export const registerLogin: Register = (parent, runner, done) => {
   parent
     .command('login')
-    .description('renew the shared login (it lives about 30 days): how it stands, which account must sign in and how; with --as NAME --run, the real sign-in as that member on this terminal, then sync')
+    .description(
+      'renew the shared login (it lives about 30 days): how it stands, which account must sign in and how; with --as NAME --run, the real sign-in as that member on this terminal, then sync',
+    )
     .option('--as <user>', 'the managed member who signs in')
     .option('--run', 'run claude auth login as that member now (needs a terminal), then share the new login')
     .option('--accept-account', 'the new login may be of another account: it becomes the shared one (as sync --accept-account)')

@@ -102,7 +102,10 @@ function pruneBackups(sys: System, sharedDir: string, ctx: ApplyContext, keepDay
       else if (st.type === 'file' && !(depth === 0 && n === MANIFEST)) files.push({ path: `${dir}/${n}`, size: st.size, run, cred: n.startsWith('.credentials.json'), who });
     }
   };
-  const runs = sys.readdir(root).sort().filter((run) => rootsOwn(sys.lstat(`${root}/${run}`)) && sys.lstat(`${root}/${run}`)?.type === 'dir');
+  const runs = sys
+    .readdir(root)
+    .sort()
+    .filter((run) => rootsOwn(sys.lstat(`${root}/${run}`)) && sys.lstat(`${root}/${run}`)?.type === 'dir');
   // One file that cannot go (it went meanwhile, a directory turned read-only) is logged; the rest is still pruned.
   const drop = (path: string) => {
     try {

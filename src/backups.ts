@@ -93,7 +93,9 @@ export function runBackupsList(sys: System, o: BackupsListOptions, io: Io): numb
     io.out(JSON.stringify({ schemaVersion: SCHEMA_VERSION, command: 'backups list', directory: `${c.sharedDir}/backups`, keepDays: c.backupKeepDays, runs: json }, null, 2));
     return EXIT.ok;
   }
-  io.out(`${c.sharedDir}/backups: ${runs.length} run${runs.length === 1 ? '' : 's'}, kept ${c.backupKeepDays} days (BACKUP_KEEP_DAYS; anyone's newest login is never pruned). They hold logins: root-only.`);
+  io.out(
+    `${c.sharedDir}/backups: ${runs.length} run${runs.length === 1 ? '' : 's'}, kept ${c.backupKeepDays} days (BACKUP_KEEP_DAYS; anyone's newest login is never pruned). They hold logins: root-only.`,
+  );
   for (const r of runs) {
     io.out(`${r.run}  ${r.files.length} file${r.files.length === 1 ? '' : 's'}, ${human(r.files.reduce((n, f) => n + f.size, 0))}`);
     for (const f of r.files) io.out(`  ${safe(`${r.run}/${f.file}`)}  ← ${safe(String(f.from))} (${f.kind}, ${ownerText(sys, f)}, ${human(f.size)})`);
@@ -127,12 +129,19 @@ export async function runBackupsRestore(sys: System, o: BackupsRestoreOptions, i
     if (slash < 0) throw usageError(`${printable(o.what)} names no file in a run`, 'pass RUN/FILE as `claude-share backups list` prints it');
     const run = what.slice(0, slash);
     const file = what.slice(slash + 1);
-    const entry = listRuns(sys, c).find((r) => r.run === run)?.files.find((f) => f.file === file);
+    const entry = listRuns(sys, c)
+      .find((r) => r.run === run)
+      ?.files.find((f) => f.file === file);
     if (!entry) throw dataError(`no backup ${printable(o.what)}`, 'see: sudo claude-share backups list');
-    if (entry.kind === 'set-aside') throw dataError(`${printable(o.what)} is what was put in place of the shared directory: kept as evidence, not restored`, `look at it as root: ${c.sharedDir}/backups/${run}/${file}`);
+    if (entry.kind === 'set-aside')
+      throw dataError(`${printable(o.what)} is what was put in place of the shared directory: kept as evidence, not restored`, `look at it as root: ${c.sharedDir}/backups/${run}/${file}`);
     const src = sys.readFileNoFollow(`${c.sharedDir}/backups/${run}/${file}`, { owner: 0, maxBytes: 16 * 1024 * 1024 });
     if (!src.ok) throw operatorError(`${printable(o.what)} cannot be read (${src.reason})`, 'look at it as root');
-    const rel = file.split('/').slice(1).join('/').replace(/\.\d+$/, '');
+    const rel = file
+      .split('/')
+      .slice(1)
+      .join('/')
+      .replace(/\.\d+$/, '');
     const item = itemsFor(c.shareSettingsLocal).find((i) => i.rel === rel);
     const ctx: ApplyContext = { passwords: new Map(), backupRoot: backupRootFor(c.sharedDir, sys.now()) };
     if (entry.kind === 'shared' || o.asShared) {
@@ -141,13 +150,25 @@ export async function runBackupsRestore(sys: System, o: BackupsRestoreOptions, i
       // What is there now is backed up first; what cannot be read (hard-linked, over the size cap, not a file) cannot
       // be, and might be a live login: only --force replaces it, and says so.
       const cur = sys.readFileNoFollow(dest, { maxBytes: 16 * 1024 * 1024 });
-      if (!cur.ok && sys.lstat(dest) && !o.force) throw operatorError(`${dest} cannot be read (${cur.reason}), so it cannot be backed up first`, 'run claude-share sync (it repairs the shared copies), or pass --force to replace it without a backup');
+      if (!cur.ok && sys.lstat(dest) && !o.force)
+        throw operatorError(
+          `${dest} cannot be read (${cur.reason}), so it cannot be backed up first`,
+          'run claude-share sync (it repairs the shared copies), or pass --force to replace it without a backup',
+        );
       if (item.id === 'credentials' && !o.force) {
         const now = sys.readFileNoFollow(dest, { maxBytes: 1 << 20 });
         const live = inspectCredentials(now.ok ? now.bytes : null, sys.now().getTime());
-        if (isUsable(live)) throw operatorError(`the shared login in ${dest} is live (expires ${new Date(live.expiresAt!).toISOString()}); restoring an older one over it would drop its single-use refresh token`, 'pass --force if that is what you want (the live one goes to the backups first)');
+        if (isUsable(live))
+          throw operatorError(
+            `the shared login in ${dest} is live (expires ${new Date(live.expiresAt!).toISOString()}); restoring an older one over it would drop its single-use refresh token`,
+            'pass --force if that is what you want (the live one goes to the backups first)',
+          );
       }
-      if (o.dryRun) return said(io, `would restore ${dest} from ${run}/${file} (${cur.ok ? 'the current one backed up first' : sys.lstat(dest) ? 'the current one replaced WITHOUT a backup (--force)' : 'there is none now'})`);
+      if (o.dryRun)
+        return said(
+          io,
+          `would restore ${dest} from ${run}/${file} (${cur.ok ? 'the current one backed up first' : sys.lstat(dest) ? 'the current one replaced WITHOUT a backup (--force)' : 'there is none now'})`,
+        );
       if (cur.ok) io.out(`  backup: ${writeBackup(sys, ctx, 'shared', item.rel, cur.bytes, dest)}`);
       else if (sys.lstat(dest)) io.err(`warning: ${dest} could not be read (${cur.reason}): replaced without a backup (--force)`);
       const g = sys.getGroup(c.group);
@@ -159,9 +180,16 @@ export async function runBackupsRestore(sys: System, o: BackupsRestoreOptions, i
     const user = entry.user ? sys.getUser(entry.user) : null;
     if (!user) throw dataError(`${printable(entry.user ?? '?')} no longer exists: nowhere to put ${printable(file)}`, `copy it by hand from ${c.sharedDir}/backups/${run}/${file}`);
     // The name may belong to someone else now (an account deleted, its name reused): her tokens are not his.
-    if (entry.uid !== null && entry.uid !== user.uid) throw dataError(`${user.name} is uid ${user.uid} now, the backup was of uid ${entry.uid}: another account with the same name`, `copy it by hand from ${c.sharedDir}/backups/${run}/${file} if it really is theirs`);
+    if (entry.uid !== null && entry.uid !== user.uid)
+      throw dataError(
+        `${user.name} is uid ${user.uid} now, the backup was of uid ${entry.uid}: another account with the same name`,
+        `copy it by hand from ${c.sharedDir}/backups/${run}/${file} if it really is theirs`,
+      );
     if (item && c.managedUsers.includes(user.name)) {
-      throw dataError(`${user.name} is managed: ${entry.from} is the link to the shared copy, and sync would replace a private file there again`, `restore it as the shared copy (add --as-shared), or first: claude-share server remove-user ${user.name}`);
+      throw dataError(
+        `${user.name} is managed: ${entry.from} is the link to the shared copy, and sync would replace a private file there again`,
+        `restore it as the shared copy (add --as-shared), or first: claude-share server remove-user ${user.name}`,
+      );
     }
     const dest = entry.from;
     if (!dest.startsWith(user.home.replace(/\/+$/, '') + '/')) throw dataError(`${printable(dest)} is not in ${user.name}'s home`, 'copy it by hand');

@@ -54,17 +54,27 @@ export function parseConfig(text: string, path: string): Config {
     sharedDir: validateSharedDir(values.get('SHARED_DIR')!),
     group: values.get('GROUP')!,
     sourceUser: values.get('SOURCE_USER') || 'root',
-    managedUsers: (values.get('MANAGED_USERS') ?? '').split(',').map((s) => s.trim()).filter(Boolean),
+    managedUsers: (values.get('MANAGED_USERS') ?? '')
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean),
     shareSettingsLocal: (values.get('SHARE_SETTINGS_LOCAL') ?? 'yes') !== 'no',
     backupKeepDays: DEFAULT_BACKUP_KEEP_DAYS,
   };
   const keep = values.get('BACKUP_KEEP_DAYS');
   if (keep !== undefined) {
-    if (!/^[1-9][0-9]{0,4}$/.test(keep)) throw new CliError('config-invalid', EXIT.dataErr, `${path}: BACKUP_KEEP_DAYS=${printable(keep)} is not a number of days (1 to 99999)`, `fix the line, e.g. BACKUP_KEEP_DAYS=${DEFAULT_BACKUP_KEEP_DAYS}`);
+    if (!/^[1-9][0-9]{0,4}$/.test(keep))
+      throw new CliError(
+        'config-invalid',
+        EXIT.dataErr,
+        `${path}: BACKUP_KEEP_DAYS=${printable(keep)} is not a number of days (1 to 99999)`,
+        `fix the line, e.g. BACKUP_KEEP_DAYS=${DEFAULT_BACKUP_KEEP_DAYS}`,
+      );
     c.backupKeepDays = Number(keep);
   }
   const bad = [c.group, c.sourceUser, ...c.managedUsers].find((n) => nameProblem(n)) ?? c.managedUsers.find((n) => n === 'root' || isReserved(n));
-  if (bad !== undefined) throw new CliError('config-invalid', EXIT.dataErr, `${path}: "${printable(bad)}" cannot be a group, source or managed user`, 'fix the config, or re-run claude-share server init');
+  if (bad !== undefined)
+    throw new CliError('config-invalid', EXIT.dataErr, `${path}: "${printable(bad)}" cannot be a group, source or managed user`, 'fix the config, or re-run claude-share server init');
   return c;
 }
 
@@ -76,10 +86,7 @@ export function loadConfig(sys: System, path: string): Config | null {
     throw unsafeError(`refusing config ${path}: ${read.reason}`, 'the config must be a regular root-owned file, mode 0644 or stricter');
   }
   if (read.stat.uid !== 0 || (read.stat.mode & 0o022) !== 0) {
-    throw unsafeError(
-      `refusing config ${path}: owned by uid ${read.stat.uid}, mode ${octal(read.stat.mode)}`,
-      `run: chown root:root ${path} && chmod 0644 ${path}`,
-    );
+    throw unsafeError(`refusing config ${path}: owned by uid ${read.stat.uid}, mode ${octal(read.stat.mode)}`, `run: chown root:root ${path} && chmod 0644 ${path}`);
   }
   return parseConfig(read.bytes.toString('utf8'), path);
 }

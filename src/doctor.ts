@@ -57,7 +57,11 @@ export async function runDoctor(sys: System, o: DoctorOptions, io: Io): Promise<
   let claudePath: string | null = null;
   if (o.claude !== undefined) {
     claudePath = sys.trustedExecutable(o.claude);
-    if (!claudePath) throw unsafeError(`--claude ${printable(o.claude)} is not an executable that only root could have put there`, 'give the absolute path of a root-owned executable whose directories are root-owned and not writable by group or others');
+    if (!claudePath)
+      throw unsafeError(
+        `--claude ${printable(o.claude)} is not an executable that only root could have put there`,
+        'give the absolute path of a root-owned executable whose directories are root-owned and not writable by group or others',
+      );
   } else claudePath = sys.trustedExecutable('claude');
 
   const report = await doctor(sys, o.user ? [o.user] : c.managedUsers, c, claudePath);
@@ -73,7 +77,12 @@ async function doctor(sys: System, users: string[], c: Config, claudePath: strin
   const entries = users.map((n) => sys.getUser(n)).filter((u): u is UserEntry => !!u);
   let claude: DoctorReport['claude'] = null;
   if (!claudePath) {
-    problems.push({ code: 'claude-not-found', severity: 'warning', message: "no claude that only root could have installed is on root's PATH: whether members are really logged in was not checked", fix: 'install it system-wide (npm install -g @anthropic-ai/claude-code), or pass --claude PATH' });
+    problems.push({
+      code: 'claude-not-found',
+      severity: 'warning',
+      message: "no claude that only root could have installed is on root's PATH: whether members are really logged in was not checked",
+      fix: 'install it system-wide (npm install -g @anthropic-ai/claude-code), or pass --claude PATH',
+    });
   } else {
     // The version from the package it was installed with (root-owned, like the client: no member can fake it), else
     // asked as a member (root never runs the client: the files it reads are the members').
@@ -81,7 +90,14 @@ async function doctor(sys: System, users: string[], c: Config, claudePath: strin
     if (!v && entries.length) {
       const r = await sys.runAsMember(entries[0], [claudePath, '--version'], { timeoutMs: AUTH_TIMEOUT_MS, maxBytes: 4096, env: CLIENT_ENV });
       v = r.code === 0 ? parseClientVersion(r.stdout) : null;
-      if (!v) problems.push({ code: 'claude-check-failed', severity: 'warning', user: entries[0].name, message: `${claudePath} --version, run as ${entries[0].name}, ${answerOf(r)}`, fix: `run it by hand: runuser --pty -u ${entries[0].name} -- ${claudePath} --version` });
+      if (!v)
+        problems.push({
+          code: 'claude-check-failed',
+          severity: 'warning',
+          user: entries[0].name,
+          message: `${claudePath} --version, run as ${entries[0].name}, ${answerOf(r)}`,
+          fix: `run it by hand: runuser --pty -u ${entries[0].name} -- ${claudePath} --version`,
+        });
     }
     claude = v ? { ...describeClient(v), path: claudePath } : { path: claudePath, version: null };
   }
@@ -94,11 +110,23 @@ async function doctor(sys: System, users: string[], c: Config, claudePath: strin
     const umaskBlocksGroup = procs.filter((p) => p.umask !== null && (p.umask & 0o060) !== 0).map((p) => ({ pid: p.pid, umask: p.umask! }));
     const check: DoctorCheck = { user: u.name, uid: u.uid, loggedIn: null, authMethod: null, processes: procs.length, withoutGroup, umaskBlocksGroup };
     if (withoutGroup.length) {
-      mine.push({ code: 'session-without-group', severity: 'warning', user: u.name, message: `${withoutGroup.length} of ${procs.length} processes of ${u.name} run without group ${c.group} (pid ${pidList(withoutGroup)}): started before ${u.name} joined it, Claude there looks logged out`, fix: `${u.name} logs out and back in, every session (tmux and screen too); never /login there` });
+      mine.push({
+        code: 'session-without-group',
+        severity: 'warning',
+        user: u.name,
+        message: `${withoutGroup.length} of ${procs.length} processes of ${u.name} run without group ${c.group} (pid ${pidList(withoutGroup)}): started before ${u.name} joined it, Claude there looks logged out`,
+        fix: `${u.name} logs out and back in, every session (tmux and screen too); never /login there`,
+      });
     }
     if (umaskBlocksGroup.length) {
       const first = umaskBlocksGroup[0].umask.toString(8).padStart(4, '0');
-      mine.push({ code: 'session-umask', severity: 'warning', user: u.name, message: `${umaskBlocksGroup.length} of ${procs.length} processes of ${u.name} run with umask ${first} (pid ${pidList(umaskBlocksGroup.map((p) => p.pid))}): what Claude writes there into the shared copies loses group access until the next heal`, fix: `${u.name} logs in again (the umask block in ~/.bashrc and ~/.profile applies then); if it stays, something after that block sets another umask` });
+      mine.push({
+        code: 'session-umask',
+        severity: 'warning',
+        user: u.name,
+        message: `${umaskBlocksGroup.length} of ${procs.length} processes of ${u.name} run with umask ${first} (pid ${pidList(umaskBlocksGroup.map((p) => p.pid))}): what Claude writes there into the shared copies loses group access until the next heal`,
+        fix: `${u.name} logs in again (the umask block in ~/.bashrc and ~/.profile applies then); if it stays, something after that block sets another umask`,
+      });
     }
     if (claudePath) {
       const r = await sys.runAsMember(u, [claudePath, 'auth', 'status'], { timeoutMs: AUTH_TIMEOUT_MS, maxBytes: MAX_OUTPUT, env: CLIENT_ENV });
@@ -107,7 +135,14 @@ async function doctor(sys: System, users: string[], c: Config, claudePath: strin
       const loggedIn = r.timedOut || (r.code !== 0 && r.code !== 1) ? null : said.loggedIn === null ? r.code === 0 : said.loggedIn && r.code === 0;
       check.loggedIn = loggedIn;
       check.authMethod = said.authMethod;
-      if (loggedIn === null) mine.push({ code: 'claude-check-failed', severity: 'warning', user: u.name, message: `claude auth status, run as ${u.name}, ${answerOf(r)}`, fix: `run it by hand: runuser --pty -u ${u.name} -- ${claudePath} auth status` });
+      if (loggedIn === null)
+        mine.push({
+          code: 'claude-check-failed',
+          severity: 'warning',
+          user: u.name,
+          message: `claude auth status, run as ${u.name}, ${answerOf(r)}`,
+          fix: `run it by hand: runuser --pty -u ${u.name} -- ${claudePath} auth status`,
+        });
       else if (!loggedIn) {
         const usable = m.plan.login.state === 'valid' || m.plan.login.state === 'expired-refreshable';
         mine.push({

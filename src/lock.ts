@@ -49,7 +49,12 @@ export async function acquireLock(path = DEFAULT_LOCK_PATH, waitMs = 30_000): Pr
       continue;
     }
     if (Date.now() >= deadline) {
-      throw new CliError('locked', EXIT.operator, `another claude-share command (pid ${holder.pid}) holds ${path}; waited ${Math.round(waitMs / 1000)} s`, 'wait for it to finish, then run this again');
+      throw new CliError(
+        'locked',
+        EXIT.operator,
+        `another claude-share command (pid ${holder.pid}) holds ${path}; waited ${Math.round(waitMs / 1000)} s`,
+        'wait for it to finish, then run this again',
+      );
     }
     await new Promise((r) => setTimeout(r, 100));
   }

@@ -39,7 +39,11 @@ export async function runLogin(sys: System, o: LoginOptions, io: Io): Promise<nu
   const email = sharedEmail(sys, c, pinned);
   const who = email ? `${email}${pinned ? ` (account ${printable(pinned)})` : ''}` : pinned ? `account ${printable(pinned)}` : null;
   const usable = l.state === 'valid' || l.state === 'expired-refreshable';
-  io.out(usable ? `The shared login works${l.endsAt ? `; it ends ${describeExpiry(l.endsAt, m.obs.nowMs)}${l.endsAtEstimated ? ' (estimated: 30 days after claude-share first saw it)' : ''}` : ''}.` : `There is no working shared login (${l.state}).`);
+  io.out(
+    usable
+      ? `The shared login works${l.endsAt ? `; it ends ${describeExpiry(l.endsAt, m.obs.nowMs)}${l.endsAtEstimated ? ' (estimated: 30 days after claude-share first saw it)' : ''}` : ''}.`
+      : `There is no working shared login (${l.state}).`,
+  );
   io.out(who ? `It belongs to ${who}: sign in with that account.` : 'No account is recorded yet: the first login becomes the shared one.');
 
   if (!o.run) {
@@ -58,19 +62,35 @@ export async function runLogin(sys: System, o: LoginOptions, io: Io): Promise<nu
   if (o.as === undefined) throw usageError('--run needs the member who signs in', `pass --as NAME (one of: ${c.managedUsers.join(', ') || 'no managed users'})`);
   const user = sys.getUser(o.as);
   if (!user) throw operatorError(`user ${o.as} does not exist`, `re-create it: claude-share server add-user ${o.as}`);
-  if (!io.interactive) throw usageError('--run needs a terminal: the sign-in shows a link to open in a browser and asks for the code it gives back', 'run it on a terminal, or follow the two steps claude-share login prints without --run');
+  if (!io.interactive)
+    throw usageError(
+      '--run needs a terminal: the sign-in shows a link to open in a browser and asks for the code it gives back',
+      'run it on a terminal, or follow the two steps claude-share login prints without --run',
+    );
   const claude = sys.trustedExecutable(o.claude ?? 'claude');
   if (!claude) {
     throw o.claude !== undefined
-      ? unsafeError(`--claude ${printable(o.claude)} is not an executable that only root could have put there`, 'give the absolute path of a root-owned executable whose directories are root-owned and not writable by group or others')
-      : operatorError("no claude that only root could have installed is on root's PATH", 'install it system-wide (npm install -g @anthropic-ai/claude-code), pass --claude PATH, or sign in by hand as the member (claude, then /login) and run sync');
+      ? unsafeError(
+          `--claude ${printable(o.claude)} is not an executable that only root could have put there`,
+          'give the absolute path of a root-owned executable whose directories are root-owned and not writable by group or others',
+        )
+      : operatorError(
+          "no claude that only root could have installed is on root's PATH",
+          'install it system-wide (npm install -g @anthropic-ai/claude-code), pass --claude PATH, or sign in by hand as the member (claude, then /login) and run sync',
+        );
   }
 
   const before = refreshFingerprint(sys, c);
   io.out('');
-  io.out(`Signing in as ${user.name} (claude auth login, on a terminal of its own): open the link it shows in a browser${email ? `, sign in as ${email}` : ''}, and paste the code it gives back here.`);
+  io.out(
+    `Signing in as ${user.name} (claude auth login, on a terminal of its own): open the link it shows in a browser${email ? `, sign in as ${email}` : ''}, and paste the code it gives back here.`,
+  );
   const code = await sys.runAsMemberOnTerminal(user, [claude, 'auth', 'login', ...(email ? ['--email', email] : [])], { DISABLE_AUTOUPDATER: '1' });
-  if (code !== 0) throw operatorError(`the sign-in as ${user.name} ended with exit ${code}; nothing was shared`, `run claude-share login --as ${user.name} --run again, or sign in by hand as ${user.name} (claude, then /login) and run sync`);
+  if (code !== 0)
+    throw operatorError(
+      `the sign-in as ${user.name} ended with exit ${code}; nothing was shared`,
+      `run claude-share login --as ${user.name} --run again, or sign in by hand as ${user.name} (claude, then /login) and run sync`,
+    );
 
   // Another account than the shared one: never shared silently. Said before any sync, which would back it up and put
   // the shared login back in the member's home.
@@ -88,7 +108,9 @@ export async function runLogin(sys: System, o: LoginOptions, io: Io): Promise<nu
   const now = statusModel(sys, c);
   const nl = now.plan.login;
   if (!after || after === before || !(nl.state === 'valid' || nl.state === 'expired-refreshable')) {
-    io.err(`the shared login did not change (${nl.state}): the sign-in as ${user.name} left no new login that could be shared (a running watcher backs up a login of another account at once: backups list shows it)`);
+    io.err(
+      `the shared login did not change (${nl.state}): the sign-in as ${user.name} left no new login that could be shared (a running watcher backs up a login of another account at once: backups list shows it)`,
+    );
     io.err(`  fix: run claude-share status; sign in again as ${user.name} if the login is still old`);
     return EXIT.operator;
   }

@@ -7,7 +7,20 @@ import type { Action, Desired, Observed, Outcome, Plan, Problem } from './model.
 import { planRemoval } from './plan-removal.js';
 import { plan, planExitCode } from './plan.js';
 import { findInsecureParent, probe, readJournal } from './probe.js';
-import { driftProblems, prometheusFailureText, prometheusText, renderOutcomeLine, renderPlanText, renderProblems, renderSummary, runJson, statusJson, statusText, type StatusModel, type Style } from './render.js';
+import {
+  driftProblems,
+  prometheusFailureText,
+  prometheusText,
+  renderOutcomeLine,
+  renderPlanText,
+  renderProblems,
+  renderSummary,
+  runJson,
+  statusJson,
+  statusText,
+  type StatusModel,
+  type Style,
+} from './render.js';
 import type { System } from './system.js';
 import { shellQuote } from './untrusted.js';
 import { assertPassword, MAX_PASSWORD, parseUsersFile, passwordProblem, readSecretFile, type UserSpec } from './users-file.js';
@@ -53,12 +66,11 @@ export const DEFAULTS = { sharedDir: '/shared/claude-share', group: 'claudeshare
 const REQUIRED_COMMANDS = ['useradd', 'groupadd', 'chpasswd', 'gpasswd'];
 
 function preflight(sys: System) {
-  if (sys.euid() !== 0) throw unsafeError('claude-share changes accounts and other users\' homes: it must run as root', 'run it with sudo');
+  if (sys.euid() !== 0) throw unsafeError("claude-share changes accounts and other users' homes: it must run as root", 'run it with sudo');
   if (sys.platform() !== 'linux') throw operatorError(`claude-share runs on Linux, not ${sys.platform()}`);
   const missing = REQUIRED_COMMANDS.filter((c) => !sys.hasCommand(c));
   if (missing.length) throw operatorError(`missing commands: ${missing.join(', ')}`, 'install the shadow utilities (Debian/Ubuntu: apt-get install passwd)');
 }
-
 
 function desiredFrom(c: Config, extra: Partial<Desired> = {}): Desired {
   return {
@@ -202,18 +214,39 @@ async function initLocked(sys: System, o: InitOptions, io: Io, given: UserSpec[]
   const insecure = findInsecureParent(sys, sharedDir);
   if (insecure) throw unsafeError(`the shared directory is not safe: ${insecure}`, 'make every parent of the shared directory root-owned and not writable by group or others');
   if (existing && (existing.sharedDir !== sharedDir || existing.group !== group)) {
-    throw usageError(`${cfgPath} already manages ${existing.sharedDir} with group ${existing.group}; init does not move a live setup (the login would stay behind)`, 'run init without --shared-dir/--group, or claude-share server uninstall first');
+    throw usageError(
+      `${cfgPath} already manages ${existing.sharedDir} with group ${existing.group}; init does not move a live setup (the login would stay behind)`,
+      'run init without --shared-dir/--group, or claude-share server uninstall first',
+    );
   }
   if (!existing) refuseForeignGroup(sys, group, members, !!o.adoptGroup);
-  const config: Config = { sharedDir, group, sourceUser, managedUsers: members, shareSettingsLocal: o.settingsLocal ?? existing?.shareSettingsLocal ?? true, backupKeepDays: existing?.backupKeepDays ?? DEFAULT_BACKUP_KEEP_DAYS };
+  const config: Config = {
+    sharedDir,
+    group,
+    sourceUser,
+    managedUsers: members,
+    shareSettingsLocal: o.settingsLocal ?? existing?.shareSettingsLocal ?? true,
+    backupKeepDays: existing?.backupKeepDays ?? DEFAULT_BACKUP_KEEP_DAYS,
+  };
   if (o.keepSourceCopy) io.err('warning: --keep-source-copy leaves a second copy of a single-use refresh token with the source user: the first refresh on either side logs the other out');
   // An earlier init that was interrupted between useradd and chpasswd: those accounts exist, locked, and get the
   // password this run was given for them; any not given one now is named.
   const journal = readJournal(sys).filter((n) => sys.getUser(n));
   const pendingPasswords = journal.filter((n) => given.some((u) => u.name === n));
   const orphans = journal.filter((n) => !pendingPasswords.includes(n));
-  if (orphans.length) io.err(`warning: ${orphans.join(', ')} ${orphans.length === 1 ? 'was' : 'were'} created by an interrupted init and still ${orphans.length === 1 ? 'has' : 'have'} no password (locked): give ${orphans.length === 1 ? 'it' : 'them'} in --users-from-file, or run passwd NAME`);
-  const desired = desiredFrom(config, { createGroup: true, createUsers: toCreate.map((u) => u.name), pendingPasswords, seedFromSource: true, promoteFrom: existing?.managedUsers ?? [], keepSourceCopy: o.keepSourceCopy, copyFullClaudeJson: o.copyFullClaudeJson });
+  if (orphans.length)
+    io.err(
+      `warning: ${orphans.join(', ')} ${orphans.length === 1 ? 'was' : 'were'} created by an interrupted init and still ${orphans.length === 1 ? 'has' : 'have'} no password (locked): give ${orphans.length === 1 ? 'it' : 'them'} in --users-from-file, or run passwd NAME`,
+    );
+  const desired = desiredFrom(config, {
+    createGroup: true,
+    createUsers: toCreate.map((u) => u.name),
+    pendingPasswords,
+    seedFromSource: true,
+    promoteFrom: existing?.managedUsers ?? [],
+    keepSourceCopy: o.keepSourceCopy,
+    copyFullClaudeJson: o.copyFullClaudeJson,
+  });
   const passwords = new Map(given.map((u) => [u.name, u.password] as const));
   // Sharing settings.local.json switched off on a live setup: every link to the shared copy becomes a private copy
   // (the shared one stays, for a switch back). Switched on, the plan above links them like any shared item.
@@ -234,10 +267,14 @@ async function initLocked(sys: System, o: InitOptions, io: Io, given: UserSpec[]
 function refuseForeignGroup(sys: System, group: string, members: string[], adopt: boolean) {
   const g = sys.getGroup(group);
   if (!g) return;
-  if (g.gid < 1000) throw unsafeError(`group ${group} is a system group (gid ${g.gid}): every managed user would get its rights`, 'pass --group with a new name (init creates it), e.g. --group claudeshare');
+  if (g.gid < 1000)
+    throw unsafeError(`group ${group} is a system group (gid ${g.gid}): every managed user would get its rights`, 'pass --group with a new name (init creates it), e.g. --group claudeshare');
   const strangers = g.members.filter((m) => !members.includes(m));
   if (strangers.length && !adopt) {
-    throw unsafeError(`group ${group} already exists with members init does not manage (${strangers.slice(0, 5).join(', ')}${strangers.length > 5 ? ', …' : ''}): they would all get the shared Claude login`, 'pass --group with a new name, or --adopt-group if that is what you want');
+    throw unsafeError(
+      `group ${group} already exists with members init does not manage (${strangers.slice(0, 5).join(', ')}${strangers.length > 5 ? ', …' : ''}): they would all get the shared Claude login`,
+      'pass --group with a new name, or --adopt-group if that is what you want',
+    );
   }
 }
 
@@ -245,7 +282,8 @@ function initNotes(sys: System, p: Planned, outcomes: Outcome[], io: Io) {
   if (outcomes.some((o) => o.action.kind === 'retire-source' && o.result === 'backed-up')) {
     io.err("note: root's own Claude login was moved into the shared store. root is never linked (members can write the shared files), so root's own `claude` now needs its own /login.");
   }
-  if (p.problems.some((x) => x.code === 'no-login')) io.err('note: the source user has no Claude login yet. The links point at a shared login that does not exist yet; after the first member logs in, run: claude-share sync');
+  if (p.problems.some((x) => x.code === 'no-login'))
+    io.err('note: the source user has no Claude login yet. The links point at a shared login that does not exist yet; after the first member logs in, run: claude-share sync');
   reloginNote(sys, outcomes, io);
 }
 
@@ -386,10 +424,22 @@ async function converge(sys: System, io: Io, s: ConvergeSpec): Promise<number> {
     };
     let outcomes: Outcome[] = [];
     if (current.actions.some((a) => FIRST_KINDS.has(a.kind))) {
-      outcomes = await applyPlan(sys, s.desired, current.actions.filter((a) => FIRST_KINDS.has(a.kind)), ctx);
+      outcomes = await applyPlan(
+        sys,
+        s.desired,
+        current.actions.filter((a) => FIRST_KINDS.has(a.kind)),
+        ctx,
+      );
       current = look();
     }
-    outcomes.push(...(await applyPlan(sys, s.desired, current.actions.filter((a) => !FIRST_KINDS.has(a.kind)), ctx)));
+    outcomes.push(
+      ...(await applyPlan(
+        sys,
+        s.desired,
+        current.actions.filter((a) => !FIRST_KINDS.has(a.kind)),
+        ctx,
+      )),
+    );
     const clean = !outcomes.some((o) => o.result === 'failed' || o.result === 'conflict');
     if (clean || !s.extraOnlyIfClean) outcomes.push(...(await applyPlan(sys, s.desired, s.extra?.() ?? [], ctx)));
     progress.flush();
@@ -420,7 +470,9 @@ async function converge(sys: System, io: Io, s: ConvergeSpec): Promise<number> {
     }
     if (stop.requested) {
       const left = after.actions.length + (s.extra?.().length ?? 0);
-      io.err(`interrupted after ${outcomes.filter((o) => o.result !== 'unchanged').length} change${outcomes.length === 1 ? '' : 's'}; ${left} step${left === 1 ? '' : 's'} not done${after.actions.length ? ` (${summarizeKinds(after.actions)})` : ''}. Run the same command again to finish: nothing done is undone, and accounts already created get their passwords then.`);
+      io.err(
+        `interrupted after ${outcomes.filter((o) => o.result !== 'unchanged').length} change${outcomes.length === 1 ? '' : 's'}; ${left} step${left === 1 ? '' : 's'} not done${after.actions.length ? ` (${summarizeKinds(after.actions)})` : ''}. Run the same command again to finish: nothing done is undone, and accounts already created get their passwords then.`,
+      );
       return EXIT.interrupted;
     }
     if (outcomes.some((o) => o.result === 'failed') || after.problems.some((x) => x.severity === 'operator')) return EXIT.operator;
@@ -479,7 +531,15 @@ export async function runAddUser(sys: System, o: AddUserOptions, io: Io): Promis
     const c = requireConfig(sys, cfgPath);
     const config: Config = { ...c, managedUsers: [...new Set([...c.managedUsers, o.name])] };
     const desired = desiredFrom(config, { createUsers: sys.getUser(o.name) ? [] : [o.name], onlyUsers: [o.name], promoteFrom: c.managedUsers.includes(o.name) ? [o.name] : [] });
-    return converge(sys, io, { desired, dryRun: o.dryRun, json: o.json, command: 'add-user', passwords: new Map([[o.name, password]]), extra: () => configAction(sys, cfgPath, config), notes: (s, _p, outcomes, out) => reloginNote(s, outcomes, out) });
+    return converge(sys, io, {
+      desired,
+      dryRun: o.dryRun,
+      json: o.json,
+      command: 'add-user',
+      passwords: new Map([[o.name, password]]),
+      extra: () => configAction(sys, cfgPath, config),
+      notes: (s, _p, outcomes, out) => reloginNote(s, outcomes, out),
+    });
   });
 }
 
@@ -522,9 +582,13 @@ export function runStatus(sys: System, o: StatusOptions, io: Io): number {
 /** A usage error before anything runs, naming the fix: the README's path needs node-exporter's directory. */
 function checkPrometheusPath(sys: System, path: string) {
   const dir = path.replace(/\/[^/]*$/, '') || '/';
-  if (!path.startsWith('/') || path.endsWith('/')) throw usageError(`--prometheus ${printable(path)} is not an absolute file path`, 'pass the .prom file to write, e.g. /var/lib/prometheus/node-exporter/claude-share.prom');
+  if (!path.startsWith('/') || path.endsWith('/'))
+    throw usageError(`--prometheus ${printable(path)} is not an absolute file path`, 'pass the .prom file to write, e.g. /var/lib/prometheus/node-exporter/claude-share.prom');
   if (sys.lstat(dir)?.type !== 'dir') {
-    throw usageError(`--prometheus: the directory ${printable(dir)} does not exist (is node-exporter's textfile collector installed?)`, `install prometheus-node-exporter, or create it: mkdir -p ${shellQuote(dir)}`);
+    throw usageError(
+      `--prometheus: the directory ${printable(dir)} does not exist (is node-exporter's textfile collector installed?)`,
+      `install prometheus-node-exporter, or create it: mkdir -p ${shellQuote(dir)}`,
+    );
   }
 }
 
@@ -566,7 +630,14 @@ export function healOnce(sys: System, cfgPath: string, io: Io, onlyUsers?: strin
   return underLock(sys, false, async () => {
     const c = requireConfig(sys, cfgPath);
     const users = onlyUsers?.filter((u) => c.managedUsers.includes(u));
-    return converge(sys, io, { desired: syncDesired(c, users), dryRun: false, json: false, quiet: true, command: 'watch', notes: (s, _p, outcomes, out) => (reloginNote(s, outcomes, out), onOutcomes?.(outcomes)) });
+    return converge(sys, io, {
+      desired: syncDesired(c, users),
+      dryRun: false,
+      json: false,
+      quiet: true,
+      command: 'watch',
+      notes: (s, _p, outcomes, out) => (reloginNote(s, outcomes, out), onOutcomes?.(outcomes)),
+    });
   });
 }
 
@@ -590,7 +661,15 @@ export async function runRemoveUser(sys: System, o: RemoveUserOptions, io: Io): 
     const config: Config = { ...c, managedUsers: c.managedUsers.filter((u) => u !== o.name) };
     const desired = { ...desiredFrom(c), users: [o.name] };
     const spec = { deleteAccount: o.deleteAccount, removeHome: o.removeHome };
-    return converge(sys, io, { desired, dryRun: o.dryRun, json: o.json, command: 'remove-user', extra: () => configAction(sys, cfgPath, config), extraOnlyIfClean: true, planFn: (d, obs) => planRemoval(d, obs, spec) });
+    return converge(sys, io, {
+      desired,
+      dryRun: o.dryRun,
+      json: o.json,
+      command: 'remove-user',
+      extra: () => configAction(sys, cfgPath, config),
+      extraOnlyIfClean: true,
+      planFn: (d, obs) => planRemoval(d, obs, spec),
+    });
   });
 }
 
@@ -617,12 +696,15 @@ export async function runUninstall(sys: System, o: UninstallOptions, io: Io, fil
 async function uninstallLocked(sys: System, o: UninstallOptions, io: Io, files: { unit: string; cron: string; beforeApply?: () => Promise<void> }, cfgPath: string): Promise<number> {
   const c = loadConfig(sys, cfgPath);
   if (!c) return afterUninstall(sys, o, io, cfgPath);
-  if (o.keepLogin !== undefined && !c.managedUsers.includes(o.keepLogin)) throw dataError(`--keep-login ${printable(o.keepLogin)} is not a managed user`, `managed users: ${c.managedUsers.join(', ') || '(none)'}`);
+  if (o.keepLogin !== undefined && !c.managedUsers.includes(o.keepLogin))
+    throw dataError(`--keep-login ${printable(o.keepLogin)} is not a managed user`, `managed users: ${c.managedUsers.join(', ') || '(none)'}`);
   const desired = desiredFrom(c);
   if (!o.dryRun && !o.json && io.interactive) {
     const planned = planRemoval(desired, probe(sys, desired), { deleteAccount: false, removeHome: false, keepLogin: o.keepLogin });
     renderPlanText(planned.actions, io.style).forEach((l) => io.out(l));
-    io.out(`This rewrites the Claude files in ${c.managedUsers.length} home${c.managedUsers.length === 1 ? '' : 's'}${o.keepLogin ? `; only ${o.keepLogin} keeps the shared login` : '; nobody keeps the shared login (--keep-login USER gives it to one member)'}${o.purge ? `, and archives ${c.sharedDir}` : ''}.`);
+    io.out(
+      `This rewrites the Claude files in ${c.managedUsers.length} home${c.managedUsers.length === 1 ? '' : 's'}${o.keepLogin ? `; only ${o.keepLogin} keeps the shared login` : '; nobody keeps the shared login (--keep-login USER gives it to one member)'}${o.purge ? `, and archives ${c.sharedDir}` : ''}.`,
+    );
     const answer = (await io.prompt!.input('Proceed? [y/N]', 'N')).trim().toLowerCase();
     if (answer !== 'y' && answer !== 'yes') {
       io.err('nothing was changed');
@@ -641,8 +723,21 @@ async function uninstallLocked(sys: System, o: UninstallOptions, io: Io, files: 
     return out;
   };
   if (!o.dryRun) await files.beforeApply?.();
-  const code = await converge(sys, io, { desired, dryRun: o.dryRun, json: o.json, command: 'uninstall', extra, extraOnlyIfClean: true, planFn: (d, obs) => planRemoval(d, obs, { deleteAccount: false, removeHome: false, keepLogin: o.keepLogin }) });
-  if (!o.dryRun && !o.json) io.err(o.purge ? 'the shared directory was archived root-only; the group was kept (groupdel it when no longer needed)' : `the shared directory ${c.sharedDir} and its backups were left in place; the group ${c.group} was kept`);
+  const code = await converge(sys, io, {
+    desired,
+    dryRun: o.dryRun,
+    json: o.json,
+    command: 'uninstall',
+    extra,
+    extraOnlyIfClean: true,
+    planFn: (d, obs) => planRemoval(d, obs, { deleteAccount: false, removeHome: false, keepLogin: o.keepLogin }),
+  });
+  if (!o.dryRun && !o.json)
+    io.err(
+      o.purge
+        ? 'the shared directory was archived root-only; the group was kept (groupdel it when no longer needed)'
+        : `the shared directory ${c.sharedDir} and its backups were left in place; the group ${c.group} was kept`,
+    );
   return code;
 }
 

@@ -30,11 +30,28 @@ export function planRemoval(d: Desired, obs: Observed, spec: RemovalSpec): { act
         // the link then simply goes, and the leaving user starts that file afresh.
         const hasCopy = shared?.stat?.type === 'file' && shared.read?.ok === true;
         if (it.item.id === 'credentials' && spec.keepLogin !== u.name) {
-          if (it.state === 'ok') actions.push({ kind: 'privatize', code: 'leaving', target: it.path, user: u.name, mode: 0o600, before: `link to ${sharedPath(d.sharedDir, it.item)}`, after: 'no login (their own /login next)', reason: 'a copy of the single-use refresh token would log the others out at its first refresh' });
+          if (it.state === 'ok')
+            actions.push({
+              kind: 'privatize',
+              code: 'leaving',
+              target: it.path,
+              user: u.name,
+              mode: 0o600,
+              before: `link to ${sharedPath(d.sharedDir, it.item)}`,
+              after: 'no login (their own /login next)',
+              reason: 'a copy of the single-use refresh token would log the others out at its first refresh',
+            });
           continue;
         }
         if (shared?.stat && !hasCopy) {
-          problems.push({ code: 'unsafe-path', severity: 'warning', user: u.name, path: shared.path, message: `${shared.path} cannot be copied (${shared.read && !shared.read.ok ? shared.read.reason : `a ${shared.stat.type}`}); ${u.name}'s link to it is removed without a private copy`, fix: 'nothing to do for the removal; look at the shared copy' });
+          problems.push({
+            code: 'unsafe-path',
+            severity: 'warning',
+            user: u.name,
+            path: shared.path,
+            message: `${shared.path} cannot be copied (${shared.read && !shared.read.ok ? shared.read.reason : `a ${shared.stat.type}`}); ${u.name}'s link to it is removed without a private copy`,
+            fix: 'nothing to do for the removal; look at the shared copy',
+          });
         }
         actions.push({
           kind: 'privatize',
@@ -53,12 +70,27 @@ export function planRemoval(d: Desired, obs: Observed, spec: RemovalSpec): { act
     }
     if (u.inGroup) actions.push({ kind: 'leave-group', code: 'leaving', target: d.group, user: u.name, before: 'member', after: 'not a member', reason: 'no access to the shared files any more' });
     if (spec.deleteAccount) {
-      actions.push({ kind: 'delete-account', code: 'leaving', target: u.name, user: u.name, removeHome: spec.removeHome, before: 'account exists', after: spec.removeHome ? 'account deleted, home removed' : 'account deleted, home kept', reason: '--delete-account' });
+      actions.push({
+        kind: 'delete-account',
+        code: 'leaving',
+        target: u.name,
+        user: u.name,
+        removeHome: spec.removeHome,
+        before: 'account exists',
+        after: spec.removeHome ? 'account deleted, home removed' : 'account deleted, home kept',
+        reason: '--delete-account',
+      });
     }
   }
   const relogin = [...new Set(actions.filter((a) => a.kind === 'privatize' && a.target.endsWith('/.credentials.json') && !a.source).map((a) => a.user!))];
   if (relogin.length) {
-    problems.push({ code: 'login-not-copied', severity: 'warning', user: relogin.length === 1 ? relogin[0] : undefined, message: `${relogin.join(', ')} ${relogin.length === 1 ? 'leaves' : 'leave'} without the shared login (a refresh token works for one holder only: a copy would log the others out at its first refresh)${spec.keepLogin ? `; ${spec.keepLogin} keeps it` : ''}`, fix: `each of them runs claude, then /login with their own account` });
+    problems.push({
+      code: 'login-not-copied',
+      severity: 'warning',
+      user: relogin.length === 1 ? relogin[0] : undefined,
+      message: `${relogin.join(', ')} ${relogin.length === 1 ? 'leaves' : 'leave'} without the shared login (a refresh token works for one holder only: a copy would log the others out at its first refresh)${spec.keepLogin ? `; ${spec.keepLogin} keeps it` : ''}`,
+      fix: `each of them runs claude, then /login with their own account`,
+    });
   }
   return { actions, problems };
 }

@@ -20,7 +20,12 @@ export const JOURNAL = '/var/lib/claude-share/pending-passwords';
 
 export function readJournal(sys: System): string[] {
   const r = sys.readFileNoFollow(JOURNAL, { owner: 0, maxBytes: 1 << 20 });
-  return r.ok ? r.bytes.toString('utf8').split('\n').filter((n) => /^[a-z_][a-z0-9_-]*\$?$/i.test(n)) : [];
+  return r.ok
+    ? r.bytes
+        .toString('utf8')
+        .split('\n')
+        .filter((n) => /^[a-z_][a-z0-9_-]*\$?$/i.test(n))
+    : [];
 }
 
 /** Read-only look at everything a plan needs. Never follows a link found in a home. */
@@ -46,9 +51,7 @@ export function probe(sys: System, d: Desired): Observed {
     dirs,
     insecureParent: findInsecureParent(sys, d.sharedDir),
     shared,
-    tempFiles: [`${d.sharedDir}/home`, `${d.sharedDir}/home/.claude`]
-      .map((dir) => ({ dir, ...sample(safeReaddir(sys, dir), (f) => /\.tmp\./.test(f)) }))
-      .filter((t) => t.count > 0),
+    tempFiles: [`${d.sharedDir}/home`, `${d.sharedDir}/home/.claude`].map((dir) => ({ dir, ...sample(safeReaddir(sys, dir), (f) => /\.tmp\./.test(f)) })).filter((t) => t.count > 0),
     users,
     source: d.seedFromSource ? probeSource(sys, d) : null,
     intruder: claudeDir && claudeDir.type !== 'dir' && realDir(`${d.sharedDir}/home`) ? probeIntruder(sys, d, claudeDir, users) : undefined,
@@ -93,7 +96,12 @@ const LAST_GOOD_SCAN = 20;
 function lastGoodBackup(sys: System, sharedDir: string, rel: string) {
   const root = `${sharedDir}/backups`;
   if (sys.lstat(root)?.type !== 'dir') return undefined;
-  const runs = sys.readdir(root).filter((n) => /^\d{4}-\d\d-\d\dT/.test(n)).sort().reverse().slice(0, LAST_GOOD_SCAN);
+  const runs = sys
+    .readdir(root)
+    .filter((n) => /^\d{4}-\d\d-\d\dT/.test(n))
+    .sort()
+    .reverse()
+    .slice(0, LAST_GOOD_SCAN);
   for (const run of runs) {
     const path = `${root}/${run}/shared/${rel}`;
     const r = sys.readFileNoFollow(path, { owner: 0, maxBytes: MAX_READ_BYTES });
@@ -168,7 +176,13 @@ function probeUser(sys: System, d: Desired, name: string, inGroup: boolean, shar
   if (!u.unsafe) {
     u.claudeDir = sys.lstat(claudePath);
     const cd = u.claudeDir;
-    const claudeUnsafe = !cd ? undefined : (cd.type !== 'dir' ? `${claudePath} is a ${cd.type}, not a directory` : cd.uid !== entry.uid ? `${claudePath} is owned by uid ${cd.uid}, not ${name}` : undefined);
+    const claudeUnsafe = !cd
+      ? undefined
+      : cd.type !== 'dir'
+        ? `${claudePath} is a ${cd.type}, not a directory`
+        : cd.uid !== entry.uid
+          ? `${claudePath} is owned by uid ${cd.uid}, not ${name}`
+          : undefined;
     u.items = d.items.map((item) => probeItem(sys, d, entry, item, item.rel.startsWith('.claude/') ? claudeUnsafe : undefined, sharedExists.has(item.id)));
     u.rc = RC_FILES.map((f) => probeRc(sys, entry, `${entry.home}/${f}`));
     u.corrupted = sample(sys.readdir(entry.home), (f) => f.startsWith('.claude.json.corrupted.'));

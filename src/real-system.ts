@@ -170,10 +170,12 @@ export class RealSystem implements System {
     const now = Date.now();
     if (this.accounts && now - this.accountsCheckedAt < 100) return this.accounts;
     this.accountsCheckedAt = now;
-    const stamp = ['/etc/passwd', '/etc/group'].map((f) => {
-      const st = fs.statSync(f, { throwIfNoEntry: false });
-      return st ? `${st.ino}:${st.size}:${st.mtimeMs}` : '-';
-    }).join('/');
+    const stamp = ['/etc/passwd', '/etc/group']
+      .map((f) => {
+        const st = fs.statSync(f, { throwIfNoEntry: false });
+        return st ? `${st.ino}:${st.size}:${st.mtimeMs}` : '-';
+      })
+      .join('/');
     if (this.accounts?.stamp === stamp) return this.accounts;
     const users = new Map<string, UserEntry>();
     const groups = new Map<string, GroupEntry>();
@@ -541,7 +543,9 @@ async function run(cmd: string, args: string[], input?: string): Promise<void> {
     child.stderr!.setEncoding('utf8').on('data', (d: string) => (stderr = (stderr + d).slice(-4096)));
     child.on('error', (e) => reject(new Error(`${cmd} could not run: ${e.message}`)));
     // Killed by a signal: only possible in the instant between fork and setsid, before it touched anything.
-    child.on('close', (code, signal) => (code === 0 ? resolve() : reject(new Error(signal ? `${cmd} was stopped by ${signal} as it started; nothing was changed by it` : `${cmd} failed (exit ${code}): ${stderr.trim().split('\n')[0]}`))));
+    child.on('close', (code, signal) =>
+      code === 0 ? resolve() : reject(new Error(signal ? `${cmd} was stopped by ${signal} as it started; nothing was changed by it` : `${cmd} failed (exit ${code}): ${stderr.trim().split('\n')[0]}`)),
+    );
     if (input !== undefined) child.stdin!.end(input);
   });
 }

@@ -49,7 +49,16 @@ export function describeAction(a: Action, done: boolean): string {
   // A leaving user's login link goes without a copy (plan-removal.ts): say so, never "a private copy".
   const verb = a.kind === 'privatize' && !a.source ? (done ? 'removed the link, no private copy:' : 'would remove the link, no private copy:') : VERBS[a.kind][done ? 1 : 0];
   const object = a.kind === 'add-to-group' ? `${a.target}: ${a.members!.join(', ')}` : a.kind === 'set-passwords' ? a.members!.join(', ') : a.target;
-  const extra = a.kind === 'link' ? ` → ${a.after.replace(/^link to /, '')}` : a.kind === 'promote-shared' ? ` (from ${a.user ?? a.after})` : a.kind === 'leave-group' ? ` (${a.user})` : a.kind === 'archive-shared' ? ` ${a.after}` : '';
+  const extra =
+    a.kind === 'link'
+      ? ` → ${a.after.replace(/^link to /, '')}`
+      : a.kind === 'promote-shared'
+        ? ` (from ${a.user ?? a.after})`
+        : a.kind === 'leave-group'
+          ? ` (${a.user})`
+          : a.kind === 'archive-shared'
+            ? ` ${a.after}`
+            : '';
   return `${verb} ${object}${extra}`;
 }
 
@@ -60,7 +69,12 @@ export function renderPlanText(actions: Action[], s: Style): string[] {
 
 export function renderOutcomeLine(o: Outcome, s: Style): string {
   const sym = o.result === 'unchanged' ? paint(s, 2, '·') : o.result === 'failed' || o.result === 'conflict' ? paint(s, 31, '✗') : paint(s, 32, '✓');
-  const text = o.result === 'unchanged' ? `unchanged: ${o.action.target}` : o.result === 'failed' || o.result === 'conflict' ? `${o.result}: ${describeAction(o.action, false).replace(/^would /, '')}: ${safeText(o.message ?? '')}` : describeAction(o.action, true);
+  const text =
+    o.result === 'unchanged'
+      ? `unchanged: ${o.action.target}`
+      : o.result === 'failed' || o.result === 'conflict'
+        ? `${o.result}: ${describeAction(o.action, false).replace(/^would /, '')}: ${safeText(o.message ?? '')}`
+        : describeAction(o.action, true);
   return `${sym} ${text}${o.backups.map((b) => `\n    backup: ${b}`).join('')}`;
 }
 
@@ -130,7 +144,13 @@ export function driftProblems(actions: Action[]): Problem[] {
 /** The counts every mutating command's JSON carries, as its last text line says them. */
 export function outcomeCounts(outcomes: Outcome[]) {
   const n = (r: Outcome['result'][]) => outcomes.filter((o) => r.includes(o.result)).length;
-  return { changed: n(['created', 'replaced', 'backed-up']), unchanged: n(['unchanged']), failed: n(['failed']), conflicts: n(['conflict']), backedUp: outcomes.reduce((k, o) => k + o.backups.length, 0) };
+  return {
+    changed: n(['created', 'replaced', 'backed-up']),
+    unchanged: n(['unchanged']),
+    failed: n(['failed']),
+    conflicts: n(['conflict']),
+    backedUp: outcomes.reduce((k, o) => k + o.backups.length, 0),
+  };
 }
 
 export interface StatusModel {
@@ -184,7 +204,7 @@ export function statusJson(m: StatusModel) {
 }
 
 /** Names for the ids status saw: root, the managed users, the shared group; any other id has no name here (null). */
-const nameOfUid = (obs: Observed, uid: number): string | null => (uid === 0 ? 'root' : obs.users.find((u) => u.entry?.uid === uid)?.name ?? null);
+const nameOfUid = (obs: Observed, uid: number): string | null => (uid === 0 ? 'root' : (obs.users.find((u) => u.entry?.uid === uid)?.name ?? null));
 const nameOfGid = (obs: Observed, gid: number): string | null => (gid === 0 ? 'root' : obs.group?.gid === gid ? obs.group.name : null);
 
 /** node_exporter textfile-collector format. */
@@ -205,10 +225,18 @@ export function prometheusText(m: StatusModel): string {
       .map((code) => `claude_share_problems{code="${code}",severity="${severityOf(code)}"} ${counts.get(code) ?? 0}`),
     // No login at all: no expiry series (a 0 would read as "expires now").
     ...(l.expiresAt
-      ? ['# HELP claude_share_login_expiry_seconds Seconds until the shared access token expires (negative: expired).', '# TYPE claude_share_login_expiry_seconds gauge', `claude_share_login_expiry_seconds ${Math.round((l.expiresAt - m.obs.nowMs) / 1000)}`]
+      ? [
+          '# HELP claude_share_login_expiry_seconds Seconds until the shared access token expires (negative: expired).',
+          '# TYPE claude_share_login_expiry_seconds gauge',
+          `claude_share_login_expiry_seconds ${Math.round((l.expiresAt - m.obs.nowMs) / 1000)}`,
+        ]
       : []),
     ...(l.endsAt
-      ? ['# HELP claude_share_login_ends_in_seconds Seconds until the shared login itself ends and someone must /login again (estimated="true": 30 days after claude-share first saw it).', '# TYPE claude_share_login_ends_in_seconds gauge', `claude_share_login_ends_in_seconds{estimated="${l.endsAtEstimated ? 'true' : 'false'}"} ${Math.round((l.endsAt - m.obs.nowMs) / 1000)}`]
+      ? [
+          '# HELP claude_share_login_ends_in_seconds Seconds until the shared login itself ends and someone must /login again (estimated="true": 30 days after claude-share first saw it).',
+          '# TYPE claude_share_login_ends_in_seconds gauge',
+          `claude_share_login_ends_in_seconds{estimated="${l.endsAtEstimated ? 'true' : 'false'}"} ${Math.round((l.endsAt - m.obs.nowMs) / 1000)}`,
+        ]
       : []),
     '# HELP claude_share_severed_copies Private files where a link to the shared copy should be.',
     '# TYPE claude_share_severed_copies gauge',
@@ -227,7 +255,11 @@ const runLines = (ok: boolean, lastSuccess: number | undefined) => [
   `claude_share_run_ok ${ok ? 1 : 0}`,
   ...(lastSuccess === undefined
     ? []
-    : ['# HELP claude_share_last_success_timestamp_seconds When a status run last finished.', '# TYPE claude_share_last_success_timestamp_seconds gauge', `claude_share_last_success_timestamp_seconds ${lastSuccess}`]),
+    : [
+        '# HELP claude_share_last_success_timestamp_seconds When a status run last finished.',
+        '# TYPE claude_share_last_success_timestamp_seconds gauge',
+        `claude_share_last_success_timestamp_seconds ${lastSuccess}`,
+      ]),
 ];
 
 /** What a run that failed leaves for node_exporter: unhealthy, failed, and when it last worked. */
@@ -246,12 +278,18 @@ export function statusText(m: StatusModel, s: Style): string[] {
   const out: string[] = [];
   out.push(`claude-share status: ${m.healthy ? paint(s, 32, 'healthy') : paint(s, 31, 'needs attention')}  (shared dir ${m.sharedDir}, group ${m.group})`);
   const l = plan.login;
-  out.push(`login: ${l.state}${l.expiresAt ? `, access token expires ${describeExpiry(l.expiresAt, obs.nowMs)}` : ''}${l.endsAt ? `, login ends ${describeExpiry(l.endsAt, obs.nowMs)}${l.endsAtEstimated ? ' (estimated)' : ''}` : ''}${l.subscriptionType ? `, subscription ${l.subscriptionType}` : ''}`);
+  out.push(
+    `login: ${l.state}${l.expiresAt ? `, access token expires ${describeExpiry(l.expiresAt, obs.nowMs)}` : ''}${l.endsAt ? `, login ends ${describeExpiry(l.endsAt, obs.nowMs)}${l.endsAtEstimated ? ' (estimated)' : ''}` : ''}${l.subscriptionType ? `, subscription ${l.subscriptionType}` : ''}`,
+  );
   if (l.newerSevered) out.push(`       ${l.newerSevered} severed cop${l.newerSevered === 1 ? 'y holds' : 'ies hold'} a newer token than the shared copy`);
   const heads = ['USER', 'GROUP', ...(obs.users[0]?.items.map((i) => i.item.rel.replace(/^\.claude\//, '')) ?? [])];
   const rows = obs.users.map((u) => [u.name, u.entry ? (u.inGroup ? 'yes' : 'NO') : '-', ...u.items.map((i) => i.state)]);
   const widths = heads.map((h, c) => Math.max(h.length, ...rows.map((r) => (r[c] ?? '').length)));
-  const fmt = (r: string[]) => r.map((x, c) => x.padEnd(widths[c])).join('  ').trimEnd();
+  const fmt = (r: string[]) =>
+    r
+      .map((x, c) => x.padEnd(widths[c]))
+      .join('  ')
+      .trimEnd();
   out.push('', fmt(heads), ...rows.map(fmt), '', 'shared copies:');
   for (const sh of obs.shared) out.push(`  ${sh.path}  ${sh.stat ? `uid ${sh.stat.uid} gid ${sh.stat.gid} ${oct(sh.stat.mode)}` : 'absent'}  ${sharedState(m, sh.path)}`);
   if (m.problems.length) out.push('', ...renderProblems(m.problems, s));
@@ -278,8 +316,12 @@ export function doctorText(r: DoctorReport, s: Style): string[] {
     }
     if (!c.processes) out.push(`  ${dot} no processes running (checked again at the next login)`);
     else {
-      out.push(`  ${c.withoutGroup.length ? warn : ok} ${c.processes} process${c.processes === 1 ? '' : 'es'}: ${c.withoutGroup.length ? `${c.withoutGroup.length} without group ${r.group}` : `all with group ${r.group}`}`);
-      out.push(`  ${c.umaskBlocksGroup.length ? warn : ok} umask: ${c.umaskBlocksGroup.length ? `${c.umaskBlocksGroup.length} with group access taken away (${c.umaskBlocksGroup[0].umask.toString(8).padStart(4, '0')})` : 'group read and write kept'}`);
+      out.push(
+        `  ${c.withoutGroup.length ? warn : ok} ${c.processes} process${c.processes === 1 ? '' : 'es'}: ${c.withoutGroup.length ? `${c.withoutGroup.length} without group ${r.group}` : `all with group ${r.group}`}`,
+      );
+      out.push(
+        `  ${c.umaskBlocksGroup.length ? warn : ok} umask: ${c.umaskBlocksGroup.length ? `${c.umaskBlocksGroup.length} with group access taken away (${c.umaskBlocksGroup[0].umask.toString(8).padStart(4, '0')})` : 'group read and write kept'}`,
+      );
     }
   }
   if (r.problems.length) out.push('', ...renderProblems(r.problems, s));
@@ -293,7 +335,15 @@ export function doctorJson(r: DoctorReport) {
     healthy: r.exitCode === 0,
     group: r.group,
     claude: r.claude ? { path: r.claude.path, version: r.claude.version, writeMode: 'writeMode' in r.claude ? r.claude.writeMode : null } : null,
-    checks: r.checks.map((c) => ({ user: c.user, uid: c.uid, loggedIn: c.loggedIn, authMethod: c.authMethod, processes: c.processes, withoutGroup: c.withoutGroup, umaskBlocksGroup: c.umaskBlocksGroup.map((p) => ({ pid: p.pid, umask: p.umask.toString(8).padStart(4, '0') })) })),
+    checks: r.checks.map((c) => ({
+      user: c.user,
+      uid: c.uid,
+      loggedIn: c.loggedIn,
+      authMethod: c.authMethod,
+      processes: c.processes,
+      withoutGroup: c.withoutGroup,
+      umaskBlocksGroup: c.umaskBlocksGroup.map((p) => ({ pid: p.pid, umask: p.umask.toString(8).padStart(4, '0') })),
+    })),
     problems: r.problems,
     exitCode: r.exitCode,
   };

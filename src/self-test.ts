@@ -22,31 +22,43 @@ async function selfTest(): Promise<string | null> {
     if (!ok) throw new Error(what);
   };
   const steps: Step[] = [
-    ['load every command', async () => {
-      const { buildProgram } = await import('./cli.js');
-      await buildProgram({} as never, () => undefined);
-      await Promise.all([import('./operations.js'), import('./watch.js'), import('./service.js'), import('./console-io.js')]);
-    }],
+    [
+      'load every command',
+      async () => {
+        const { buildProgram } = await import('./cli.js');
+        await buildProgram({} as never, () => undefined);
+        await Promise.all([import('./operations.js'), import('./watch.js'), import('./service.js'), import('./console-io.js')]);
+      },
+    ],
     ['make a member home', () => sys.mkdir(home, 0o750, member.uid, member.gid)],
     ['make ~/.claude as the member', () => sys.mkdir(`${home}/.claude`, 0o700, member.uid, member.gid)],
     ['make the shared directory', () => sys.mkdir(shared, 0o770, 0, 0)],
     ['write a shared copy', () => sys.writeFileAtomic(`${shared}/.credentials.json`, '{"claudeAiOauth":{}}', { mode: 0o660, uid: 0, gid: member.gid })],
     ['link it from the home', () => sys.symlinkReplace(`${shared}/.credentials.json`, `${home}/.claude/.credentials.json`)],
     ['write a private file for the member', () => sys.replaceFile(`${home}/.claude/settings.json`, '{}', { mode: 0o600, uid: member.uid, gid: member.gid })],
-    ['read it back as sync does', () => {
-      const r = sys.readFileNoFollow(`${home}/.claude/settings.json`, { owner: member.uid, maxBytes: 1024 });
-      expect(r.ok && r.bytes.toString() === '{}' && r.stat.uid === member.uid && r.stat.mode === 0o600, `read back ${JSON.stringify(r.ok ? r.stat : r.reason)}`);
-    }],
-    ['refuse the link when reading', () => {
-      const r = sys.readFileNoFollow(`${home}/.claude/.credentials.json`, { maxBytes: 1024 });
-      expect(!r.ok && r.reason === 'symlink', `a symlink was read (${r.ok ? 'ok' : r.reason})`);
-    }],
-    ['refuse a planted directory symlink', () => {
-      fs.symlinkSync(shared, `${home}/planted`);
-      fs.lchownSync(`${home}/planted`, member.uid, member.gid);
-      const r = sys.readFileNoFollow(`${home}/planted/.credentials.json`, { maxBytes: 1024 });
-      expect(!r.ok && r.reason === 'unsafe-path', `followed a member's symlink (${r.ok ? 'ok' : r.reason})`);
-    }],
+    [
+      'read it back as sync does',
+      () => {
+        const r = sys.readFileNoFollow(`${home}/.claude/settings.json`, { owner: member.uid, maxBytes: 1024 });
+        expect(r.ok && r.bytes.toString() === '{}' && r.stat.uid === member.uid && r.stat.mode === 0o600, `read back ${JSON.stringify(r.ok ? r.stat : r.reason)}`);
+      },
+    ],
+    [
+      'refuse the link when reading',
+      () => {
+        const r = sys.readFileNoFollow(`${home}/.claude/.credentials.json`, { maxBytes: 1024 });
+        expect(!r.ok && r.reason === 'symlink', `a symlink was read (${r.ok ? 'ok' : r.reason})`);
+      },
+    ],
+    [
+      'refuse a planted directory symlink',
+      () => {
+        fs.symlinkSync(shared, `${home}/planted`);
+        fs.lchownSync(`${home}/planted`, member.uid, member.gid);
+        const r = sys.readFileNoFollow(`${home}/planted/.credentials.json`, { maxBytes: 1024 });
+        expect(!r.ok && r.reason === 'unsafe-path', `followed a member's symlink (${r.ok ? 'ok' : r.reason})`);
+      },
+    ],
     ['restore a shared mode', () => sys.setGroupMode(`${shared}/.credentials.json`, member.gid, 0o660)],
   ];
   try {

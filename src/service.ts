@@ -121,7 +121,10 @@ export function runInstallCron(sys: System, o: ServiceOptions & { heal: boolean 
   }
   // A file in /etc/cron.d without a daemon to read it would look like monitoring and be none.
   if (!CRON_DAEMONS.some((p) => sys.lstat(p))) {
-    throw operatorError(`no cron daemon is installed (looked for ${CRON_DAEMONS.join(', ')}); nothing was written`, 'install one (apt install cron), or use the watcher instead: claude-share server install-service');
+    throw operatorError(
+      `no cron daemon is installed (looked for ${CRON_DAEMONS.join(', ')}); nothing was written`,
+      'install one (apt install cron), or use the watcher instead: claude-share server install-service',
+    );
   }
   if (!sys.lstat('/etc/cron.d')) sys.mkdir('/etc/cron.d', 0o755, 0, 0);
   sys.writeFileAtomic(CRON_PATH, cronFile(selfPath(), o.heal), { mode: 0o644, uid: 0, gid: 0 });

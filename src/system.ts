@@ -32,9 +32,7 @@ export interface GroupEntry {
 }
 
 export type SafeReadFailure = 'missing' | 'symlink' | 'not-regular' | 'wrong-owner' | 'hard-linked' | 'too-large' | 'unreadable' | 'unsafe-path';
-export type SafeRead =
-  | { ok: true; bytes: Buffer; stat: FileStat }
-  | { ok: false; reason: SafeReadFailure; stat?: FileStat };
+export type SafeRead = { ok: true; bytes: Buffer; stat: FileStat } | { ok: false; reason: SafeReadFailure; stat?: FileStat };
 
 export interface ReadOptions {
   /** Refuse unless the file belongs to this uid. */

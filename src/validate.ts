@@ -2,7 +2,32 @@ import { dataError } from './errors.js';
 
 /** shadow-utils' default NAME_REGEX, and its 32-character limit. */
 const NAME_RE = /^[a-z_][a-z0-9_-]*[$]?$/;
-const RESERVED = new Set(['root', 'daemon', 'bin', 'sys', 'sync', 'games', 'man', 'lp', 'mail', 'news', 'uucp', 'proxy', 'www-data', 'backup', 'list', 'irc', 'gnats', 'nobody', 'nogroup', 'systemd-network', 'systemd-resolve', 'messagebus', 'sshd', '_apt']);
+const RESERVED = new Set([
+  'root',
+  'daemon',
+  'bin',
+  'sys',
+  'sync',
+  'games',
+  'man',
+  'lp',
+  'mail',
+  'news',
+  'uucp',
+  'proxy',
+  'www-data',
+  'backup',
+  'list',
+  'irc',
+  'gnats',
+  'nobody',
+  'nogroup',
+  'systemd-network',
+  'systemd-resolve',
+  'messagebus',
+  'sshd',
+  '_apt',
+]);
 
 export function nameProblem(name: string): string | null {
   if (!name) return 'the name is empty';
@@ -40,9 +65,11 @@ const FORBIDDEN_ROOTS = ['/etc', '/home', '/root', '/proc', '/sys', '/dev', '/ru
 export function validateSharedDir(dir: string): string {
   if (!dir.startsWith('/')) throw dataError(`shared directory "${printable(dir)}" is not an absolute path`, 'pass --shared-dir /shared/claude-share or another absolute path');
   const norm = dir.replace(/\/+/g, '/').replace(/\/$/, '');
-  if (!norm || norm.split('/').some((p) => p === '..' || p === '.')) throw dataError(`shared directory "${printable(dir)}" is / or contains . or ..`, 'pass a plain absolute path such as /shared/claude-share');
+  if (!norm || norm.split('/').some((p) => p === '..' || p === '.'))
+    throw dataError(`shared directory "${printable(dir)}" is / or contains . or ..`, 'pass a plain absolute path such as /shared/claude-share');
   for (const bad of FORBIDDEN_ROOTS) {
-    if (norm === bad || norm.startsWith(bad + '/')) throw dataError(`shared directory ${printable(norm)} is inside ${bad}`, 'choose a root-owned place such as /shared/claude-share or /srv/claude-share');
+    if (norm === bad || norm.startsWith(bad + '/'))
+      throw dataError(`shared directory ${printable(norm)} is inside ${bad}`, 'choose a root-owned place such as /shared/claude-share or /srv/claude-share');
   }
   return norm;
 }

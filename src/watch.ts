@@ -109,9 +109,18 @@ export async function runWatch(sys: System, o: WatchOptions, io: Io): Promise<nu
           watchers.delete(dir);
         }
       }
-      for (const [dir, t] of want) watch(dir, (file) => onEvent(t, file), () => schedule(t.user));
+      for (const [dir, t] of want)
+        watch(
+          dir,
+          (file) => onEvent(t, file),
+          () => schedule(t.user),
+        );
       // The config's directory: a new user added by add-user gets watched without a restart.
-      watch(cfgDir, (f) => (f === cfgPath.slice(cfgDir.length + 1) ? reload('config changed') : undefined), () => undefined);
+      watch(
+        cfgDir,
+        (f) => (f === cfgPath.slice(cfgDir.length + 1) ? reload('config changed') : undefined),
+        () => undefined,
+      );
     } catch (e) {
       say(`could not re-arm the watches: ${(e as Error).message}; the next sweep tries again`);
     }

@@ -15,7 +15,10 @@ const sync = () => runSync(sys, { dryRun: false, json: false, quiet: false, conf
 const list = () => {
   const io = captureIo();
   expect(runBackupsList(sys, { json: true, config: CFG }, io)).toBe(0);
-  return JSON.parse(io.lines.join('\n')) as { keepDays: number; runs: { run: string; files: { file: string; path: string; kind: string; user?: string; uid: number | null; mode: number | null }[] }[] };
+  return JSON.parse(io.lines.join('\n')) as {
+    keepDays: number;
+    runs: { run: string; files: { file: string; path: string; kind: string; user?: string; uid: number | null; mode: number | null }[] }[];
+  };
 };
 const restore = async (what: string, extra: Record<string, boolean> = {}) => {
   const io = captureIo();
@@ -64,7 +67,9 @@ describe('backups restore', () => {
     expect(r.code).toBe(0);
     expect(sys.content(`${SH}/settings.json`)).toBe('{"theme":"alice"}\n');
     expect(sys.lstat(`${SH}/settings.json`)).toMatchObject({ uid: 0, gid: sys.getGroup('claudeshare')!.gid, mode: 0o660 });
-    const saved = list().runs.flatMap((x) => x.files.map((f) => `${SD}/backups/${x.run}/${f.file}`)).filter((p) => p.includes('/shared/.claude/settings.json'));
+    const saved = list()
+      .runs.flatMap((x) => x.files.map((f) => `${SD}/backups/${x.run}/${f.file}`))
+      .filter((p) => p.includes('/shared/.claude/settings.json'));
     expect(saved.map((p) => sys.content(p))).toContain(old);
     expect(runStatus(sys, { json: false, quiet: true, config: CFG }, captureIo())).toBe(0);
   });
@@ -79,7 +84,9 @@ describe('backups restore', () => {
     expect(sys.snapshot()).toBe(before);
     expect((await restore(what, { asShared: true, force: true })).code).toBe(0);
     expect(sys.content(`${SH}/.credentials.json`)).not.toBe(live);
-    const saved = list().runs.flatMap((x) => x.files.map((f) => `${SD}/backups/${x.run}/${f.file}`)).filter((p) => p.endsWith('/shared/.claude/.credentials.json'));
+    const saved = list()
+      .runs.flatMap((x) => x.files.map((f) => `${SD}/backups/${x.run}/${f.file}`))
+      .filter((p) => p.endsWith('/shared/.claude/.credentials.json'));
     expect(saved.map((p) => sys.content(p))).toContain(live);
   });
 
@@ -98,7 +105,7 @@ describe('backups restore', () => {
     expect((await restore(`${SD}/backups/${run.run}/${file}`, { dryRun: true })).code).toBe(0);
   });
 
-  it('a name that belongs to another account now (deleted, then reused) does not get the old one\'s file: 65, nothing written', async () => {
+  it("a name that belongs to another account now (deleted, then reused) does not get the old one's file: 65, nothing written", async () => {
     aliceSettings('{"theme":"alice"}\n');
     expect(await sync()).toBe(0);
     const run = list().runs.find((r) => r.files.some((f) => f.user === 'alice'))!;
@@ -124,7 +131,7 @@ describe('backups restore', () => {
 });
 
 describe('retention', () => {
-  it('runs older than BACKUP_KEEP_DAYS go, the directories too, but anyone\'s newest login backup stays', async () => {
+  it("runs older than BACKUP_KEEP_DAYS go, the directories too, but anyone's newest login backup stays", async () => {
     const old = `${SD}/backups/2026-09-01T00-00-00.000Z`;
     for (const d of [old, `${old}/bob`, `${old}/bob/.claude`, `${old}/alice`, `${old}/alice/.claude`]) sys.addDir(d, 0, 0, 0o700);
     sys.addFile(`${old}/bob/.claude/.credentials.json`, 'bob-old-login', 0, 0, 0o600);

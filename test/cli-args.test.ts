@@ -5,7 +5,23 @@ import type { Runner } from '../commands/types.js';
 async function parse(argv: string[]) {
   const calls: [string, unknown][] = [];
   const rec = (name: string) => async (o?: unknown) => (calls.push([name, o]), 0);
-  const runner: Runner = { init: rec('init'), addUser: rec('addUser'), status: rec('status'), sync: rec('sync'), version: rec('version'), watch: rec('watch'), installService: rec('installService'), installCron: rec('installCron'), removeUser: rec('removeUser'), uninstall: rec('uninstall'), backupsList: rec('backupsList'), backupsRestore: rec('backupsRestore'), doctor: rec('doctor'), login: rec('login'), completion: async (shell: string) => (calls.push(['completion', { shell }]), 0) };
+  const runner: Runner = {
+    init: rec('init'),
+    addUser: rec('addUser'),
+    status: rec('status'),
+    sync: rec('sync'),
+    version: rec('version'),
+    watch: rec('watch'),
+    installService: rec('installService'),
+    installCron: rec('installCron'),
+    removeUser: rec('removeUser'),
+    uninstall: rec('uninstall'),
+    backupsList: rec('backupsList'),
+    backupsRestore: rec('backupsRestore'),
+    doctor: rec('doctor'),
+    login: rec('login'),
+    completion: async (shell: string) => (calls.push(['completion', { shell }]), 0),
+  };
   const program = await buildProgram(runner, () => {});
   program.configureOutput({ writeErr: () => {}, writeOut: () => {} });
   await program.parseAsync(['node', 'claude-share', ...argv]);
@@ -16,7 +32,26 @@ describe('argv → options', () => {
   it.each<[string[], string, Record<string, unknown>]>([
     [['server', 'init', '--yes', '--users-from-file', '/root/u'], 'init', { yes: true, usersFromFile: '/root/u', noPassword: false, settingsLocal: undefined, dryRun: false }],
     [['init', '--user', 'a', '--user', 'b:pw', '--no-password'], 'init', { user: ['a', 'b:pw'], noPassword: true }],
-    [['init', '--shared-dir', '/srv/cs', '--group', 'g', '--source-user', 'carol', '--no-settings-local', '--copy-full-claude-json', '--keep-source-copy', '--dry-run', '--json', '--config', '/tmp/c'], 'init', { sharedDir: '/srv/cs', group: 'g', sourceUser: 'carol', settingsLocal: false, copyFullClaudeJson: true, keepSourceCopy: true, dryRun: true, json: true, config: '/tmp/c' }],
+    [
+      [
+        'init',
+        '--shared-dir',
+        '/srv/cs',
+        '--group',
+        'g',
+        '--source-user',
+        'carol',
+        '--no-settings-local',
+        '--copy-full-claude-json',
+        '--keep-source-copy',
+        '--dry-run',
+        '--json',
+        '--config',
+        '/tmp/c',
+      ],
+      'init',
+      { sharedDir: '/srv/cs', group: 'g', sourceUser: 'carol', settingsLocal: false, copyFullClaudeJson: true, keepSourceCopy: true, dryRun: true, json: true, config: '/tmp/c' },
+    ],
     [['server', 'add-user', 'dave', '--password-from-file', '/root/p'], 'addUser', { name: 'dave', passwordFromFile: '/root/p', noPassword: false, password: undefined }],
     [['add-user', 'dave', '--password', 'x', '--allow-system-user', '--dry-run'], 'addUser', { name: 'dave', password: 'x', allowSystemUser: true, dryRun: true }],
     [['add-user', 'dave', '--no-password'], 'addUser', { noPassword: true, password: undefined }],
@@ -30,7 +65,11 @@ describe('argv → options', () => {
     [['server', 'install-service', '--uninstall'], 'installService', { uninstall: true }],
     [['server', 'install-cron', '--heal'], 'installCron', { heal: true, uninstall: false }],
     [['backups', 'list', '--json'], 'backupsList', { json: true }],
-    [['backups', 'restore', 'R/shared/.claude/settings.json', '--as-shared', '--force', '--dry-run'], 'backupsRestore', { what: 'R/shared/.claude/settings.json', asShared: true, force: true, dryRun: true }],
+    [
+      ['backups', 'restore', 'R/shared/.claude/settings.json', '--as-shared', '--force', '--dry-run'],
+      'backupsRestore',
+      { what: 'R/shared/.claude/settings.json', asShared: true, force: true, dryRun: true },
+    ],
     [['server', 'remove-user', 'bob', '--delete-account', '--remove-home'], 'removeUser', { name: 'bob', deleteAccount: true, removeHome: true, dryRun: false }],
     [['server', 'uninstall', '--purge', '--dry-run'], 'uninstall', { purge: true, dryRun: true }],
     [['status', '--prometheus', '/var/lib/node_exporter/cs.prom'], 'status', { prometheus: '/var/lib/node_exporter/cs.prom' }],
@@ -60,7 +99,25 @@ describe('help', () => {
     const program = await buildProgram({} as Runner, () => {});
     const all = (c: typeof program): (typeof program)[] => c.commands.flatMap((s) => [s, ...all(s)]);
     const acting = all(program).filter((c) => !['completion', 'version', 'help', 'server', 'backups'].includes(c.name()));
-    expect(acting.map((c) => c.name()).sort()).toEqual(['add-user', 'add-user', 'doctor', 'init', 'init', 'install-cron', 'install-service', 'list', 'login', 'remove-user', 'restore', 'status', 'status', 'sync', 'sync', 'uninstall', 'watch']);
+    expect(acting.map((c) => c.name()).sort()).toEqual([
+      'add-user',
+      'add-user',
+      'doctor',
+      'init',
+      'init',
+      'install-cron',
+      'install-service',
+      'list',
+      'login',
+      'remove-user',
+      'restore',
+      'status',
+      'status',
+      'sync',
+      'sync',
+      'uninstall',
+      'watch',
+    ]);
     for (const c of acting) {
       let text = '';
       c.configureOutput({ writeOut: (s) => (text += s) });

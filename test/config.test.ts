@@ -31,7 +31,10 @@ describe('validateSharedDir', () => {
   it.each(['/', '//', '//etc/cs', '/etc', '/home/alice/cs', '/srv/../etc', 'rel', '/tmp/x', '/srv/./x'])('refuses %s', (d) => {
     expect(() => validateSharedDir(d)).toThrow();
   });
-  it.each([['/shared/claude-share', '/shared/claude-share'], ['/srv//cs/', '/srv/cs']])('accepts %s as %s', (d, n) => {
+  it.each([
+    ['/shared/claude-share', '/shared/claude-share'],
+    ['/srv//cs/', '/srv/cs'],
+  ])('accepts %s as %s', (d, n) => {
     expect(validateSharedDir(d)).toBe(n);
   });
 });

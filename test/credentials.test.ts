@@ -42,7 +42,13 @@ describe('pickFreshestCredentials', () => {
     ['nothing usable anywhere', cand('shared', null), [cand('alice', creds(0, { refresh: '' }))], null, ['alice:logged-out']],
     ['older builds without accountUuid: decided by .claude.json', cand('shared', creds(NOW), 'A'), [cand('x', creds(NOW + 10), 'B'), cand('y', creds(NOW + 5), 'A')], 'y', ['x:other-account']],
     ['no account information at all: the same account is assumed', cand('shared', creds(NOW)), [cand('x', creds(NOW + 10))], 'x', []],
-    ['shared copy gone, members on two accounts: none wins', cand('shared', null), [cand('a', creds(NOW + 3, { account: 'A' })), cand('b', creds(NOW + 5, { account: 'EVIL' }))], null, ['a:ambiguous-account', 'b:ambiguous-account']],
+    [
+      'shared copy gone, members on two accounts: none wins',
+      cand('shared', null),
+      [cand('a', creds(NOW + 3, { account: 'A' })), cand('b', creds(NOW + 5, { account: 'EVIL' }))],
+      null,
+      ['a:ambiguous-account', 'b:ambiguous-account'],
+    ],
     ['shared copy gone, members on one account: the freshest wins', cand('shared', null), [cand('a', creds(NOW + 3, { account: 'A' })), cand('b', creds(NOW + 5, { account: 'A' }))], 'b', []],
     ['a member .claude.json with no account does not vouch for another', cand('shared', creds(NOW), 'A'), [cand('x', creds(NOW + 10))], 'x', []],
   ])('%s', (_, sh, severed, winner, rejected) => {

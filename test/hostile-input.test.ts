@@ -85,14 +85,14 @@ describe('values from members', () => {
   });
 });
 
-describe('what reaches root\'s terminal', () => {
+describe("what reaches root's terminal", () => {
   it('a temp file named with escapes and $(...) is printed escaped, and the fix line carries no member bytes', () => {
     sys.addFile(`${SH}/.claude/x.tmp.$(touch PWNED)\x1b[2J\x1b]52;c;ZXZpbA==\x07`, '', uid('alice'), 0, 0o600);
     const { text } = statusText();
     expect(text).not.toMatch(/\x1b|\x07/);
     expect(text).toContain('\\u{1b}[2J');
     const fix = text.split('\n').find((l) => l.includes('rm -i'))!;
-    expect(fix).toContain("rm -i -- /shared/claude-share/home/.claude/*.tmp.*");
+    expect(fix).toContain('rm -i -- /shared/claude-share/home/.claude/*.tmp.*');
     expect(fix).not.toContain('PWNED');
   });
 
@@ -109,7 +109,15 @@ describe('what reaches root\'s terminal', () => {
     const { renderOutcomeLine } = await import('../src/render.js');
     const { safeText } = await import('../src/validate.js');
     const evil = "ENOENT: no such file or directory, open '/proc/self/fd/43/\x1b]0;OWNED\x07\x1b[2J\x1b[31mFAKE-OK\u202e'";
-    const line = renderOutcomeLine({ action: { kind: 'link', code: 'severed', target: '/home/alice/.claude/settings.json', user: 'alice', before: 'x', after: 'link to y', reason: 'r' }, result: 'failed', message: evil, backups: [] }, { color: false });
+    const line = renderOutcomeLine(
+      {
+        action: { kind: 'link', code: 'severed', target: '/home/alice/.claude/settings.json', user: 'alice', before: 'x', after: 'link to y', reason: 'r' },
+        result: 'failed',
+        message: evil,
+        backups: [],
+      },
+      { color: false },
+    );
     expect(line).not.toMatch(/[\x00-\x08\x0b-\x1f\x7f\u202e]/);
     expect(line).toContain('\\u{1b}]0;OWNED\\u{7}');
     expect(safeText('x'.repeat(5000))).toHaveLength(5000);
@@ -170,7 +178,11 @@ describe('init input that would hand out root (issue 11.7, 11.8)', () => {
   const init = (s: MemorySystem, extra: Record<string, unknown>) => runInit(s, initOpts({ user: ['csx:pw'], ...extra }), captureIo()).catch((e) => e.exitCode);
 
   it('refuses a system group (77) and an existing group with unmanaged members unless --adopt-group; changes nothing', async () => {
-    for (const [extra, want] of [[{ group: 'sudo' }, 77], [{ group: 'sudo', adoptGroup: true }, 77], [{ group: 'devs' }, 77]] as const) {
+    for (const [extra, want] of [
+      [{ group: 'sudo' }, 77],
+      [{ group: 'sudo', adoptGroup: true }, 77],
+      [{ group: 'devs' }, 77],
+    ] as const) {
       const s = fresh();
       const before = s.snapshot();
       expect(await init(s, extra)).toBe(want);
@@ -285,7 +297,8 @@ describe('backups a member can cause are bounded (issue 11.3)', () => {
     sys.files.delete(SETTINGS);
     sys.addFile(SETTINGS, bytes, uid('alice'), uid('alice'), 0o600).mtimeMs = sys.clock++;
   };
-  const rootBackupBytes = () => [...sys.files.entries()].filter(([p, n]) => p.includes('/backups/') && !p.endsWith('/MANIFEST.json') && n.type === 'file').reduce((s, [, n]) => s + n.content.length, 0);
+  const rootBackupBytes = () =>
+    [...sys.files.entries()].filter(([p, n]) => p.includes('/backups/') && !p.endsWith('/MANIFEST.json') && n.type === 'file').reduce((s, [, n]) => s + n.content.length, 0);
 
   it('files over 1 MiB and files past 8 MiB per member per hour stay in her home; identical content is stored once; every heal happens', async () => {
     const base = rootBackupBytes(); // root's own login, moved to the backups by init
@@ -360,7 +373,17 @@ describe('the live token is never relinked away (last line of defence in apply)'
     sys.files.delete(path);
     const n = sys.addFile(path, creds(NOW + 5 * HOUR, { account: 'acct-1' }), uid('alice'), uid('alice'), 0o600);
     const d = syncDesired(loadConfig(sys, CFG)!);
-    const action = { kind: 'link' as const, code: 'severed' as const, target: path, user: 'alice', before: 'private file', after: 'link', reason: 'test', backupFrom: { path, owner: uid('alice'), expect: { ino: n.ino, size: n.content.length, mtimeMs: n.mtimeMs }, rel: '.claude/.credentials.json' }, guardToken: true };
+    const action = {
+      kind: 'link' as const,
+      code: 'severed' as const,
+      target: path,
+      user: 'alice',
+      before: 'private file',
+      after: 'link',
+      reason: 'test',
+      backupFrom: { path, owner: uid('alice'), expect: { ino: n.ino, size: n.content.length, mtimeMs: n.mtimeMs }, rel: '.claude/.credentials.json' },
+      guardToken: true,
+    };
     // The shared copy (2 h) is older than alice's (5 h): a member swapped it meanwhile.
     let [o] = await applyPlan(sys, d, [action], { passwords: new Map(), backupRoot: '/shared/claude-share/backups/t1' });
     expect(o.result).toBe('conflict');

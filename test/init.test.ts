@@ -13,7 +13,7 @@ async function initTwoUsers(sys: MemorySystem, extra: Record<string, unknown> = 
 }
 
 describe('server init on the in-memory system', () => {
-  it('creates group, users, shared copies and links, and moves root\'s credentials', async () => {
+  it("creates group, users, shared copies and links, and moves root's credentials", async () => {
     const now = Date.parse('2026-11-23T12:00:00Z');
     const sys = machineWithRootLogin(now + 5 * HOUR);
     const rootCreds = sys.content('/root/.claude/.credentials.json');
@@ -138,7 +138,7 @@ describe('server init on the in-memory system', () => {
     expect(io.errors.join('\n')).toMatch(/logged in right now: dave\. They must log out/);
   });
 
-  it('refuses a shared directory inside a member\'s home (65)', async () => {
+  it("refuses a shared directory inside a member's home (65)", async () => {
     const sys = new MemorySystem();
     sys.addUser('dave', { home: '/srv/dave' });
     sys.addDir('/srv', 0, 0, 0o755);
@@ -148,7 +148,11 @@ describe('server init on the in-memory system', () => {
   it('on a terminal, --user NAME without a password is asked for it, twice', async () => {
     const sys = new MemorySystem();
     const asked: string[] = [];
-    const io = { ...captureIo(), interactive: true, prompt: { input: async (m: string, d?: string) => (m.startsWith('Proceed') ? 'y' : d ?? ''), password: async (m: string) => (asked.push(m), 'Secret-1') } };
+    const io = {
+      ...captureIo(),
+      interactive: true,
+      prompt: { input: async (m: string, d?: string) => (m.startsWith('Proceed') ? 'y' : (d ?? '')), password: async (m: string) => (asked.push(m), 'Secret-1') },
+    };
     expect(await runInit(sys, initOpts({ user: ['zoe'], sharedDir: '/shared/claude-share', group: 'claudeshare', sourceUser: 'root', yes: false }), io)).toBe(0);
     expect(asked).toEqual(['Password for zoe', 'Repeat the password for zoe']);
     expect(sys.passwords.get('zoe')).toBe('Secret-1');
@@ -159,7 +163,13 @@ describe('server init on the in-memory system', () => {
     sys.addUser('yann');
     const asked: string[] = [];
     let count = 0;
-    const prompt = (proceed: string) => ({ input: async (m: string, d?: string) => (asked.push(m), m.startsWith('Proceed') ? proceed : m.startsWith('How many') ? '2' : m.startsWith('Name of user') ? (++count % 2 ? 'yann' : 'zed') : d ?? ''), password: async (m: string) => (asked.push(m), 'Secret-1') });
+    const prompt = (proceed: string) => ({
+      input: async (m: string, d?: string) => (
+        asked.push(m),
+        m.startsWith('Proceed') ? proceed : m.startsWith('How many') ? '2' : m.startsWith('Name of user') ? (++count % 2 ? 'yann' : 'zed') : (d ?? '')
+      ),
+      password: async (m: string) => (asked.push(m), 'Secret-1'),
+    });
     const before = sys.snapshot();
     const no = { ...captureIo(), interactive: true, prompt: prompt('') };
     expect(await runInit(sys, initOpts({ user: [], yes: false }), no)).toBe(0);

@@ -55,7 +55,7 @@ describe('--json: one vocabulary (schema 2)', () => {
     const dry = await json((io) => runInit(sys, initOpts({ usersFromFile: '/root/users', dryRun: true, json: true }), io));
     expectVocabulary(dry, 'init');
     expect(dry.dryRun).toBe(true);
-    const planned = (dry.actions as { kind: string; result: string; group?: string; users?: string[] }[]);
+    const planned = dry.actions as { kind: string; result: string; group?: string; users?: string[] }[];
     expect(planned.every((a) => a.result === 'planned')).toBe(true);
     expect(planned.find((a) => a.kind === 'add-to-group')).toMatchObject({ group: 'claudeshare', users: ['alice', 'bob'] });
     expect(dry.counts).toMatchObject({ planned: planned.length, changed: 0 });
@@ -100,7 +100,7 @@ describe('--json: one vocabulary (schema 2)', () => {
     expectVocabulary(await json((io) => runUninstall(sys, { purge: false, dryRun: true, json: true, config: CFG }, io, { unit: '/etc/systemd/system/x.service', cron: '/etc/cron.d/x' })), 'uninstall');
     const list = await json((io) => runBackupsList(sys, { json: true, config: CFG }, io));
     expectVocabulary(list, 'backups list');
-    expect(((list.runs as { files: { path: string }[] }[])[0].files[0].path)).toMatch(/^\//);
+    expect((list.runs as { files: { path: string }[] }[])[0].files[0].path).toMatch(/^\//);
     sys.trusted.add('/usr/bin/claude');
     const doc = await json((io) => runDoctor(sys, { all: true, json: true, config: CFG }, io));
     expectVocabulary(doc, 'doctor');

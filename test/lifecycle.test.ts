@@ -95,7 +95,7 @@ describe('uninstall', () => {
     expect(sys.lstat(CFG)).toBeNull();
   });
 
-  it('--purge after a plain uninstall (the README\'s order) archives the shared directory; a second one says there is nothing left', async () => {
+  it("--purge after a plain uninstall (the README's order) archives the shared directory; a second one says there is nothing left", async () => {
     expect(await runUninstall(sys, { purge: false, dryRun: false, json: false, config: CFG }, captureIo(), files)).toBe(0);
     const again = captureIo();
     expect(await runUninstall(sys, { purge: false, dryRun: false, json: false, config: CFG }, again, files)).toBe(0);

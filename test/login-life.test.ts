@@ -35,7 +35,7 @@ beforeEach(async () => {
   expect(await runInit(sys, initOpts({ usersFromFile: '/root/users' }), captureIo())).toBe(0);
 });
 
-describe('the login\'s end', () => {
+describe("the login's end", () => {
   it('refreshTokenExpiresAt decides when the shared copy has it: shown, in JSON and Prometheus; a warning and exit 1 from 7 days before', async () => {
     setShared(creds(sys.clock + 8 * HOUR, { account: 'acct-1', extra: {} }).replace('"scopes"', `"refreshTokenExpiresAt":${sys.clock + 20 * DAY},"scopes"`));
     let s = status();

@@ -157,7 +157,7 @@ describe('doctor', () => {
   it('refusals change nothing: no member (64), both (64), a stranger (65), an untrusted --claude (77), not root (77)', async () => {
     expect((await refusal(() => doctor()))?.exitCode).toBe(64);
     expect((await refusal(() => doctor({ user: 'alice', all: true })))?.exitCode).toBe(64);
-    expect((await refusal(() => doctor({ user: 'mallory' })))).toMatchObject({ exitCode: 65, hint: 'managed users: alice, bob' });
+    expect(await refusal(() => doctor({ user: 'mallory' }))).toMatchObject({ exitCode: 65, hint: 'managed users: alice, bob' });
     expect((await refusal(() => doctor({ all: true, claude: '/home/alice/bin/claude' })))?.exitCode).toBe(77);
     (sys as unknown as { euid: () => number }).euid = () => 1000;
     expect((await refusal(() => doctor({ all: true })))?.exitCode).toBe(77);
@@ -223,7 +223,7 @@ describe('login', () => {
     expect(JSON.parse(sys.content(ACCOUNT_STATE)!).account).toBe('acct-2');
   });
 
-  it('--run --accept-account shares the member\'s new login, never a login another member planted (far newer, any account)', async () => {
+  it("--run --accept-account shares the member's new login, never a login another member planted (far newer, any account)", async () => {
     sys.trusted.add(CLAUDE);
     signsIn('acct-2');
     const bob = sys.getUser('bob')!;

@@ -128,7 +128,7 @@ describe.runIf(root)('the lock names a live root claude-share, not just a pid', 
 });
 
 describe.runIf(root)('pinned directories kept for the run', () => {
-  it("are root-only chains only, and a rename drops them: nothing lands in a directory that moved", async () => {
+  it('are root-only chains only, and a rename drops them: nothing lands in a directory that moved', async () => {
     const { forgetPinnedDirs } = await import('../src/real-system.js');
     const base = fs.mkdtempSync('/var/lib/cs-pin-');
     fs.chmodSync(base, 0o755);
@@ -163,7 +163,11 @@ describe.runIf(root)('runAsMember (setpriv, on the real kernel)', () => {
   it("runs as the member, with umask 002, no new privileges, none of root's environment, in a session of its own", async () => {
     process.env.CS_TEST_SECRET = 'hunter2';
     try {
-      const r = await new RealSystem().runAsMember(nobody, ['/bin/sh', '-c', 'echo "$(id -u) $(umask) $(awk \'/^NoNewPrivs/ {print $2}\' /proc/self/status) ${CS_TEST_SECRET:-unset} $HOME $(cut -d " " -f 6 /proc/$$/stat) $$"'], { timeoutMs: 10_000, maxBytes: 1024 });
+      const r = await new RealSystem().runAsMember(
+        nobody,
+        ['/bin/sh', '-c', 'echo "$(id -u) $(umask) $(awk \'/^NoNewPrivs/ {print $2}\' /proc/self/status) ${CS_TEST_SECRET:-unset} $HOME $(cut -d " " -f 6 /proc/$$/stat) $$"'],
+        { timeoutMs: 10_000, maxBytes: 1024 },
+      );
       const [uid, umask, nnp, secret, home, sid, pid] = r.stdout.trim().split(' ');
       expect([r.code, uid, umask, nnp, secret, home]).toEqual([0, String(M), '0002', '1', 'unset', '/nonexistent']);
       // setsid: it leads its own session (its sid is its own pid, the sh that setpriv exec'd), not root's.

@@ -101,7 +101,7 @@ describe('status and sync against each Claude write mode', () => {
     expect(sys.readlink(home('alice', '.claude/.credentials.json'))).toBe(SHARED_CREDS);
   });
 
-  it('(d2) the shared token expired, then members\' clients wrote logged-out stubs (the refresh failed: revoked by a /logout, or the login ended): logged-out (exit 2) naming who was first; the stubs stay as evidence until someone logs in again', async () => {
+  it("(d2) the shared token expired, then members' clients wrote logged-out stubs (the refresh failed: revoked by a /logout, or the login ended): logged-out (exit 2) naming who was first; the stubs stay as evidence until someone logs in again", async () => {
     sys.clock += 3 * HOUR; // the shared access token (2 h) has expired
     const shared = sys.content(SHARED_CREDS);
     const stub = creds(0, { refresh: '', account: 'acct-1' });
@@ -123,7 +123,7 @@ describe('status and sync against each Claude write mode', () => {
     expect(statusJson().code).toBe(0);
   });
 
-  it('(d3) the loser of a refresh race writes a stub right after the winner\'s token was promoted (before it expires): not a dead login, the stub is relinked', async () => {
+  it("(d3) the loser of a refresh race writes a stub right after the winner's token was promoted (before it expires): not a dead login, the stub is relinked", async () => {
     // Short-lived tokens (as the real-client suite's fake endpoint issues them): by the time status looks, the
     // promoted token has expired too; the stub came after the promotion but before that expiry.
     sys.clock += 3 * HOUR;
@@ -353,7 +353,7 @@ describe('status and sync against each Claude write mode', () => {
     expect(sys.files.get(home('bob', '.claude/.credentials.json'))!.type).toBe('file');
   });
 
-  it('init run again promotes a member\'s fresher token instead of backing it away', async () => {
+  it("init run again promotes a member's fresher token instead of backing it away", async () => {
     const fresh = creds(NOW + 8 * HOUR, { account: 'acct-1' });
     fakeClaude.tempRenameInHome('alice', fresh);
     expect(await runInit(sys, initOpts({ usersFromFile: '/root/users' }), captureIo())).toBe(0);

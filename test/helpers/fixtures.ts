@@ -6,7 +6,14 @@ export const HOUR = 3600_000;
 export function creds(expiresAt: number, opts: { refresh?: string; account?: string; extra?: Record<string, unknown> } = {}) {
   const refresh = opts.refresh ?? `sk-ant-ort01-${expiresAt}`;
   return JSON.stringify({
-    claudeAiOauth: { accessToken: refresh ? `sk-ant-oat01-${expiresAt}` : '', refreshToken: refresh, expiresAt, scopes: ['user:inference'], subscriptionType: 'max', ...(opts.account ? { accountUuid: opts.account } : {}) },
+    claudeAiOauth: {
+      accessToken: refresh ? `sk-ant-oat01-${expiresAt}` : '',
+      refreshToken: refresh,
+      expiresAt,
+      scopes: ['user:inference'],
+      subscriptionType: 'max',
+      ...(opts.account ? { accountUuid: opts.account } : {}),
+    },
     mcpOAuth: {},
     ...opts.extra,
   });
@@ -23,7 +30,13 @@ export function machineWithRootLogin(expiresAt: number) {
   const sys = new MemorySystem();
   sys.addDir('/root/.claude', 0, 0, 0o700);
   sys.addFile('/root/.claude/.credentials.json', creds(expiresAt, { account: 'acct-1' }), 0, 0, 0o600);
-  sys.addFile('/root/.claude.json', JSON.stringify({ oauthAccount: { accountUuid: 'acct-1', emailAddress: 'a@example.com' }, hasCompletedOnboarding: true, projects: { '/root/secret': {} }, mcpServers: { x: { command: 'evil' } } }), 0, 0, 0o600);
+  sys.addFile(
+    '/root/.claude.json',
+    JSON.stringify({ oauthAccount: { accountUuid: 'acct-1', emailAddress: 'a@example.com' }, hasCompletedOnboarding: true, projects: { '/root/secret': {} }, mcpServers: { x: { command: 'evil' } } }),
+    0,
+    0,
+    0o600,
+  );
   sys.addFile('/root/.claude/settings.json', '{"theme":"dark"}', 0, 0, 0o644);
   return sys;
 }

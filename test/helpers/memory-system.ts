@@ -72,7 +72,12 @@ export class MemorySystem implements System {
     this.files.get(path)!.mode = mode;
   }
   snapshot() {
-    return JSON.stringify([...this.files.entries()].map(([p, n]) => [p, n.type, n.uid, n.gid, n.mode, n.target, n.content.toString('base64')]).concat([...this.users.keys()].map((u) => ['user', u])).concat([...this.groups.values()].map((g) => ['group', g.name, g.members.join(',')])));
+    return JSON.stringify(
+      [...this.files.entries()]
+        .map(([p, n]) => [p, n.type, n.uid, n.gid, n.mode, n.target, n.content.toString('base64')])
+        .concat([...this.users.keys()].map((u) => ['user', u]))
+        .concat([...this.groups.values()].map((g) => ['group', g.name, g.members.join(',')])),
+    );
   }
 
   private node(type: FileType, uid: number, gid: number, mode: number): Node {

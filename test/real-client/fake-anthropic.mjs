@@ -41,7 +41,8 @@ function token(req, res, body) {
   const s = load();
   const rt = form.refresh_token;
   // A sign-in (claude auth login): the code the suite pastes is fake-code, the login a new one of the account.
-  if (form.grant_type === 'authorization_code' && typeof form.code === 'string' && form.code.startsWith('fake-code')) return issue(req, res, s, s.account, { grant: 'authorization_code', code: form.code });
+  if (form.grant_type === 'authorization_code' && typeof form.code === 'string' && form.code.startsWith('fake-code'))
+    return issue(req, res, s, s.account, { grant: 'authorization_code', code: form.code });
   if (form.grant_type !== 'refresh_token' || !rt) {
     log({ method: req.method, path: req.url, grant: form.grant_type ?? null, result: 'unsupported' });
     return json(res, 400, { error: 'unsupported_grant_type' });
@@ -99,7 +100,9 @@ function messages(res) {
   const ev = (type, data) => `event: ${type}\ndata: ${JSON.stringify({ type, ...data })}\n\n`;
   res.writeHead(200, { 'content-type': 'text/event-stream', 'request-id': 'req_fake' });
   res.end(
-    ev('message_start', { message: { id: 'msg_fake', type: 'message', role: 'assistant', model: 'claude-sonnet-4-5', content: [], stop_reason: null, stop_sequence: null, usage: { input_tokens: 1, output_tokens: 1 } } }) +
+    ev('message_start', {
+      message: { id: 'msg_fake', type: 'message', role: 'assistant', model: 'claude-sonnet-4-5', content: [], stop_reason: null, stop_sequence: null, usage: { input_tokens: 1, output_tokens: 1 } },
+    }) +
       ev('content_block_start', { index: 0, content_block: { type: 'text', text: '' } }) +
       ev('content_block_delta', { index: 0, delta: { type: 'text_delta', text: 'pong' } }) +
       ev('content_block_stop', { index: 0 }) +
@@ -124,7 +127,11 @@ createServer({ key: readFileSync(`${dir}/server.key`), cert: readFileSync(`${dir
     if (path.startsWith('/v1/messages/count_tokens')) return json(res, 200, { input_tokens: 1 });
     if (path.startsWith('/v1/messages')) return messages(res);
     // The account an access token belongs to outlives the rotation of its refresh token (the client asks after it).
-    if (path === '/api/oauth/profile') return json(res, 200, { account: { uuid: s.account, email: 'shared@example.com', display_name: 'Shared' }, organization: { uuid: 'org-1', name: 'Shared', organization_type: 'claude_max', rate_limit_tier: 'default_claude_max_20x' } });
+    if (path === '/api/oauth/profile')
+      return json(res, 200, {
+        account: { uuid: s.account, email: 'shared@example.com', display_name: 'Shared' },
+        organization: { uuid: 'org-1', name: 'Shared', organization_type: 'claude_max', rate_limit_tier: 'default_claude_max_20x' },
+      });
     return json(res, 404, { type: 'error', error: { type: 'not_found_error', message: 'not here' } });
   });
 }).listen(443, '127.0.0.1', () => writeFileSync(`${dir}/ready`, String(process.pid)));
