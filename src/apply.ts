@@ -1,9 +1,8 @@
-import { sharedPath } from './items.js';
+import { MAX_READ_BYTES, SHARED_ITEMS, sharedPath, UMASK_BEGIN, UMASK_BLOCK, UMASK_END } from './items.js';
 import type { Action, Desired, Expect, Outcome } from './model.js';
-import { JOURNAL, MAX_READ_BYTES, readJournal, UMASK_BEGIN, UMASK_BLOCK, UMASK_END } from './probe.js';
+import { JOURNAL, readJournal } from './probe.js';
 import { SAFE_MINIMAL, SHARED_FILE_MODE } from './plan.js';
 import { inspectCredentials, isUsable, MAX_CREDENTIALS_BYTES } from './credentials.js';
-import { SHARED_ITEMS } from './items.js';
 import type { FileStat, System, UserEntry } from './system.js';
 import { DEFAULT_BACKUP_KEEP_DAYS } from './config.js';
 import { printable } from './validate.js';

@@ -30,3 +30,22 @@ export const sharedStore = (sharedDir: string) => `${sharedDir}/home/.claude`;
 export const sharedPath = (sharedDir: string, item: SharedItem) => `${sharedStore(sharedDir)}/${item.rel.slice(item.rel.lastIndexOf('/') + 1)}`;
 export const legacySharedClaudeJson = (sharedDir: string) => `${sharedDir}/home/.claude.json`;
 export const homePath = (home: string, item: SharedItem) => `${home}/${item.rel}`;
+
+/** The shared directory's own layout: owner, group and mode of each directory (sync restores them). */
+export function sharedDirs(sharedDir: string) {
+  return [
+    { path: sharedDir, mode: 0o2750, uid: 0, group: 'shared' as const },
+    // root's alone: members cannot rename or replace the directory of the shared copies (see sharedStore).
+    { path: `${sharedDir}/home`, mode: 0o2750, uid: 0, group: 'shared' as const },
+    { path: sharedStore(sharedDir), mode: 0o2770, uid: 0, group: 'shared' as const },
+    { path: `${sharedDir}/backups`, mode: 0o700, uid: 0, group: 'root' as const },
+  ];
+}
+
+/** Files larger than this are never read into memory: Claude's files are a few KiB. */
+export const MAX_READ_BYTES = 16 * 1024 * 1024;
+/** The shell start files that get the umask block. */
+export const RC_FILES = ['.bashrc', '.profile'];
+export const UMASK_BEGIN = '# >>> claude-share >>>';
+export const UMASK_END = '# <<< claude-share <<<';
+export const UMASK_BLOCK = `${UMASK_BEGIN}\n# Keep new files group-writable so the shared Claude login stays usable by every member.\numask 002\n${UMASK_END}\n`;

@@ -1,4 +1,5 @@
 import type { LoginHealth } from './model.js';
+import { current, usable, type LoginSeen } from './login-end.js';
 import type { System } from './system.js';
 import { parseJsonBounded, saneEpochMs } from './untrusted.js';
 
@@ -29,37 +30,12 @@ export function recordPinnedAccount(sys: System, account: string, force: boolean
   if (sys.lstat('/var/lib/claude-share')?.type !== 'dir') sys.mkdir('/var/lib/claude-share', 0o700, 0, 0);
   sys.writeFileAtomic(ACCOUNT_STATE, JSON.stringify({ account }) + '\n', { mode: 0o600, uid: 0, gid: 0 });
 }
-export const LOGIN_LIFETIME_MS = 30 * 86400_000;
-/** status warns (exit 1) from this long before the end. */
-export const LOGIN_WARN_MS = 7 * 86400_000;
-
-export interface LoginSeen {
-  /** The account it belongs to ('' when the shared copy names none). */
-  account: string;
-  firstSeenMs: number;
-}
-
 export function readLoginSeen(sys: System): LoginSeen | null {
   const r = sys.readFileNoFollow(LOGIN_STATE, { owner: 0, maxBytes: 4096 });
   if (!r.ok) return null;
   const doc = parseJsonBounded(r.bytes) as { account?: unknown; firstSeenMs?: unknown } | undefined;
   const first = saneEpochMs(doc?.firstSeenMs);
   return doc && typeof doc.account === 'string' && first !== undefined ? { account: doc.account, firstSeenMs: first } : null;
-}
-
-const usable = (l: LoginHealth) => l.state === 'valid' || l.state === 'expired-refreshable';
-
-/** When the shared login ends, and whether that is an estimate; undefined when there is no usable login. */
-export function loginEnd(l: LoginHealth, seen: LoginSeen | null, account: string, nowMs: number): { endsAt: number; estimated: boolean } | undefined {
-  if (!usable(l)) return undefined;
-  if (l.refreshTokenExpiresAt) return { endsAt: l.refreshTokenExpiresAt, estimated: false };
-  const first = current(seen, account, nowMs)?.firstSeenMs;
-  return first === undefined ? undefined : { endsAt: first + LOGIN_LIFETIME_MS, estimated: true };
-}
-
-/** The sighting still describes this login: same account, and not older than a login can live (else it is a new one). */
-function current(seen: LoginSeen | null, account: string, nowMs: number): LoginSeen | null {
-  return seen && seen.account === account && nowMs - seen.firstSeenMs < LOGIN_LIFETIME_MS ? seen : null;
 }
 
 /**

@@ -2,7 +2,7 @@ import type { ItemId, SharedItem } from './items.js';
 import type { ProblemCode } from './problem-codes.js';
 import type { CredInfo } from './credentials.js';
 import type { FileStat, GroupEntry, SafeRead, UserEntry } from './system.js';
-import type { LoginSeen } from './login-life.js';
+import type { LoginSeen } from './login-end.js';
 
 /** What a run wants: read from the config (status/sync) or from flags and prompts (init/add-user). */
 export interface Desired {

@@ -1,11 +1,10 @@
 import { accountOfClaudeJson, inspectCredentials, isUsable, pickFreshestCredentials, sameAccount, type Candidate } from './credentials.js';
-import { homePath, sharedPath, sharedStore, type SharedItem } from './items.js';
+import { homePath, MAX_READ_BYTES, RC_FILES, sharedDirs, sharedPath, sharedStore, type SharedItem } from './items.js';
 import type { Action, Desired, Expect, LoginHealth, Observed, ObservedShared, ObservedUser, Plan, Problem, Sample } from './model.js';
-import { MAX_READ_BYTES, RC_FILES, sharedDirs } from './probe.js';
 import type { FileStat, SafeRead } from './system.js';
 import { isoOf, parseJsonBounded, shellQuote } from './untrusted.js';
 import { printable } from './validate.js';
-import { LOGIN_WARN_MS, loginEnd } from './login-life.js';
+import { LOGIN_WARN_MS, loginEnd } from './login-end.js';
 import { EXIT_1_WARNINGS } from './problem-codes.js';
 
 const SYNC = 'run: claude-share sync';

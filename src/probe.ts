@@ -1,16 +1,9 @@
-import { homePath, legacySharedClaudeJson, sharedPath, sharedStore, type SharedItem } from './items.js';
+import { homePath, legacySharedClaudeJson, MAX_READ_BYTES, RC_FILES, sharedDirs, sharedPath, sharedStore, UMASK_BEGIN, UMASK_BLOCK, UMASK_END, type SharedItem } from './items.js';
 import type { Desired, ObservedItem, ObservedRc, ObservedSource, ObservedUser, Observed, Sample } from './model.js';
 import type { FileStat, System, UserEntry } from './system.js';
 import { printable } from './validate.js';
 import { parseJsonBounded } from './untrusted.js';
 import { readLoginSeen, readPinnedAccount } from './login-life.js';
-
-/** Files larger than this are never read into memory: Claude's files are a few KiB. */
-export const MAX_READ_BYTES = 16 * 1024 * 1024;
-export const RC_FILES = ['.bashrc', '.profile'];
-export const UMASK_BEGIN = '# >>> claude-share >>>';
-export const UMASK_END = '# <<< claude-share <<<';
-export const UMASK_BLOCK = `${UMASK_BEGIN}\n# Keep new files group-writable so the shared Claude login stays usable by every member.\numask 002\n${UMASK_END}\n`;
 
 /**
  * Accounts this tool created whose password is not set yet (useradd runs for every new account, then one chpasswd
@@ -108,16 +101,6 @@ function lastGoodBackup(sys: System, sharedDir: string, rel: string) {
     if (r.ok && r.bytes.length && parseJsonBounded(r.bytes) !== undefined) return { path, expect: { ino: r.stat.ino, size: r.stat.size, mtimeMs: r.stat.mtimeMs } };
   }
   return undefined;
-}
-
-export function sharedDirs(sharedDir: string) {
-  return [
-    { path: sharedDir, mode: 0o2750, uid: 0, group: 'shared' as const },
-    // root's alone: members cannot rename or replace the directory of the shared copies (see sharedStore).
-    { path: `${sharedDir}/home`, mode: 0o2750, uid: 0, group: 'shared' as const },
-    { path: sharedStore(sharedDir), mode: 0o2770, uid: 0, group: 'shared' as const },
-    { path: `${sharedDir}/backups`, mode: 0o700, uid: 0, group: 'root' as const },
-  ];
 }
 
 /** Refuses a shared dir whose existing parents someone other than root could rename or replace. */
