@@ -3,7 +3,7 @@ import { configPath, requireConfig, type Config } from './config.js';
 import { EXIT, dataError, unsafeError, usageError } from './errors.js';
 import type { Problem } from './model.js';
 import { statusModel, type Io } from './operations.js';
-import { EXIT_1_WARNINGS } from './problem-codes.js';
+import { exitCode } from './exit-code.js';
 import { doctorJson, doctorText } from './render.js';
 import type { System, UserEntry } from './system.js';
 import { parseJsonBounded } from './untrusted.js';
@@ -158,8 +158,7 @@ async function doctor(sys: System, users: string[], c: Config, claudePath: strin
   });
   const checks = results.map((r) => r.check);
   problems.push(...results.flatMap((r) => r.mine));
-  const exitCode = problems.some((p) => p.severity === 'operator') ? EXIT.operator : problems.some((p) => p.severity === 'drift' || EXIT_1_WARNINGS.includes(p.code)) ? EXIT.drift : EXIT.ok;
-  return { group: c.group, claude, checks, problems, exitCode };
+  return { group: c.group, claude, checks, problems, exitCode: exitCode({ problems, reportsState: true }) };
 }
 
 /**

@@ -5,7 +5,8 @@ import { CliError, EXIT, dataError, operatorError, unsafeError, usageError } fro
 import { itemsFor, SHARED_ITEMS } from './items.js';
 import type { Action, Desired, Observed, Outcome, Plan, Problem } from './model.js';
 import { planRemoval } from './plan-removal.js';
-import { plan, planExitCode } from './plan.js';
+import { plan } from './plan.js';
+import { exitCode } from './exit-code.js';
 import { findInsecureParent, probe, readJournal } from './probe.js';
 import {
   driftProblems,
@@ -399,7 +400,7 @@ async function converge(sys: System, io: Io, s: ConvergeSpec): Promise<number> {
       renderPlanText(firstActions, io.style).forEach((l) => io.out(l));
       renderProblems(first.problems, io.style).forEach((l) => io.err(l));
     }
-    return first.problems.some((x) => x.severity === 'operator') ? EXIT.operator : EXIT.ok;
+    return exitCode({ problems: first.problems, remaining: firstActions, dryRun: true });
   }
   const release = await sys.lock();
   // SIGINT/SIGTERM: the step under way finishes (a useradd is never cut in half), no further one starts, and the run
@@ -475,9 +476,8 @@ async function converge(sys: System, io: Io, s: ConvergeSpec): Promise<number> {
       );
       return EXIT.interrupted;
     }
-    if (outcomes.some((o) => o.result === 'failed') || after.problems.some((x) => x.severity === 'operator')) return EXIT.operator;
-    if (outcomes.some((o) => o.result === 'conflict') || after.actions.length) return EXIT.drift;
-    return EXIT.ok;
+    // What is still wrong decides (the warnings about what was just done are reported, not counted).
+    return exitCode({ problems: afterProblems, remaining: after.actions, outcomes });
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
@@ -556,7 +556,7 @@ export function statusModel(sys: System, c: Config): StatusModel {
   const obs = probe(sys, desired);
   const p = plan(desired, obs);
   const problems = [...p.problems.filter((x) => x.severity === 'operator'), ...driftProblems(p.actions), ...p.problems.filter((x) => x.severity !== 'operator')];
-  return { sharedDir: c.sharedDir, group: c.group, obs, plan: p, problems, healthy: planExitCode(p) === 0 };
+  return { sharedDir: c.sharedDir, group: c.group, obs, plan: p, problems, healthy: exitCode({ problems: p.problems, remaining: p.actions, reportsState: true }) === 0 };
 }
 
 /** status: probe + plan + render; read-only. */
@@ -576,7 +576,7 @@ export function runStatus(sys: System, o: StatusOptions, io: Io): number {
   else if (o.cron) cronReport(sys, 'status', m.problems, io.style, io.out);
   else if (o.quiet) renderProblems(m.problems, io.style, ['operator', 'drift']).forEach((l) => io.out(l));
   else statusText(m, io.style).forEach((l) => io.out(l));
-  return planExitCode(m.plan);
+  return exitCode({ problems: m.plan.problems, remaining: m.plan.actions, reportsState: true });
 }
 
 /** A usage error before anything runs, naming the fix: the README's path needs node-exporter's directory. */

@@ -5,7 +5,6 @@ import type { FileStat, SafeRead } from './system.js';
 import { isoOf, parseJsonBounded, shellQuote } from './untrusted.js';
 import { printable } from './validate.js';
 import { LOGIN_WARN_MS, loginEnd } from './login-end.js';
-import { EXIT_1_WARNINGS } from './problem-codes.js';
 
 const SYNC = 'run: claude-share sync';
 export const SHARED_FILE_MODE = 0o660;
@@ -593,10 +592,3 @@ const iso = (ms?: number) => (ms ? isoOf(ms) : 'never');
 const describeStat = (st: FileStat) => `uid ${st.uid} gid ${st.gid} ${oct(st.mode)}`;
 
 const isJson = (b: Buffer) => parseJsonBounded(b) !== undefined;
-
-/** Status's exit code: 2 when an operator must act, 1 when sync would repair something, else 0. */
-export function planExitCode(pl: Plan): number {
-  if (pl.problems.some((x) => x.severity === 'operator')) return 2;
-  // Warnings that make it exit 1: nothing sync can do, but someone must act soon (log in again, say).
-  return pl.actions.length || pl.problems.some((x) => EXIT_1_WARNINGS.includes(x.code)) ? 1 : 0;
-}

@@ -7,7 +7,7 @@ const SRC = new URL('../src/', import.meta.url);
 const COMMANDS = new URL('../commands/', import.meta.url);
 
 /** Plans, renders and rules: no effect of any kind, so every one of them runs on data alone. */
-const PURE = ['plan', 'plan-removal', 'render', 'credentials', 'items', 'problem-codes', 'client-versions', 'untrusted', 'validate', 'errors', 'model', 'login-end', 'system'];
+const PURE = ['plan', 'plan-removal', 'render', 'credentials', 'items', 'problem-codes', 'client-versions', 'untrusted', 'validate', 'errors', 'model', 'login-end', 'system', 'exit-code'];
 /** The only modules that reach the OS directly: the System implementation and the process around it. */
 const OS_LAYER = ['real-system', 'member-exec', 'lock', 'self-test', 'cli', 'console-io', 'service', 'watch'];
 const EFFECT_BUILTINS = /^node:(fs|fs\/promises|child_process|net|os|dgram|http|https|worker_threads|cluster|tty)$/;
