@@ -285,6 +285,10 @@ async function applyOne(sys: System, d: Desired, a: Action, ctx: ApplyContext, b
       if (st?.type === 'symlink' && sys.readlink(a.target) === target) return 'unchanged';
       if (expect) {
         if (!st || !same(st, expect)) throw new Conflict(`${a.target} changed while it was being backed up; run sync again`);
+        // The member's Claude may rename a newer login over the path right now: never replaced unseen (real-system.ts).
+        const why = sys.symlinkOverExpected(target, a.target, expect);
+        if (why) throw new Conflict(why);
+        return 'replaced';
       } else if (st && st.type !== 'symlink') {
         throw new Conflict(`${a.target} became a ${st.type} meanwhile; left alone`);
       }

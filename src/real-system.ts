@@ -371,6 +371,35 @@ export class RealSystem implements System {
     });
   }
 
+  symlinkOverExpected(target: string, path: string, expect: { ino: number; size: number; mtimeMs: number }): string | null {
+    return inParent(path, (at, base) => {
+      const aside = at(tempName(base, 'claude-share-aside'));
+      // A client renaming its new login over the path at any instant: before this rename it is what moves aside (and is
+      // put back below), after it the link below fails on it. A plain rename of a link over the path would destroy it.
+      fs.renameSync(at(base), aside);
+      const st = fs.lstatSync(aside);
+      if (st.ino !== expect.ino || st.size !== expect.size || st.mtimeMs !== expect.mtimeMs) {
+        try {
+          fs.linkSync(aside, at(base));
+          fs.unlinkSync(aside);
+          return `${path} was written again meanwhile; left for the next pass`;
+        } catch (e) {
+          if (errno(e) !== 'EEXIST') throw e;
+          return `${path} was written twice meanwhile; the earlier write is kept beside it as ${aside.slice(aside.lastIndexOf('/') + 1)}`;
+        }
+      }
+      try {
+        fs.symlinkSync(target, at(base));
+      } catch (e) {
+        if (errno(e) !== 'EEXIST') throw e;
+        fs.unlinkSync(aside);
+        return `${path} was written again meanwhile; left for the next pass`;
+      }
+      fs.unlinkSync(aside);
+      return null;
+    });
+  }
+
   unlink(path: string) {
     inParent(path, (at, base) => fs.unlinkSync(at(base)));
   }

@@ -117,6 +117,13 @@ export interface System {
   setGroupMode(path: string, gid: number, mode: number): void;
   /** Atomically replaces path with a symlink to target (symlink at a temp name, rename over). */
   symlinkReplace(target: string, path: string): void;
+  /**
+   * Replaces the member's file at path, which must still be the one looked at (ino, size, mtime), by a symlink to
+   * target, never losing a write that lands meanwhile: the file is first renamed aside (whatever is there at that
+   * instant moves, nothing is overwritten), checked, and only then is the link created, without replacing anything.
+   * A newer file found aside is put back (link, never over a still newer one). Returns null when linked, else why not.
+   */
+  symlinkOverExpected(target: string, path: string, expect: { ino: number; size: number; mtimeMs: number }): string | null;
   unlink(path: string): void;
   /** rmdir(2): an empty directory only (backup retention). */
   removeEmptyDir(path: string): void;

@@ -87,6 +87,29 @@ describe.runIf(root)('RealSystem writes in a home, as root, for the member', () 
     expect(fs.statSync(`${top}/alice/.profile`).mode & 0o7777).toBe(0o600);
   });
 
+  it('symlinkOverExpected links over the file looked at, and leaves a file written after the look where it is (nothing aside left behind)', () => {
+    fs.mkdirSync(`${top}/alice`);
+    fs.chownSync(`${top}/alice`, M, M);
+    const sys = new RealSystem();
+    const path = `${top}/alice/.credentials.json`;
+    const look = () => {
+      const st = fs.lstatSync(path);
+      return { ino: st.ino, size: st.size, mtimeMs: st.mtimeMs };
+    };
+    fs.writeFileSync(path, 'fake22');
+    expect(sys.symlinkOverExpected('/shared/creds', path, look())).toBeNull();
+    expect(fs.readlinkSync(path)).toBe('/shared/creds');
+    // Looked at fake22; the member's client then renamed fake23 over it: fake23 stays, untouched.
+    fs.rmSync(path);
+    fs.writeFileSync(path, 'fake22');
+    const seen = look();
+    fs.writeFileSync(`${path}.tmp`, 'fake23');
+    fs.renameSync(`${path}.tmp`, path);
+    expect(sys.symlinkOverExpected('/shared/creds', path, seen)).toMatch(/was written again meanwhile/);
+    expect(fs.readFileSync(path, 'utf8')).toBe('fake23');
+    expect(fs.readdirSync(`${top}/alice`)).toEqual(['.credentials.json']);
+  });
+
   it('mkdir gives the member its directory and refuses a symlink there', () => {
     fs.mkdirSync(`${top}/alice`);
     fs.chownSync(`${top}/alice`, M, M);

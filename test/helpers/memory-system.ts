@@ -262,6 +262,12 @@ export class MemorySystem implements System {
     this.files.set(p, n);
     this.calls.push(`link ${p}`);
   }
+  symlinkOverExpected(target: string, path: string, expect: { ino: number; size: number; mtimeMs: number }) {
+    const st = this.lstat(path);
+    if (!st || st.ino !== expect.ino || st.size !== expect.size || st.mtimeMs !== expect.mtimeMs) return `${path} was written again meanwhile; left for the next pass`;
+    this.symlinkReplace(target, path);
+    return null;
+  }
   unlink(path: string) {
     const p = this.pinned(path);
     this.checkWrite(p);
