@@ -380,11 +380,16 @@ export class RealSystem implements System {
       const st = fs.lstatSync(aside);
       if (st.ino !== expect.ino || st.size !== expect.size || st.mtimeMs !== expect.mtimeMs) {
         try {
+          // A directory cannot be hard-linked back; renamed back, it never replaces anything but an empty directory.
+          if (st.isDirectory()) {
+            fs.renameSync(aside, at(base));
+            return `${path} became a directory meanwhile; left alone`;
+          }
           fs.linkSync(aside, at(base));
           fs.unlinkSync(aside);
           return `${path} was written again meanwhile; left for the next pass`;
         } catch (e) {
-          if (errno(e) !== 'EEXIST') throw e;
+          if (!['EEXIST', 'ENOTDIR', 'ENOTEMPTY', 'EISDIR'].includes(errno(e) ?? '')) throw e;
           return `${path} was written twice meanwhile; the earlier write is kept beside it as ${aside.slice(aside.lastIndexOf('/') + 1)}`;
         }
       }
