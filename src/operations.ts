@@ -657,7 +657,13 @@ export async function runRemoveUser(sys: System, o: RemoveUserOptions, io: Io): 
   const cfgPath = configPath(o.config);
   return underLock(sys, o.dryRun, async () => {
     const c = requireConfig(sys, cfgPath);
-    if (!c.managedUsers.includes(o.name)) throw dataError(`${printable(o.name)} is not a managed user`, `managed users: ${c.managedUsers.join(', ') || '(none)'}`);
+    // Already not managed (removed before, or never): the state asked for holds, so a second run changes nothing and
+    // succeeds, as the first run's re-run must (scripts, Ansible); the line names who is managed, for a typo.
+    if (!c.managedUsers.includes(o.name)) {
+      io.err(`${printable(o.name)} is not a managed user: nothing to do (managed users: ${c.managedUsers.join(', ') || 'none'})`);
+      if (o.json) io.out(JSON.stringify(runJson('remove-user', o.dryRun ? { planned: [] } : { outcomes: [], remaining: [] }, []), null, 2));
+      return EXIT.ok;
+    }
     const config: Config = { ...c, managedUsers: c.managedUsers.filter((u) => u !== o.name) };
     const desired = { ...desiredFrom(c), users: [o.name] };
     const spec = { deleteAccount: o.deleteAccount, removeHome: o.removeHome };

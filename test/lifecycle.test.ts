@@ -51,8 +51,12 @@ describe('remove-user', () => {
     expect(sys.lstat('/home/bob/.claude/settings.json')?.type).toBe('file');
   });
 
-  it('refuses a user who is not managed (65) and --remove-home alone (64)', async () => {
-    await expect(runRemoveUser(sys, { name: 'zed', deleteAccount: false, removeHome: false, dryRun: false, json: false, config: CFG }, captureIo())).rejects.toMatchObject({ exitCode: 65 });
+  it('a user who is not managed (removed before, or a typo): nothing to do, exit 0, the managed users named, nothing changed; --remove-home alone is refused (64)', async () => {
+    const before = sys.snapshot();
+    const io = captureIo();
+    expect(await runRemoveUser(sys, { name: 'zed', deleteAccount: false, removeHome: false, dryRun: false, json: false, config: CFG }, io)).toBe(0);
+    expect(io.errors.join('\n')).toMatch(/^zed is not a managed user: nothing to do \(managed users: .*alice/);
+    expect(sys.snapshot()).toBe(before);
     await expect(rm({ removeHome: true })).rejects.toMatchObject({ exitCode: 64 });
   });
 });
