@@ -3,6 +3,7 @@ import { configPath, loadConfig, type Config } from './config.js';
 import { operatorError } from './errors.js';
 import { healOnce, type Io } from './operations.js';
 import type { Outcome } from './model.js';
+import { HealScheduler, type HealOutcome, type Who } from './heal-scheduler.js';
 import type { System, UserEntry } from './system.js';
 import { safeText } from './validate.js';
 
@@ -59,16 +60,7 @@ export async function runWatch(sys: System, o: WatchOptions, io: Io): Promise<nu
   const watchers = new Map<string, { w: fs.FSWatcher; ino: number }>();
   // Members whose homes changed; everyone = a sweep or a new config. A shared-dir event alone checks only the
   // shared copies (modes after an in-place write), so the heal's own writes there do not re-scan every member.
-  const pending = new Set<string>();
-  let everyone = false;
-  let firstEventAt = 0;
-  // A member who writes more often than the debounce must not postpone healing forever.
-  const maxWaitMs = Math.max(o.debounceMs, 1000);
-  let timer: NodeJS.Timeout | null = null;
-  let healing: Promise<void> = Promise.resolve();
-  // One heal at a time; what comes in meanwhile is merged into a single follow-up, not queued pass after pass.
-  let running = false;
-  let followUp: { users: string[] | undefined; since: number } | null = null;
+  // Debounce, merging, one heal at a time and retries: heal-scheduler.ts.
   let stopping = false;
 
   // Every line goes through here: errors carry paths a member named (safeText).
@@ -135,41 +127,8 @@ export async function runWatch(sys: System, o: WatchOptions, io: Io): Promise<nu
     schedule(t.user, t.user !== null && file === '.credentials.json' && t.dir.endsWith('/.claude'));
   };
 
-  const schedule = (user: string | null | 'everyone', atOnce = false) => {
-    const now = Date.now();
-    if (!timer) firstEventAt = now;
-    if (user === 'everyone') everyone = true;
-    else if (user !== null) pending.add(user);
-    const left = maxWaitMs - (now - firstEventAt);
-    if (timer) clearTimeout(timer);
-    timer = setTimeout(flush, Math.max(0, Math.min(atOnce ? SEVER_SETTLE_MS : o.debounceMs, left)));
-  };
-
-  const flush = () => {
-    timer = null;
-    const users = everyone ? undefined : [...pending];
-    const since = firstEventAt;
-    pending.clear();
-    everyone = false;
-    if (running) {
-      const merged = !followUp ? users : !followUp.users || !users ? undefined : [...new Set([...followUp.users, ...users])];
-      followUp = { users: merged, since: followUp?.since ?? since };
-      return;
-    }
-    running = true;
-    healing = (async () => {
-      let next: { users: string[] | undefined; since: number } | null = { users, since };
-      while (next && !stopping) {
-        await heal(next.users, next.since).catch((e: Error) => say(`heal failed: ${e.message}`));
-        next = followUp;
-        followUp = null;
-      }
-      running = false;
-    })();
-  };
-
-  const heal = async (users: string[] | undefined, since: number) => {
-    if (stopping) return;
+  const heal = async (users: string[] | undefined, since: number): Promise<HealOutcome> => {
+    if (stopping) return { retry: [], everyoneAgain: false };
     const lines: string[] = [];
     // The same log on a terminal as in the journal: plain lines, no live counter, no colour.
     const quietIo: Io = { out: (l) => lines.push(l), err: (l) => lines.push(l), style: { color: false }, interactive: false };
@@ -185,29 +144,15 @@ export async function runWatch(sys: System, o: WatchOptions, io: Io): Promise<nu
       // new login was promoted while healing only some members: another member's copy judged against the old one (a
       // race loser's stub kept as evidence of a dead login, say) is judged again against the new one.
       const done = (kinds: string[]) => outcomes.some((x) => kinds.includes(x.action.kind) && x.result !== 'failed' && x.result !== 'conflict' && x.result !== 'unchanged');
-      if (done(['set-aside', 'restore-dir', 'move-legacy']) || (users && done(['promote-shared']))) schedule('everyone');
+      // A member racing the heal (a file swapped back each time) is tried again later (heal-scheduler.ts).
       const failed = outcomes.filter((x) => x.result === 'failed' || x.result === 'conflict');
-      retryLater(failed.length ? [...new Set(failed.map((x) => x.action.user ?? null))] : [], users);
-    } catch (e) {
-      say(`heal failed: ${(e as Error).message}`);
-      retryLater(users ?? ['everyone'], users);
-    }
-    rearm();
-  };
-
-  // A member racing the heal (a file swapped back each time) must not leave the others unhealed until the next
-  // sweep: whoever failed is tried again, after 1 s, doubling up to a minute while it keeps failing.
-  const backoff = new Map<string, number>();
-  const retryLater = (who: (string | null)[], healed: string[] | undefined) => {
-    for (const u of healed ?? []) if (!who.includes(u)) backoff.delete(u);
-    for (const u of who) {
-      const key = u ?? 'shared';
-      const delay = Math.min((backoff.get(key) ?? 500) * 2, 60_000);
-      backoff.set(key, delay);
-      const t = setTimeout(() => !stopping && schedule(u === 'everyone' ? 'everyone' : u), delay);
-      t.unref();
+      return { retry: [...new Set(failed.map((x) => x.action.user ?? null))], everyoneAgain: done(['set-aside', 'restore-dir', 'move-legacy']) || (!!users && done(['promote-shared'])) };
+    } finally {
+      rearm();
     }
   };
+  const scheduler = new HealScheduler({ debounceMs: o.debounceMs, settleMs: SEVER_SETTLE_MS, maxWaitMs: Math.max(o.debounceMs, 1000) }, heal, (e) => say(`heal failed: ${e.message}`));
+  const schedule = (who: Who, atOnce = false) => scheduler.schedule(who, atOnce);
 
   const reload = (why: string) => {
     if (stopping) return;
@@ -229,10 +174,9 @@ export async function runWatch(sys: System, o: WatchOptions, io: Io): Promise<nu
     if (stopping) return;
     stopping = true;
     if (sweep) clearInterval(sweep);
-    if (timer) clearTimeout(timer);
     for (const { w } of watchers.values()) w.close();
     watchers.clear();
-    await healing;
+    await scheduler.stop();
     say(`stopped (${sig})`);
     finished(0);
   };

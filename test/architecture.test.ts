@@ -56,7 +56,7 @@ describe('the import rule', () => {
   });
 
   it('every module is placed: in the pure core, the OS layer, or the engine between them (listed here when added)', () => {
-    const ENGINE = ['apply', 'backups', 'completion', 'config', 'cron-report', 'doctor', 'login', 'login-life', 'operations', 'probe', 'users-file'];
+    const ENGINE = ['apply', 'backups', 'completion', 'config', 'cron-report', 'doctor', 'heal-scheduler', 'login', 'login-life', 'operations', 'probe', 'users-file'];
     expect(src.map((m) => m.name).sort()).toEqual([...PURE, ...OS_LAYER, ...ENGINE].sort());
   });
 });
