@@ -1,3 +1,4 @@
+import { problem } from './problem-codes.js';
 import { describeClient, parseClientVersion, type ClientVersion } from './client-versions.js';
 import { configPath, requireConfig, type Config } from './config.js';
 import { EXIT, dataError, unsafeError, usageError } from './errors.js';
@@ -77,12 +78,13 @@ async function doctor(sys: System, users: string[], c: Config, claudePath: strin
   const entries = users.map((n) => sys.getUser(n)).filter((u): u is UserEntry => !!u);
   let claude: DoctorReport['claude'] = null;
   if (!claudePath) {
-    problems.push({
-      code: 'claude-not-found',
-      severity: 'warning',
-      message: "no claude that only root could have installed is on root's PATH: whether members are really logged in was not checked",
-      fix: 'install it system-wide (npm install -g @anthropic-ai/claude-code), or pass --claude PATH',
-    });
+    problems.push(
+      problem({
+        code: 'claude-not-found',
+        message: "no claude that only root could have installed is on root's PATH: whether members are really logged in was not checked",
+        fix: 'install it system-wide (npm install -g @anthropic-ai/claude-code), or pass --claude PATH',
+      }),
+    );
   } else {
     // The version from the package it was installed with (root-owned, like the client: no member can fake it), else
     // asked as a member (root never runs the client: the files it reads are the members').
@@ -91,13 +93,14 @@ async function doctor(sys: System, users: string[], c: Config, claudePath: strin
       const r = await sys.runAsMember(entries[0], [claudePath, '--version'], { timeoutMs: AUTH_TIMEOUT_MS, maxBytes: 4096, env: CLIENT_ENV });
       v = r.code === 0 ? parseClientVersion(r.stdout) : null;
       if (!v)
-        problems.push({
-          code: 'claude-check-failed',
-          severity: 'warning',
-          user: entries[0].name,
-          message: `${claudePath} --version, run as ${entries[0].name}, ${answerOf(r)}`,
-          fix: `run it by hand: runuser --pty -u ${entries[0].name} -- ${claudePath} --version`,
-        });
+        problems.push(
+          problem({
+            code: 'claude-check-failed',
+            user: entries[0].name,
+            message: `${claudePath} --version, run as ${entries[0].name}, ${answerOf(r)}`,
+            fix: `run it by hand: runuser --pty -u ${entries[0].name} -- ${claudePath} --version`,
+          }),
+        );
     }
     claude = v ? { ...describeClient(v), path: claudePath } : { path: claudePath, version: null };
   }
@@ -110,23 +113,25 @@ async function doctor(sys: System, users: string[], c: Config, claudePath: strin
     const umaskBlocksGroup = procs.filter((p) => p.umask !== null && (p.umask & 0o060) !== 0).map((p) => ({ pid: p.pid, umask: p.umask! }));
     const check: DoctorCheck = { user: u.name, uid: u.uid, loggedIn: null, authMethod: null, processes: procs.length, withoutGroup, umaskBlocksGroup };
     if (withoutGroup.length) {
-      mine.push({
-        code: 'session-without-group',
-        severity: 'warning',
-        user: u.name,
-        message: `${withoutGroup.length} of ${procs.length} processes of ${u.name} run without group ${c.group} (pid ${pidList(withoutGroup)}): started before ${u.name} joined it, Claude there looks logged out`,
-        fix: `${u.name} logs out and back in, every session (tmux and screen too); never /login there`,
-      });
+      mine.push(
+        problem({
+          code: 'session-without-group',
+          user: u.name,
+          message: `${withoutGroup.length} of ${procs.length} processes of ${u.name} run without group ${c.group} (pid ${pidList(withoutGroup)}): started before ${u.name} joined it, Claude there looks logged out`,
+          fix: `${u.name} logs out and back in, every session (tmux and screen too); never /login there`,
+        }),
+      );
     }
     if (umaskBlocksGroup.length) {
       const first = umaskBlocksGroup[0].umask.toString(8).padStart(4, '0');
-      mine.push({
-        code: 'session-umask',
-        severity: 'warning',
-        user: u.name,
-        message: `${umaskBlocksGroup.length} of ${procs.length} processes of ${u.name} run with umask ${first} (pid ${pidList(umaskBlocksGroup.map((p) => p.pid))}): what Claude writes there into the shared copies loses group access until the next heal`,
-        fix: `${u.name} logs in again (the umask block in ~/.bashrc and ~/.profile applies then); if it stays, something after that block sets another umask`,
-      });
+      mine.push(
+        problem({
+          code: 'session-umask',
+          user: u.name,
+          message: `${umaskBlocksGroup.length} of ${procs.length} processes of ${u.name} run with umask ${first} (pid ${pidList(umaskBlocksGroup.map((p) => p.pid))}): what Claude writes there into the shared copies loses group access until the next heal`,
+          fix: `${u.name} logs in again (the umask block in ~/.bashrc and ~/.profile applies then); if it stays, something after that block sets another umask`,
+        }),
+      );
     }
     if (claudePath) {
       const r = await sys.runAsMember(u, [claudePath, 'auth', 'status'], { timeoutMs: AUTH_TIMEOUT_MS, maxBytes: MAX_OUTPUT, env: CLIENT_ENV });
@@ -136,22 +141,24 @@ async function doctor(sys: System, users: string[], c: Config, claudePath: strin
       check.loggedIn = loggedIn;
       check.authMethod = said.authMethod;
       if (loggedIn === null)
-        mine.push({
-          code: 'claude-check-failed',
-          severity: 'warning',
-          user: u.name,
-          message: `claude auth status, run as ${u.name}, ${answerOf(r)}`,
-          fix: `run it by hand: runuser --pty -u ${u.name} -- ${claudePath} auth status`,
-        });
+        mine.push(
+          problem({
+            code: 'claude-check-failed',
+            user: u.name,
+            message: `claude auth status, run as ${u.name}, ${answerOf(r)}`,
+            fix: `run it by hand: runuser --pty -u ${u.name} -- ${claudePath} auth status`,
+          }),
+        );
       else if (!loggedIn) {
         const usable = m.plan.login.state === 'valid' || m.plan.login.state === 'expired-refreshable';
-        mine.push({
-          code: 'member-logged-out',
-          severity: 'operator',
-          user: u.name,
-          message: `claude auth status, run as ${u.name}, says not logged in${usable ? ' although the shared login is usable' : ` (the shared login is ${m.plan.login.state})`}`,
-          fix: usable ? `run claude-share sync, then claude-share doctor ${u.name} again; a session without the group is the usual cause` : 'renew the login: claude-share login',
-        });
+        mine.push(
+          problem({
+            code: 'member-logged-out',
+            user: u.name,
+            message: `claude auth status, run as ${u.name}, says not logged in${usable ? ' although the shared login is usable' : ` (the shared login is ${m.plan.login.state})`}`,
+            fix: usable ? `run claude-share sync, then claude-share doctor ${u.name} again; a session without the group is the usual cause` : 'renew the login: claude-share login',
+          }),
+        );
       }
     }
     return { check, mine };

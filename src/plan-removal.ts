@@ -1,3 +1,4 @@
+import { problem } from './problem-codes.js';
 import { sharedPath } from './items.js';
 import type { Action, Desired, Observed, Problem } from './model.js';
 
@@ -20,6 +21,7 @@ export function planRemoval(d: Desired, obs: Observed, spec: RemovalSpec): { act
   const problems: Problem[] = [];
   for (const u of obs.users) {
     if (!u.entry) {
+      // Leaving, an account that is gone already is no obstacle: said, not an error.
       problems.push({ code: 'user-missing', severity: 'warning', user: u.name, message: `user ${u.name} does not exist; it is only removed from the config`, fix: 'nothing to do' });
       continue;
     }
@@ -46,6 +48,7 @@ export function planRemoval(d: Desired, obs: Observed, spec: RemovalSpec): { act
         if (shared?.stat && !hasCopy) {
           problems.push({
             code: 'unsafe-path',
+            // The user leaves all the same; what could not be copied is named.
             severity: 'warning',
             user: u.name,
             path: shared.path,
@@ -65,7 +68,7 @@ export function planRemoval(d: Desired, obs: Observed, spec: RemovalSpec): { act
           source: hasCopy ? { path: shared!.path } : undefined,
         });
       } else if (it.state === 'unsafe') {
-        problems.push({ code: 'unsafe-path', severity: 'operator', user: u.name, path: it.path, message: `${it.path}: ${it.detail}; left alone`, fix: 'inspect it by hand' });
+        problems.push(problem({ code: 'unsafe-path', user: u.name, path: it.path, message: `${it.path}: ${it.detail}; left alone`, fix: 'inspect it by hand' }));
       }
     }
     if (u.inGroup) actions.push({ kind: 'leave-group', code: 'leaving', target: d.group, user: u.name, before: 'member', after: 'not a member', reason: 'no access to the shared files any more' });
@@ -84,13 +87,14 @@ export function planRemoval(d: Desired, obs: Observed, spec: RemovalSpec): { act
   }
   const relogin = [...new Set(actions.filter((a) => a.kind === 'privatize' && a.target.endsWith('/.credentials.json') && !a.source).map((a) => a.user!))];
   if (relogin.length) {
-    problems.push({
-      code: 'login-not-copied',
-      severity: 'warning',
-      user: relogin.length === 1 ? relogin[0] : undefined,
-      message: `${relogin.join(', ')} ${relogin.length === 1 ? 'leaves' : 'leave'} without the shared login (a refresh token works for one holder only: a copy would log the others out at its first refresh)${spec.keepLogin ? `; ${spec.keepLogin} keeps it` : ''}`,
-      fix: `each of them runs claude, then /login with their own account`,
-    });
+    problems.push(
+      problem({
+        code: 'login-not-copied',
+        user: relogin.length === 1 ? relogin[0] : undefined,
+        message: `${relogin.join(', ')} ${relogin.length === 1 ? 'leaves' : 'leave'} without the shared login (a refresh token works for one holder only: a copy would log the others out at its first refresh)${spec.keepLogin ? `; ${spec.keepLogin} keeps it` : ''}`,
+        fix: `each of them runs claude, then /login with their own account`,
+      }),
+    );
   }
   return { actions, problems };
 }

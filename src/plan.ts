@@ -5,6 +5,7 @@ import type { FileStat, SafeRead } from './system.js';
 import { isoOf, parseJsonBounded, shellQuote } from './untrusted.js';
 import { printable } from './validate.js';
 import { LOGIN_WARN_MS, loginEnd } from './login-end.js';
+import { problem, type ProblemInput } from './problem-codes.js';
 
 const SYNC = 'run: claude-share sync';
 export const SHARED_FILE_MODE = 0o660;
@@ -14,12 +15,11 @@ export function plan(d: Desired, obs: Observed): Plan {
   const actions: Action[] = [];
   const problems: Problem[] = [];
   const login: LoginHealth = { state: 'missing', newerSevered: 0 };
-  const p = (x: Problem) => problems.push(x);
+  const p = (x: ProblemInput) => problems.push(problem(x));
 
   if (obs.insecureParent) {
     p({
       code: 'shared-dir-insecure',
-      severity: 'operator',
       path: d.sharedDir,
       message: `the shared directory is not safe: ${obs.insecureParent}`,
       fix: 'make every parent of the shared directory root-owned and not writable by group or others',
@@ -31,7 +31,7 @@ export function plan(d: Desired, obs: Observed): Plan {
   const groupWillExist = !!obs.group || d.createGroup;
   if (!obs.group) {
     if (d.createGroup) actions.push({ kind: 'create-group', code: 'group-missing', target: d.group, before: 'absent', after: 'present', reason: 'the shared group does not exist' });
-    else p({ code: 'group-missing', severity: 'operator', message: `group ${d.group} does not exist`, fix: 'run: claude-share server init' });
+    else p({ code: 'group-missing', message: `group ${d.group} does not exist`, fix: 'run: claude-share server init' });
   }
   const created = obs.users.filter((u) => !u.entry && d.createUsers.includes(u.name)).map((u) => u.name);
   for (const name of created)
@@ -53,7 +53,6 @@ export function plan(d: Desired, obs: Observed): Plan {
     if (!u.entry && !created.includes(u.name))
       p({
         code: 'user-missing',
-        severity: 'operator',
         user: u.name,
         message: `user ${u.name} does not exist`,
         fix: `create it (claude-share server add-user ${u.name}) or remove it from MANAGED_USERS`,
@@ -92,7 +91,6 @@ export function plan(d: Desired, obs: Observed): Plan {
       });
       p({
         code: 'shared-intruder',
-        severity: 'warning',
         user: owner.startsWith('uid ') ? undefined : owner,
         path: dir.path,
         message: `${owner} replaced ${dir.path} by a ${st.type}${originals.length === 1 ? ` and moved the real one to ${printable(originals[0])}` : ''}; sync moves it to <shared>/set-aside and restores the directory`,
@@ -113,7 +111,7 @@ export function plan(d: Desired, obs: Observed): Plan {
       st = null;
     }
     if (st && st.type !== 'dir') {
-      p({ code: 'shared-dir-insecure', severity: 'operator', path: dir.path, message: `${dir.path} is a ${st.type}, not a directory`, fix: `move it away, then ${SYNC}` });
+      p({ code: 'shared-dir-insecure', path: dir.path, message: `${dir.path} is a ${st.type}, not a directory`, fix: `move it away, then ${SYNC}` });
       return { actions, problems, login };
     }
     const gidOk = dir.group === 'root' ? st?.gid === 0 : st?.gid === obs.group?.gid;
@@ -163,7 +161,6 @@ export function plan(d: Desired, obs: Observed): Plan {
   for (const t of obs.tempFiles) {
     p({
       code: 'leftover-temp',
-      severity: 'warning',
       path: t.dir,
       message: `${t.count} leftover temp file${t.count > 1 ? 's' : ''} in ${t.dir} (interrupted Claude writes): ${sampleText(t)}`,
       fix: `once no claude process is running: rm -i -- ${shellQuote(t.dir)}/*.tmp.*`,
@@ -176,16 +173,15 @@ export function plan(d: Desired, obs: Observed): Plan {
   return { actions, problems, login };
 }
 
-function planSharedItem(d: Desired, obs: Observed, sh: ObservedShared, actions: Action[], p: (x: Problem) => void, login: LoginHealth) {
+function planSharedItem(d: Desired, obs: Observed, sh: ObservedShared, actions: Action[], p: (x: ProblemInput) => void, login: LoginHealth) {
   const { item, path, stat } = sh;
   if (stat && stat.type !== 'file') {
-    p({ code: 'shared-not-regular', severity: 'operator', path, message: `shared copy ${path} is a ${stat.type}, not a regular file`, fix: `move it away, then ${SYNC}` });
+    p({ code: 'shared-not-regular', path, message: `shared copy ${path} is a ${stat.type}, not a regular file`, fix: `move it away, then ${SYNC}` });
     return;
   }
   if (stat && stat.nlink > 1) {
     p({
       code: 'shared-hard-linked',
-      severity: 'operator',
       path,
       message: `shared copy ${path} has ${stat.nlink} hard links`,
       fix: `copy it (cp --preserve=mode ${shellQuote(path)} ${shellQuote(path + '.new')} && mv ${shellQuote(path + '.new')} ${shellQuote(path)}), then ${SYNC}`,
@@ -194,7 +190,7 @@ function planSharedItem(d: Desired, obs: Observed, sh: ObservedShared, actions: 
   }
   if (sh.read && !sh.read.ok) {
     const why = sh.read.reason === 'too-large' ? `is ${stat!.size} bytes, over the ${MAX_READ_BYTES}-byte cap` : `could not be read (${sh.read.reason})`;
-    p({ code: 'shared-invalid', severity: 'operator', path, message: `shared copy ${path} ${why}`, fix: `look at it, then replace it (for credentials: log in again as one member) and ${SYNC}` });
+    p({ code: 'shared-invalid', path, message: `shared copy ${path} ${why}`, fix: `look at it, then replace it (for credentials: log in again as one member) and ${SYNC}` });
     return;
   }
   const sharedBytes = sh.read?.ok ? sh.read.bytes : null;
@@ -224,7 +220,6 @@ function planSharedItem(d: Desired, obs: Observed, sh: ObservedShared, actions: 
       const owner = obs.users.find((u) => u.entry && u.entry.uid === sharedJson?.stat?.uid)?.name;
       p({
         code: 'other-account-login',
-        severity: 'warning',
         user: owner,
         path: sharedJson!.path,
         message: `the shared .claude.json names account ${printable(sharedJsonAccount)}, the shared login is account ${printable(pinned)}${owner ? `: ${owner} logged in with another account through the link` : ''}; no login of that account is promoted`,
@@ -248,7 +243,6 @@ function planSharedItem(d: Desired, obs: Observed, sh: ObservedShared, actions: 
       if (end.endsAt - obs.nowMs < LOGIN_WARN_MS) {
         p({
           code: 'login-ending',
-          severity: 'warning',
           path,
           message: `the shared login ends ${end.endsAt <= obs.nowMs ? 'now' : `in ${days} day${days === 1 ? '' : 's'}`} (${iso(end.endsAt)}${end.estimated ? ', estimated: 30 days after claude-share first saw it' : ''}); then every member is logged out`,
           fix: 'before then, log in again as one member (su - USER -c claude, then /login), then run: claude-share sync',
@@ -261,7 +255,6 @@ function planSharedItem(d: Desired, obs: Observed, sh: ObservedShared, actions: 
     if (choice.rejected.some((r) => r.reason === 'ambiguous-account')) {
       p({
         code: 'ambiguous-account',
-        severity: 'operator',
         path,
         message: `the shared login names no account, and members hold logins of different accounts (${choice.rejected
           .filter((r) => r.reason === 'ambiguous-account')
@@ -275,7 +268,6 @@ function planSharedItem(d: Desired, obs: Observed, sh: ObservedShared, actions: 
       if (r.reason === 'other-account')
         p({
           code: 'other-account-login',
-          severity: 'warning',
           user: r.candidate.from,
           message: `${r.candidate.from} logged in to another account; that login is backed up and replaced by the shared one`,
           fix: `tell ${r.candidate.from} to use the shared login, or remove them (claude-share server remove-user ${r.candidate.from}), or make that account the shared one on purpose: claude-share sync --accept-account`,
@@ -294,7 +286,6 @@ function planSharedItem(d: Desired, obs: Observed, sh: ObservedShared, actions: 
       login.refreshFailed = true;
       p({
         code: 'logged-out',
-        severity: 'operator',
         path,
         message: `the shared login could not be refreshed: after its access token expired, Claude wrote a logged-out copy for ${stubs.map((s) => s.u.name).join(', ')} (the login was revoked, e.g. by a /logout, or has ended); the first is ${stubs[0].u.name}'s (${iso(stubs[0].i.stat!.mtimeMs)})`,
         fix: 'log in again as one member (claude, then /login), then run: claude-share sync',
@@ -326,6 +317,7 @@ function planSharedItem(d: Desired, obs: Observed, sh: ObservedShared, actions: 
       if (state === 'missing')
         p({
           code: 'no-login',
+          // init links before anyone logged in on purpose (the note after it says what to do): not an error there.
           severity: d.seedFromSource ? 'warning' : 'operator',
           path,
           message: anyStub ? `every copy of the login is logged out${first}` : 'nobody has logged in to Claude yet',
@@ -334,7 +326,6 @@ function planSharedItem(d: Desired, obs: Observed, sh: ObservedShared, actions: 
       else if (state === 'logged-out')
         p({
           code: 'logged-out',
-          severity: 'operator',
           path,
           message: `the shared login is logged out (a failed refresh or a /logout left a stub)${first}`,
           fix: 'log in again as one member (claude, then /login), then run: claude-share sync',
@@ -342,7 +333,6 @@ function planSharedItem(d: Desired, obs: Observed, sh: ObservedShared, actions: 
       else if (state === 'invalid-json')
         p({
           code: 'credentials-invalid',
-          severity: 'operator',
           path,
           message: 'the shared credentials are not valid JSON',
           fix: 'log in again as one member (claude, then /login), then run: claude-share sync',
@@ -436,17 +426,16 @@ export const STUB_AFTER_EXPIRY_MS = 60_000;
 /** How long a private credentials file that does not parse yet is given to be completed by its writer. */
 export const WRITE_SETTLE_MS = 2000;
 
-function planHome(d: Desired, u: ObservedUser, creating: boolean, actions: Action[], p: (x: Problem) => void, promotedFrom: Set<string>, nowMs: number, keepStubs = false, otherAccount = false) {
+function planHome(d: Desired, u: ObservedUser, creating: boolean, actions: Action[], p: (x: ProblemInput) => void, promotedFrom: Set<string>, nowMs: number, keepStubs = false, otherAccount = false) {
   if (!u.entry && !creating) return;
   const home = u.entry?.home ?? `/home/${u.name}`;
   if (u.failed) {
-    p({ code: 'unsafe-path', severity: 'operator', user: u.name, path: home, message: u.unsafe!, fix: `inspect ${shellQuote(home)}; the other members are healed meanwhile` });
+    p({ code: 'unsafe-path', user: u.name, path: home, message: u.unsafe!, fix: `inspect ${shellQuote(home)}; the other members are healed meanwhile` });
     return;
   }
   if (u.unsafe) {
     p({
       code: u.homeStat ? 'home-unsafe' : 'home-missing',
-      severity: 'operator',
       user: u.name,
       path: home,
       message: u.unsafe,
@@ -490,6 +479,7 @@ function planHome(d: Desired, u: ObservedUser, creating: boolean, actions: Actio
         if (it.item.id === 'credentials' && inspectCredentials(readOf(it.read), nowMs).state === 'invalid-json' && nowMs - it.stat!.mtimeMs < WRITE_SETTLE_MS) {
           p({
             code: 'severed',
+            // Not drift yet: nothing is done about it in this pass.
             severity: 'warning',
             user: u.name,
             path,
@@ -516,10 +506,10 @@ function planHome(d: Desired, u: ObservedUser, creating: boolean, actions: Actio
         });
         break;
       case 'not-a-file':
-        p({ code: 'not-a-file', severity: 'operator', user: u.name, path, message: `${path}: ${it.detail}`, fix: `move it away as ${u.name}, then ${SYNC}` });
+        p({ code: 'not-a-file', user: u.name, path, message: `${path}: ${it.detail}`, fix: `move it away as ${u.name}, then ${SYNC}` });
         break;
       case 'unsafe':
-        p({ code: 'unsafe-path', severity: 'operator', user: u.name, path, message: `${path}: ${it.detail}; refusing to touch it`, fix: `inspect it; as ${u.name}, move it away, then ${SYNC}` });
+        p({ code: 'unsafe-path', user: u.name, path, message: `${path}: ${it.detail}; refusing to touch it`, fix: `inspect it; as ${u.name}, move it away, then ${SYNC}` });
         break;
     }
   }
@@ -528,7 +518,6 @@ function planHome(d: Desired, u: ObservedUser, creating: boolean, actions: Actio
     if (rc.problem)
       p({
         code: 'rc-unsafe',
-        severity: 'warning',
         user: u.name,
         path: rc.path,
         message: `${rc.problem}; the umask block is not written through it`,
@@ -548,7 +537,6 @@ function planHome(d: Desired, u: ObservedUser, creating: boolean, actions: Actio
   if (u.corrupted.count) {
     p({
       code: 'claude-json-corrupted',
-      severity: 'warning',
       user: u.name,
       path: home,
       message: `${u.corrupted.count} ${home}/.claude.json.corrupted.* file${u.corrupted.count > 1 ? 's' : ''}: Claude found .claude.json corrupted by a concurrent write (${sampleText(u.corrupted)})`,
@@ -564,7 +552,7 @@ const SETTINGS_COMMAND_KEYS = ['hooks', 'apiKeyHelper', 'statusLine', 'awsAuthRe
 const COMMAND_KEYS: Record<string, string[]> = { settings: SETTINGS_COMMAND_KEYS, 'settings-local': SETTINGS_COMMAND_KEYS, 'claude-json': ['mcpServers'] };
 
 /** Shared settings that run commands run them as every member: a warning, by design. */
-function warnCommands(item: SharedItem, bytes: Buffer | null, path: string, p: (x: Problem) => void) {
+function warnCommands(item: SharedItem, bytes: Buffer | null, path: string, p: (x: ProblemInput) => void) {
   const keys = COMMAND_KEYS[item.id];
   if (!keys || !bytes) return;
   const doc = parseJsonBounded(bytes) as Record<string, unknown> | undefined;
@@ -575,8 +563,7 @@ function warnCommands(item: SharedItem, bytes: Buffer | null, path: string, p: (
     const withServers = Object.values(projects as Record<string, { mcpServers?: unknown }>).some((p) => p && typeof p === 'object' && p.mcpServers && JSON.stringify(p.mcpServers) !== '{}');
     if (withServers) found.push('per-project mcpServers');
   }
-  if (found.length)
-    p({ code: 'shared-runs-commands', severity: 'warning', path, message: `${path} has ${found.join(' and ')}: these run commands as every member`, fix: 'review them; remove what you do not trust' });
+  if (found.length) p({ code: 'shared-runs-commands', path, message: `${path} has ${found.join(' and ')}: these run commands as every member`, fix: 'review them; remove what you do not trust' });
 }
 
 function claudeJsonAccountOf(u: ObservedUser): string | undefined {

@@ -1,3 +1,5 @@
+import type { Problem, Severity } from './model.js';
+
 /**
  * Every code that status, sync and the other commands report, with what it means and how it is fixed.
  * The README's troubleshooting table is checked against this list by a unit test.
@@ -78,3 +80,12 @@ export const INTERNAL_CODES: ProblemCode[] = ['config', 'source-copy', 'leaving'
 export const DOCTOR_CODES: ProblemCode[] = ['member-logged-out', 'session-without-group', 'session-umask', 'claude-not-found', 'claude-check-failed'];
 /** Warnings that still make status and doctor exit 1: nothing sync can do, but someone must act soon. */
 export const EXIT_1_WARNINGS: ProblemCode[] = ['login-ending', 'session-without-group', 'session-umask', 'claude-check-failed'];
+
+/** What a problem is built from: its severity is the one its code is filed under above, unless the call says otherwise. */
+export type ProblemInput = Omit<Problem, 'severity'> & { severity?: Severity };
+
+/** A problem with the severity of its code (the registry decides; the few contextual overrides are written at the call). */
+export function problem(x: ProblemInput): Problem {
+  const filed = severityOf(x.code);
+  return { ...x, severity: x.severity ?? (filed === 'internal' ? 'warning' : filed) };
+}

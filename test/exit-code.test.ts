@@ -26,3 +26,13 @@ describe('exitCode', () => {
     expect(exitCode(input)).toBe(code);
   });
 });
+
+describe("problem(): the severity is the registry's", () => {
+  it('fills it from the code, and keeps an override given at the call', async () => {
+    const { problem } = await import('../src/problem-codes.js');
+    expect(problem({ code: 'no-login', message: '', fix: '' }).severity).toBe('operator');
+    expect(problem({ code: 'missing', message: '', fix: '' }).severity).toBe('drift');
+    expect(problem({ code: 'leftover-temp', message: '', fix: '' }).severity).toBe('warning');
+    expect(problem({ code: 'no-login', severity: 'warning', message: '', fix: '' }).severity).toBe('warning');
+  });
+});
