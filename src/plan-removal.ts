@@ -31,18 +31,11 @@ export function planRemoval(d: Desired, obs: Observed, spec: RemovalSpec): { act
         // A shared copy a member made unreadable (over the size cap, a FIFO) must not stop the removal half-way:
         // the link then simply goes, and the leaving user starts that file afresh.
         const hasCopy = shared?.stat?.type === 'file' && shared.read?.ok === true;
+        // The link goes, replaced by a private 0600 copy (source) or by nothing.
+        const leave = (after: string, reason: string, source?: { path: string }) =>
+          actions.push({ kind: 'privatize', code: 'leaving', target: it.path, user: u.name, mode: 0o600, before: `link to ${sharedPath(d.sharedDir, it.item)}`, after, reason, source });
         if (it.item.id === 'credentials' && spec.keepLogin !== u.name) {
-          if (it.state === 'ok')
-            actions.push({
-              kind: 'privatize',
-              code: 'leaving',
-              target: it.path,
-              user: u.name,
-              mode: 0o600,
-              before: `link to ${sharedPath(d.sharedDir, it.item)}`,
-              after: 'no login (their own /login next)',
-              reason: 'a copy of the single-use refresh token would log the others out at its first refresh',
-            });
+          if (it.state === 'ok') leave('no login (their own /login next)', 'a copy of the single-use refresh token would log the others out at its first refresh');
           continue;
         }
         if (shared?.stat && !hasCopy) {
@@ -56,17 +49,7 @@ export function planRemoval(d: Desired, obs: Observed, spec: RemovalSpec): { act
             fix: 'nothing to do for the removal; look at the shared copy',
           });
         }
-        actions.push({
-          kind: 'privatize',
-          code: 'leaving',
-          target: it.path,
-          user: u.name,
-          mode: 0o600,
-          before: `link to ${sharedPath(d.sharedDir, it.item)}`,
-          after: hasCopy ? 'private copy, 0600' : 'no file (the shared copy does not exist)',
-          reason: 'the user keeps working, on their own',
-          source: hasCopy ? { path: shared!.path } : undefined,
-        });
+        leave(hasCopy ? 'private copy, 0600' : 'no file (the shared copy does not exist)', 'the user keeps working, on their own', hasCopy ? { path: shared!.path } : undefined);
       } else if (it.state === 'unsafe') {
         problems.push(problem({ code: 'unsafe-path', user: u.name, path: it.path, message: `${it.path}: ${it.detail}; left alone`, fix: 'inspect it by hand' }));
       }
