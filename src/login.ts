@@ -142,5 +142,5 @@ function sharedEmail(sys: System, c: Config, pinned: string | null): string | nu
   const doc = parseJsonBounded(r.bytes) as { oauthAccount?: { accountUuid?: unknown; emailAddress?: unknown } } | undefined;
   const a = doc?.oauthAccount;
   if (a?.accountUuid !== pinned || typeof a.emailAddress !== 'string') return null;
-  return /^[A-Za-z0-9._%+-]{1,64}@[A-Za-z0-9.-]{1,190}\.[A-Za-z]{2,24}$/.test(a.emailAddress) ? a.emailAddress : null;
+  return /^[A-Za-z0-9._%+][A-Za-z0-9._%+-]{0,63}@[A-Za-z0-9.-]{1,190}\.[A-Za-z]{2,24}$/.test(a.emailAddress) ? a.emailAddress : null;
 }

@@ -194,6 +194,18 @@ describe('login', () => {
     expect(sys.memberRuns).toEqual([]);
   });
 
+  it('an address a member wrote into the shared .claude.json is a hint only when it names the pinned account and looks like one (never an option)', async () => {
+    sys.trusted.add(CLAUDE);
+    signsIn('acct-1');
+    for (const email of ['--help@example.com', 'a@example.com\u001b[2J', 'x'.repeat(70) + '@example.com']) {
+      sys.files.get('/shared/claude-share/home/.claude/.claude.json')!.content = Buffer.from(JSON.stringify({ oauthAccount: { accountUuid: 'acct-1', emailAddress: email } }));
+      sys.memberRuns = [];
+      const r = await login({ as: 'alice', run: true }, true);
+      expect(r.text).toContain('It belongs to account acct-1');
+      expect(sys.memberRuns[0].argv).toEqual([CLAUDE, 'auth', 'login']);
+    }
+  });
+
   it('--run: the sign-in as the member on a terminal of its own, then the new login is shared and lives 30 days from now', async () => {
     sys.trusted.add(CLAUDE);
     signsIn('acct-1');
