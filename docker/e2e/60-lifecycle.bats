@@ -31,8 +31,13 @@ setup() {
   grep -q '^MANAGED_USERS=csalice$' $CFG
   run claude-share status
   assert_success
+  # Run again (a script, Ansible): nothing to do, exit 0, nothing changed; the line names who is managed.
+  local before
+  before=$(find /home/csbob $SD -printf '%p %y %m\n' | sort | md5sum)
   run claude-share server remove-user csbob
-  assert_failure 65
+  assert_success
+  assert_output 'csbob is not a managed user: nothing to do (managed users: csalice)'
+  [ "$(find /home/csbob $SD -printf '%p %y %m\n' | sort | md5sum)" = "$before" ]
 }
 
 @test "remove-user --delete-account keeps the home; --remove-home removes it" {
