@@ -253,7 +253,7 @@ cat >"$W/sever-timed.sh" <<EOF
 #!/bin/bash
 # Runs as a member: docker/e2e/fake-claude.sh sever (temp file, sync, rename over the link, chmod),
 # with the clock read right before and right after its rename.
-mv() { T0=\$EPOCHREALTIME; command mv "\$@"; T1=\$EPOCHREALTIME; }
+rename_and_chmod() { T0=\$EPOCHREALTIME; mv -f -T "\$1" "\$2"; T1=\$EPOCHREALTIME; chmod 0600 "\$2"; }
 source $W/fake-claude.sh sever
 printf 'T %s %s\n' "\$T0" "\$T1"
 EOF

@@ -14,6 +14,12 @@ mode=${1:?usage: fake-claude.sh inplace|sever|onehop [RELPATH] < content}
 rel=${2:-.claude/.credentials.json}
 path="$HOME/$rel"
 content=$(cat)
+# The client renames, then chmods, in one process, microseconds apart (claude-code-facts.md): so does this, in one perl
+# (perl-base is Essential on Debian). Two forked commands were milliseconds apart, wider than the watcher's settle time
+# for a credentials rename on a loaded machine. bench/heal.sh defines its own, timed, before sourcing this file.
+declare -F rename_and_chmod >/dev/null || rename_and_chmod() {
+  perl -e 'rename($ARGV[0], $ARGV[1]) or die "rename: $!\n"; chmod(0600, $ARGV[1]) or die "chmod: $!\n"' "$1" "$2"
+}
 case "$mode" in
   inplace)
     printf '%s\n' "$content" >"$path"
@@ -23,8 +29,7 @@ case "$mode" in
     tmp="$path.tmp.$$$RANDOM"
     (umask 077 && printf '%s\n' "$content" >"$tmp")
     sync "$tmp" 2>/dev/null || true
-    mv -f -T "$tmp" "$path"
-    chmod 0600 "$path"
+    rename_and_chmod "$tmp" "$path"
     ;;
   onehop)
     target=$(readlink "$path" || true)
