@@ -87,7 +87,7 @@ say "building (npm ci, tsc)"
   die "the build failed (npm ci, tsc): see the messages above; nothing was installed" 70
 # Prove the runtime before calling it installed: every module loads, and the descriptor-pinned work a real init and
 # sync do in a member's home (as root, for an unprivileged account) succeeds and reads back.
-out=$(node "$stage/dist/src/self-test.js" 2>&1) ||
+out=$(node "$stage/dist/src/cli/self-test.js" 2>&1) ||
   die "this Node.js ($(node --version)) cannot run claude-share: $out
   nothing was installed; if the cause is not obvious, report it with that line" 70
 say "$out"

@@ -1,40 +1,27 @@
 #!/usr/bin/env node
-import { readFileSync, realpathSync } from 'node:fs';
+import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
-import type { Runner } from '../commands/types.js';
+import { realRun, type Run } from './cli/table.js';
+import { VERSION } from './cli/version.js';
 
-/** package.json is two levels up from dist/src/cli.js, one level up from src/cli.ts (tests). */
-function readVersion(): string {
-  for (const rel of ['../../package.json', '../package.json']) {
-    try {
-      return JSON.parse(readFileSync(new URL(rel, import.meta.url), 'utf8')).version;
-    } catch {
-      /* try the next layout */
-    }
-  }
-  return 'unknown';
-}
-
-export const VERSION = readVersion();
-
-/** commander wiring only: every command file parses its flags into a typed object and hands it to the runner. */
-export async function buildProgram(runner: Runner, done: (code: number) => void): Promise<Command> {
+/** commander wiring only: every command file parses its flags into a typed object and hands it to run() (the command table, src/cli/table.ts). */
+export async function buildProgram(run: Run, done: (code: number) => void): Promise<Command> {
   const [{ Command }, { registerInit }, { registerAddUser }, { registerStatus }, { registerSync }, { registerVersion }, { registerWatch }] = await Promise.all([
     import('commander'),
-    import('../commands/init.js'),
-    import('../commands/add-user.js'),
-    import('../commands/status.js'),
-    import('../commands/sync.js'),
-    import('../commands/version.js'),
-    import('../commands/watch.js'),
+    import('./cli/flags/init.js'),
+    import('./cli/flags/add-user.js'),
+    import('./cli/flags/status.js'),
+    import('./cli/flags/sync.js'),
+    import('./cli/flags/version.js'),
+    import('./cli/flags/watch.js'),
   ]);
   const [{ registerRemove }, { registerCompletion }, { registerBackups }, { registerDoctor }, { registerLogin }] = await Promise.all([
-    import('../commands/remove.js'),
-    import('../commands/completion.js'),
-    import('../commands/backups.js'),
-    import('../commands/doctor.js'),
-    import('../commands/login.js'),
+    import('./cli/flags/remove.js'),
+    import('./cli/flags/completion.js'),
+    import('./cli/flags/backups.js'),
+    import('./cli/flags/doctor.js'),
+    import('./cli/flags/login.js'),
   ]);
   const program = new Command('claude-share')
     .description('share one Claude Code login between the users of one Linux server')
@@ -42,19 +29,19 @@ export async function buildProgram(runner: Runner, done: (code: number) => void)
     .showHelpAfterError('(run claude-share --help for usage)')
     .exitOverride();
   const server = program.command('server').description('provisioning and healing: init, add-user, status, sync, watch, install-service, install-cron, remove-user, uninstall');
-  registerWatch(server, runner, done);
-  registerRemove(server, runner, done);
-  registerCompletion(program, runner, done);
-  registerBackups(program, runner, done);
-  registerDoctor(program, runner, done);
-  registerLogin(program, runner, done);
+  registerWatch(server, run, done);
+  registerRemove(server, run, done);
+  registerCompletion(program, run, done);
+  registerBackups(program, run, done);
+  registerDoctor(program, run, done);
+  registerLogin(program, run, done);
   for (const parent of [server, program]) {
-    registerInit(parent, runner, done);
-    registerAddUser(parent, runner, done);
-    registerStatus(parent, runner, done);
-    registerSync(parent, runner, done);
+    registerInit(parent, run, done);
+    registerAddUser(parent, run, done);
+    registerStatus(parent, run, done);
+    registerSync(parent, run, done);
   }
-  registerVersion(program, runner, done);
+  registerVersion(program, run, done);
   for (const c of allCommands(program)) if (EXAMPLES[c.name()]) c.addHelpText('after', helpFooter(c.name()));
   return program;
 }
@@ -89,80 +76,6 @@ operator, 64 usage, 65 bad input data, 70 internal error (please report it), 77 
 `;
 }
 
-async function realRunner(): Promise<Runner> {
-  const io = async (yes = true) => {
-    const { consoleIo } = await import('./console-io.js');
-    return consoleIo(yes);
-  };
-  const core = async () => {
-    const [ops, { RealSystem }] = await Promise.all([import('./operations.js'), import('./real-system.js')]);
-    return { ops, sys: new RealSystem() };
-  };
-  return {
-    init: async (o) => {
-      const { ops, sys } = await core();
-      return ops.runInit(sys, o, await io(o.yes));
-    },
-    addUser: async (o) => {
-      const { ops, sys } = await core();
-      return ops.runAddUser(sys, o, await io(o.yes));
-    },
-    status: async (o) => {
-      const { ops, sys } = await core();
-      return ops.runStatus(sys, o, await io());
-    },
-    sync: async (o) => {
-      const { ops, sys } = await core();
-      return ops.runSync(sys, o, await io());
-    },
-    watch: async (o) => {
-      const [{ runWatch }, { sys }] = await Promise.all([import('./watch.js'), core()]);
-      return runWatch(sys, o, await io());
-    },
-    installService: async (o) => {
-      const [{ runInstallService }, { sys }] = await Promise.all([import('./service.js'), core()]);
-      return runInstallService(sys, o, await io());
-    },
-    installCron: async (o) => {
-      const [{ runInstallCron }, { sys }] = await Promise.all([import('./service.js'), core()]);
-      return runInstallCron(sys, o, await io());
-    },
-    removeUser: async (o) => {
-      const { ops, sys } = await core();
-      return ops.runRemoveUser(sys, o, await io());
-    },
-    uninstall: async (o) => {
-      const [{ ops, sys }, svc] = await Promise.all([core(), import('./service.js')]);
-      return ops.runUninstall(sys, o, await io(o.yes || o.dryRun || o.json), { unit: svc.UNIT_PATH, cron: svc.CRON_PATH, beforeApply: svc.stopService });
-    },
-    backupsList: async (o) => {
-      const [{ runBackupsList }, { sys }] = await Promise.all([import('./backups.js'), core()]);
-      return runBackupsList(sys, o, await io());
-    },
-    backupsRestore: async (o) => {
-      const [{ runBackupsRestore }, { sys }] = await Promise.all([import('./backups.js'), core()]);
-      return runBackupsRestore(sys, o, await io());
-    },
-    doctor: async (o) => {
-      const [{ runDoctor }, { sys }] = await Promise.all([import('./doctor.js'), core()]);
-      return runDoctor(sys, o, await io());
-    },
-    login: async (o) => {
-      const [{ runLogin }, { sys }] = await Promise.all([import('./login.js'), core()]);
-      return runLogin(sys, o, await io(false));
-    },
-    completion: async (shell, program) => {
-      const { completionScript } = await import('./completion.js');
-      process.stdout.write(completionScript(shell, program));
-      return 0;
-    },
-    version: async () => {
-      process.stdout.write(`claude-share ${VERSION}\n`);
-      return 0;
-    },
-  };
-}
-
 /**
  * `status | head` closes the pipe early: the rest of the output is dropped instead of an EPIPE stack trace, and the
  * command itself runs to its end (a sync must not stop half-way because its reader went away).
@@ -185,7 +98,7 @@ export async function main(argv: string[]): Promise<number> {
   }
   let code = 0;
   try {
-    const program = await buildProgram(await realRunner(), (c) => (code = c));
+    const program = await buildProgram(realRun, (c) => (code = c));
     await program.parseAsync(argv);
     return code;
   } catch (e) {
@@ -196,13 +109,13 @@ export async function main(argv: string[]): Promise<number> {
 /** With --json, a refusal is one JSON object on stdout too (scripts parse stdout); the human line stays on stderr. */
 async function reportError(e: unknown, jsonArgv?: string[]): Promise<number> {
   // Loaded here, not at the top: --version and --help stay fast.
-  const { safeText } = await import('./validate.js');
+  const { safeText } = await import('./core/validate.js');
   const err = e as { name?: string; code?: string; exitCode?: number; message?: string; hint?: string };
   if (err?.name === 'CliError') {
     process.stderr.write(`claude-share: ${safeText(err.message ?? '')}\n${err.hint ? `  fix: ${safeText(err.hint)}\n` : ''}`);
     if (jsonArgv) {
       // Loaded only here: --version and --help stay fast.
-      const { errorJson } = await import('./render.js');
+      const { errorJson } = await import('./core/render.js');
       const words = jsonArgv.slice(2).filter((a) => !a.startsWith('-'));
       const command = words[0] === 'server' ? words[1] : words[0] === 'backups' ? words.slice(0, 2).join(' ') : words[0];
       process.stdout.write(JSON.stringify(errorJson(command, { code: err.code ?? 'error', exitCode: err.exitCode, message: err.message ?? '', hint: err.hint })) + '\n');

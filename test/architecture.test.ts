@@ -1,16 +1,26 @@
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 
-// The import rule (README "Layout"): the pure core computes, the engine acts only through the System interface, and
-// only the OS layer touches the machine. A linter rule as a test: no dependency, and it fails with the offending import.
-const SRC = new URL('../src/', import.meta.url);
-const COMMANDS = new URL('../commands/', import.meta.url);
-
-/** Plans, renders and rules: no effect of any kind, so every one of them runs on data alone. */
-const PURE = ['plan', 'plan-removal', 'render', 'credentials', 'items', 'problem-codes', 'client-versions', 'untrusted', 'validate', 'errors', 'model', 'login-end', 'system', 'exit-code'];
-/** The only modules that reach the OS directly: the System implementation and the process around it. */
-const OS_LAYER = ['real-system', 'member-exec', 'lock', 'self-test', 'cli', 'console-io', 'service', 'watch'];
-const EFFECT_BUILTINS = /^node:(fs|fs\/promises|child_process|net|os|dgram|http|https|worker_threads|cluster|tty)$/;
+// The import rule (README "Code layout"), one folder a layer:
+//   src/core     pure: data in, data out (plans, renders, rules, the platform tables)
+//   src/engine   probe → plan → apply, converge: acts only through the System interface
+//   src/commands one handler per command: options in, exit code out, through the engine and System
+//   src/system   the only code that touches the machine: the System implementation, acting as a member, the lock
+//   src/cli      argv → options (flags/), the command table, the terminal; src/cli.ts is the entry point
+// A linter rule written as a test: no dependency, and it fails naming the offending import.
+const SRC = new URL('../src/', import.meta.url).pathname;
+const LAYERS = ['core', 'engine', 'commands', 'system', 'cli'] as const;
+type Layer = (typeof LAYERS)[number];
+/** Which layers each layer may import values from (types may come from anywhere: they vanish at build). */
+const MAY_IMPORT: Record<Layer, Layer[]> = {
+  core: ['core'],
+  engine: ['core', 'engine'],
+  commands: ['core', 'engine', 'commands'],
+  system: ['core', 'system'],
+  cli: ['core', 'engine', 'commands', 'system', 'cli'],
+};
+/** Builtins that reach the machine: only system/ and cli/ use them. */
+const EFFECT_BUILTINS = /^node:(fs|fs\/promises|child_process|net|os|dgram|http|https|worker_threads|cluster|tty|process)$/;
 
 interface Import {
   from: string;
@@ -24,39 +34,61 @@ function importsOf(text: string): Import[] {
   return out;
 }
 
-const modules = (dir: URL) =>
-  readdirSync(dir)
-    .filter((f) => f.endsWith('.ts'))
-    .map((f) => ({ name: f.replace(/\.ts$/, ''), imports: importsOf(readFileSync(new URL(f, dir), 'utf8')) }));
-const local = (from: string) => (from.startsWith('./') ? from.slice(2).replace(/\.js$/, '') : from.startsWith('../src/') ? from.slice(7).replace(/\.js$/, '') : null);
+const walk = (dir: string): string[] => readdirSync(dir).flatMap((f) => (statSync(dir + f).isDirectory() ? walk(`${dir}${f}/`) : f.endsWith('.ts') ? [dir + f] : []));
+const files = walk(SRC).map((p) => ({ rel: p.slice(SRC.length), imports: importsOf(readFileSync(p, 'utf8')) }));
+/** src/cli.ts, the entry point, belongs to cli. */
+const layerOf = (rel: string) => (/^cli\.(ts|js)$/.test(rel) ? 'cli' : rel.split('/')[0]) as Layer;
+/** The layer a relative import lands in, or null for a package or builtin. */
+function target(fromRel: string, spec: string): string | null {
+  if (!spec.startsWith('.')) return null;
+  const parts = fromRel.split('/').slice(0, -1);
+  for (const seg of spec.split('/')) {
+    if (seg === '..') parts.pop();
+    else if (seg !== '.') parts.push(seg);
+  }
+  return parts.join('/');
+}
 
 describe('the import rule', () => {
-  const src = modules(SRC);
-
   it('finds the imports it checks (the parser is not blind)', () => {
-    const plan = src.find((m) => m.name === 'plan')!;
+    const plan = files.find((f) => f.rel === 'core/plan.ts')!;
     expect(plan.imports.map((i) => i.from)).toContain('./credentials.js');
-    expect(src.find((m) => m.name === 'real-system')!.imports.map((i) => i.from)).toContain('node:fs');
+    expect(files.find((f) => f.rel === 'system/real-system.ts')!.imports.map((i) => i.from)).toContain('node:fs');
     expect(importsOf("import type { A } from './a.js';\nimport { b } from 'node:fs';\nconst x = await import('./c.js');")).toEqual([
       { from: './a.js', typeOnly: true },
       { from: 'node:fs', typeOnly: false },
       { from: './c.js', typeOnly: false },
     ]);
+    expect(target('commands/sync.ts', '../engine/converge.js')).toBe('engine/converge.js');
   });
 
-  it('the pure core imports (values) only from the pure core: no builtin, no package, no engine', () => {
-    const bad = src.filter((m) => PURE.includes(m.name)).flatMap((m) => m.imports.filter((i) => !i.typeOnly && !PURE.includes(local(i.from) ?? '')).map((i) => `${m.name} imports ${i.from}`));
+  it('every module sits in a layer folder (src/cli.ts, the entry point, aside)', () => {
+    expect(files.filter((f) => !LAYERS.includes(layerOf(f.rel))).map((f) => f.rel)).toEqual([]);
+    for (const l of LAYERS) expect(files.some((f) => layerOf(f.rel) === l)).toBe(true);
+  });
+
+  it('each layer imports values only from the layers below it', () => {
+    const bad = files.flatMap((f) =>
+      f.imports
+        .filter((i) => !i.typeOnly)
+        .filter((i) => {
+          const t = target(f.rel, i.from);
+          return t !== null && !MAY_IMPORT[layerOf(f.rel)].includes(layerOf(t));
+        })
+        .map((i) => `${f.rel} imports ${i.from}`),
+    );
     expect(bad).toEqual([]);
   });
 
-  it('outside the OS layer nothing touches the machine: no effectful builtin, no OS-layer module (commands included)', () => {
-    const all = [...src.filter((m) => !OS_LAYER.includes(m.name)), ...modules(COMMANDS).map((m) => ({ ...m, name: `commands/${m.name}` }))];
-    const bad = all.flatMap((m) => m.imports.filter((i) => !i.typeOnly && (EFFECT_BUILTINS.test(i.from) || OS_LAYER.includes(local(i.from) ?? ''))).map((i) => `${m.name} imports ${i.from}`));
+  it('the pure core imports no builtin and no package', () => {
+    const bad = files.filter((f) => layerOf(f.rel) === 'core').flatMap((f) => f.imports.filter((i) => !i.typeOnly && !i.from.startsWith('.')).map((i) => `${f.rel} imports ${i.from}`));
     expect(bad).toEqual([]);
   });
 
-  it('every module is placed: in the pure core, the OS layer, or the engine between them (listed here when added)', () => {
-    const ENGINE = ['apply', 'backups', 'completion', 'config', 'cron-report', 'doctor', 'heal-scheduler', 'login', 'login-life', 'operations', 'probe', 'users-file'];
-    expect(src.map((m) => m.name).sort()).toEqual([...PURE, ...OS_LAYER, ...ENGINE].sort());
+  it('only system/ and cli/ reach the machine: no effectful builtin in core, engine or commands', () => {
+    const bad = files
+      .filter((f) => ['core', 'engine', 'commands'].includes(layerOf(f.rel)))
+      .flatMap((f) => f.imports.filter((i) => !i.typeOnly && EFFECT_BUILTINS.test(i.from)).map((i) => `${f.rel} imports ${i.from}`));
+    expect(bad).toEqual([]);
   });
 });

@@ -1,6 +1,8 @@
 import { beforeEach, describe, expect, it } from 'vitest';
-import { runBackupsList, runBackupsRestore } from '../src/backups.js';
-import { runInit, runStatus, runSync } from '../src/operations.js';
+import { runBackupsList, runBackupsRestore } from '../src/commands/backups.js';
+import { runInit } from '../src/commands/init.js';
+import { runStatus } from '../src/commands/status.js';
+import { runSync } from '../src/commands/sync.js';
 import { captureIo, creds, HOUR, initOpts, machineWithRootLogin } from './helpers/fixtures.js';
 import type { MemorySystem } from './helpers/memory-system.js';
 

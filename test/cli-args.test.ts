@@ -1,28 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { buildProgram } from '../src/cli.js';
-import type { Runner } from '../commands/types.js';
+import type { Run } from '../src/cli/table.js';
 
 async function parse(argv: string[]) {
   const calls: [string, unknown][] = [];
-  const rec = (name: string) => async (o?: unknown) => (calls.push([name, o]), 0);
-  const runner: Runner = {
-    init: rec('init'),
-    addUser: rec('addUser'),
-    status: rec('status'),
-    sync: rec('sync'),
-    version: rec('version'),
-    watch: rec('watch'),
-    installService: rec('installService'),
-    installCron: rec('installCron'),
-    removeUser: rec('removeUser'),
-    uninstall: rec('uninstall'),
-    backupsList: rec('backupsList'),
-    backupsRestore: rec('backupsRestore'),
-    doctor: rec('doctor'),
-    login: rec('login'),
-    completion: async (shell: string) => (calls.push(['completion', { shell }]), 0),
-  };
-  const program = await buildProgram(runner, () => {});
+  // The test stub of the command table: it records what the flags parsed (completion: its shell only).
+  const run: Run = async (id, o) => (calls.push([id, id === 'completion' ? { shell: (o as { shell: string }).shell } : o]), 0);
+  const program = await buildProgram(run, () => {});
   program.configureOutput({ writeErr: () => {}, writeOut: () => {} });
   await program.parseAsync(['node', 'claude-share', ...argv]);
   return calls;
@@ -96,7 +80,7 @@ describe('argv → options', () => {
 
 describe('help', () => {
   it('every command that acts says it runs as root, gives one example and lists the exit codes; the summary names them all', async () => {
-    const program = await buildProgram({} as Runner, () => {});
+    const program = await buildProgram((async () => 0) as Run, () => {});
     const all = (c: typeof program): (typeof program)[] => c.commands.flatMap((s) => [s, ...all(s)]);
     const acting = all(program).filter((c) => !['completion', 'version', 'help', 'server', 'backups'].includes(c.name()));
     expect(acting.map((c) => c.name()).sort()).toEqual([

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { parseConfig, serializeConfig } from '../src/config.js';
-import { validateSharedDir } from '../src/validate.js';
+import { parseConfig, serializeConfig } from '../src/engine/config.js';
+import { validateSharedDir } from '../src/core/validate.js';
 
 const good = { sharedDir: '/shared/cs', group: 'team', sourceUser: 'root', managedUsers: ['alice', 'bob'], shareSettingsLocal: false, backupKeepDays: 7 };
 

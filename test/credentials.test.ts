@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { inspectCredentials, pickFreshestCredentials, type Candidate } from '../src/credentials.js';
+import { inspectCredentials, pickFreshestCredentials, type Candidate } from '../src/core/credentials.js';
 import { creds } from './helpers/fixtures.js';
 
 const NOW = Date.parse('2026-11-23T12:00:00Z');

@@ -1,7 +1,9 @@
 import { beforeEach, describe, expect, it } from 'vitest';
-import { runInit, runStatus, runSync } from '../src/operations.js';
-import { CRON_PATH, runInstallCron } from '../src/service.js';
-import { CliError } from '../src/errors.js';
+import { runInit } from '../src/commands/init.js';
+import { runStatus } from '../src/commands/status.js';
+import { runSync } from '../src/commands/sync.js';
+import { CRON_PATH, runInstallCron } from '../src/commands/service.js';
+import { CliError } from '../src/core/errors.js';
 import { captureIo, creds, HOUR, initOpts, machineWithRootLogin } from './helpers/fixtures.js';
 import type { MemorySystem } from './helpers/memory-system.js';
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { exitCode } from '../src/exit-code.js';
-import type { Action, Outcome, Problem } from '../src/model.js';
+import { exitCode } from '../src/core/exit-code.js';
+import type { Action, Outcome, Problem } from '../src/core/model.js';
 
 // The one exit rule, as a table: every command that reports on the shared login goes through it.
 const problem = (code: Problem['code'], severity: Problem['severity']): Problem => ({ code, severity, message: '', fix: '' });
@@ -29,7 +29,7 @@ describe('exitCode', () => {
 
 describe("problem(): the severity is the registry's", () => {
   it('fills it from the code, and keeps an override given at the call', async () => {
-    const { problem } = await import('../src/problem-codes.js');
+    const { problem } = await import('../src/core/problem-codes.js');
     expect(problem({ code: 'no-login', message: '', fix: '' }).severity).toBe('operator');
     expect(problem({ code: 'missing', message: '', fix: '' }).severity).toBe('drift');
     expect(problem({ code: 'leftover-temp', message: '', fix: '' }).severity).toBe('warning');

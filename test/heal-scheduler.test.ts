@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { HealScheduler, type HealOutcome } from '../src/heal-scheduler.js';
+import { HealScheduler, type HealOutcome } from '../src/core/heal-scheduler.js';
 
 // The watcher's timing on a fake clock: debounce, the short settle after a credentials rename, the bounded wait, one
 // heal at a time with one merged follow-up, and retries with backoff.

@@ -1,7 +1,9 @@
 import { beforeEach, describe, expect, it } from 'vitest';
-import { runInit, runStatus, runSync } from '../src/operations.js';
-import { inspectCredentials } from '../src/credentials.js';
-import { isoOf, parseJsonBounded, saneEpochMs, shellQuote } from '../src/untrusted.js';
+import { runInit } from '../src/commands/init.js';
+import { runStatus } from '../src/commands/status.js';
+import { runSync } from '../src/commands/sync.js';
+import { inspectCredentials } from '../src/core/credentials.js';
+import { isoOf, parseJsonBounded, saneEpochMs, shellQuote } from '../src/core/untrusted.js';
 import { captureIo, creds, HOUR, initOpts, machineWithRootLogin } from './helpers/fixtures.js';
 import type { MemorySystem } from './helpers/memory-system.js';
 
@@ -106,8 +108,8 @@ describe("what reaches root's terminal", () => {
   });
 
   it('an error that names a path a member chose (a failed step, the watcher, an internal error) is printed escaped, whole', async () => {
-    const { renderOutcomeLine } = await import('../src/render.js');
-    const { safeText } = await import('../src/validate.js');
+    const { renderOutcomeLine } = await import('../src/core/render.js');
+    const { safeText } = await import('../src/core/validate.js');
     const evil = "ENOENT: no such file or directory, open '/proc/self/fd/43/\x1b]0;OWNED\x07\x1b[2J\x1b[31mFAKE-OK\u202e'";
     const line = renderOutcomeLine(
       {
@@ -277,7 +279,7 @@ describe('a member cannot block everyone by replacing <shared>/home/.claude (iss
 
 describe('removal completes whatever members did to the shared files (issue 11.4)', () => {
   it('a shared settings.json grown past the size cap: remove-user finishes, and no sync puts the member back', async () => {
-    const { runRemoveUser } = await import('../src/operations.js');
+    const { runRemoveUser } = await import('../src/commands/remove-user.js');
     sys.files.get(`${SH}/.claude/settings.json`)!.content = Buffer.alloc(17 * 1024 * 1024, 0x20);
     const io = captureIo();
     const code = await runRemoveUser(sys, { name: 'alice', deleteAccount: false, removeHome: false, dryRun: false, json: false, config: CFG }, io);
@@ -366,9 +368,9 @@ describe('a private credentials file still being written', () => {
 
 describe('the live token is never relinked away (last line of defence in apply)', () => {
   it('a relink planned when the shared copy was fresher waits when, by apply time, the shared copy is older or gone', async () => {
-    const { applyPlan } = await import('../src/apply.js');
-    const { syncDesired } = await import('../src/operations.js');
-    const { loadConfig } = await import('../src/config.js');
+    const { applyPlan } = await import('../src/engine/apply.js');
+    const { syncDesired } = await import('../src/engine/converge.js');
+    const { loadConfig } = await import('../src/engine/config.js');
     const path = '/home/alice/.claude/.credentials.json';
     sys.files.delete(path);
     const n = sys.addFile(path, creds(NOW + 5 * HOUR, { account: 'acct-1' }), uid('alice'), uid('alice'), 0o600);
@@ -401,7 +403,7 @@ describe('the live token is never relinked away (last line of defence in apply)'
 
 describe('all backups together stay under a cap', () => {
   it('the oldest go first, settings before logins, never the newest login backup of anyone', async () => {
-    const { BACKUP_LIMITS } = await import('../src/apply.js');
+    const { BACKUP_LIMITS } = await import('../src/engine/apply.js');
     const saved = BACKUP_LIMITS.totalBytes;
     BACKUP_LIMITS.totalBytes = 400_000; // the rule, at a size an in-memory test handles quickly
     const BACKUP_TOTAL_CAP = BACKUP_LIMITS.totalBytes;
@@ -433,8 +435,8 @@ describe('all backups together stay under a cap', () => {
   });
 
   it('what a member owns in the backups (a 0.2.0 set-aside she still writes to) is never sized, pruned or listed; a file that cannot be pruned is logged, the run goes on', async () => {
-    const { BACKUP_LIMITS } = await import('../src/apply.js');
-    const { runBackupsList } = await import('../src/backups.js');
+    const { BACKUP_LIMITS } = await import('../src/engine/apply.js');
+    const { runBackupsList } = await import('../src/commands/backups.js');
     const saved = BACKUP_LIMITS.totalBytes;
     BACKUP_LIMITS.totalBytes = 400_000;
     const B = '/shared/claude-share/backups';

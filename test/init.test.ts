@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { runInit, runStatus } from '../src/operations.js';
+import { runInit } from '../src/commands/init.js';
+import { runStatus } from '../src/commands/status.js';
 import { captureIo, creds, HOUR, initOpts, machineWithRootLogin } from './helpers/fixtures.js';
 import { MemorySystem } from './helpers/memory-system.js';
 
@@ -193,10 +194,9 @@ describe('server init on the in-memory system', () => {
     let n = 0;
     sys.userAdd = async (name: string) => {
       await add(name);
-      if (++n === 3) process.emit('SIGINT');
+      if (++n === 3) sys.signal('SIGINT');
     };
     const io = captureIo();
-    const listeners = process.listenerCount('SIGINT');
     expect(await runInit(sys, initOpts({ usersFromFile: '/root/users' }), io)).toBe(130);
     expect(['u1', 'u2', 'u3'].every((u) => sys.getUser(u))).toBe(true);
     expect(sys.getUser('u4')).toBeNull();
@@ -206,7 +206,7 @@ describe('server init on the in-memory system', () => {
     const said = io.errors.join('\n');
     expect(said).toMatch(/interrupted: finishing the step under way/);
     expect(said).toMatch(/interrupted after 4 changes; \d+ steps not done \(3 create-user, 1 set-passwords/);
-    expect(process.listenerCount('SIGINT')).toBe(listeners);
+    expect(sys.signalHandlers.size).toBe(0);
     sys.userAdd = add;
     expect(await runInit(sys, initOpts({ usersFromFile: '/root/users' }), captureIo())).toBe(0);
     for (let i = 1; i <= 6; i++) expect(sys.passwords.get(`u${i}`)).toBe(`Pw-${i}`);

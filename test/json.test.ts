@@ -1,7 +1,12 @@
 import { beforeEach, describe, expect, it } from 'vitest';
-import { runBackupsList } from '../src/backups.js';
-import { runAddUser, runInit, runRemoveUser, runStatus, runSync, runUninstall } from '../src/operations.js';
-import { runDoctor } from '../src/doctor.js';
+import { runBackupsList } from '../src/commands/backups.js';
+import { runAddUser } from '../src/commands/add-user.js';
+import { runInit } from '../src/commands/init.js';
+import { runRemoveUser } from '../src/commands/remove-user.js';
+import { runStatus } from '../src/commands/status.js';
+import { runSync } from '../src/commands/sync.js';
+import { runUninstall } from '../src/commands/uninstall.js';
+import { runDoctor } from '../src/commands/doctor.js';
 import { captureIo, creds, HOUR, initOpts, machineWithRootLogin } from './helpers/fixtures.js';
 import type { MemorySystem } from './helpers/memory-system.js';
 
@@ -97,7 +102,7 @@ describe('--json: one vocabulary (schema 2)', () => {
     const rm = await json((io) => runRemoveUser(sys, { name: 'bob', deleteAccount: false, removeHome: false, dryRun: false, json: true, config: CFG }, io));
     expectVocabulary(rm, 'remove-user');
     expect((rm.actions as { kind: string; group?: string; user?: string }[]).find((a) => a.kind === 'leave-group')).toMatchObject({ group: 'claudeshare', user: 'bob' });
-    expectVocabulary(await json((io) => runUninstall(sys, { purge: false, dryRun: true, json: true, config: CFG }, io, { unit: '/etc/systemd/system/x.service', cron: '/etc/cron.d/x' })), 'uninstall');
+    expectVocabulary(await json((io) => runUninstall(sys, { purge: false, dryRun: true, json: true, config: CFG }, io)), 'uninstall');
     const list = await json((io) => runBackupsList(sys, { json: true, config: CFG }, io));
     expectVocabulary(list, 'backups list');
     expect((list.runs as { files: { path: string }[] }[])[0].files[0].path).toMatch(/^\//);

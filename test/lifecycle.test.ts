@@ -1,5 +1,8 @@
 import { beforeEach, describe, expect, it } from 'vitest';
-import { runInit, runRemoveUser, runStatus, runUninstall } from '../src/operations.js';
+import { runInit } from '../src/commands/init.js';
+import { runRemoveUser } from '../src/commands/remove-user.js';
+import { runStatus } from '../src/commands/status.js';
+import { runUninstall } from '../src/commands/uninstall.js';
 import { captureIo, HOUR, initOpts, machineWithRootLogin } from './helpers/fixtures.js';
 import type { MemorySystem } from './helpers/memory-system.js';
 
@@ -65,7 +68,7 @@ describe('uninstall', () => {
   it('gives everyone private copies (nobody the login), removes cron, unit and config, keeps the shared dir', async () => {
     sys.addFile(files.cron, 'x');
     const io = captureIo();
-    expect(await runUninstall(sys, { purge: false, dryRun: false, json: false, config: CFG }, io, files)).toBe(0);
+    expect(await runUninstall(sys, { purge: false, dryRun: false, json: false, config: CFG }, io)).toBe(0);
     for (const u of ['alice', 'bob']) expect(sys.lstat(`/home/${u}/.claude/.credentials.json`)).toBeNull();
     for (const u of ['alice', 'bob']) expect(sys.lstat(`/home/${u}/.claude/settings.json`)?.type).toBe('file');
     expect(io.errors.join('\n').match(/alice, bob leave without the shared login/g)).toHaveLength(1);
@@ -78,9 +81,9 @@ describe('uninstall', () => {
   it('--keep-login USER: that one member keeps the live login, the others none; an unmanaged name is 65 before any change', async () => {
     const shared = sys.content(`${SH}/.claude/.credentials.json`);
     const before = sys.snapshot();
-    await expect(runUninstall(sys, { purge: false, dryRun: false, json: false, config: CFG, keepLogin: 'zed' }, captureIo(), files)).rejects.toMatchObject({ exitCode: 65 });
+    await expect(runUninstall(sys, { purge: false, dryRun: false, json: false, config: CFG, keepLogin: 'zed' }, captureIo())).rejects.toMatchObject({ exitCode: 65 });
     expect(sys.snapshot()).toBe(before);
-    expect(await runUninstall(sys, { purge: false, dryRun: false, json: false, config: CFG, keepLogin: 'alice' }, captureIo(), files)).toBe(0);
+    expect(await runUninstall(sys, { purge: false, dryRun: false, json: false, config: CFG, keepLogin: 'alice' }, captureIo())).toBe(0);
     expect(sys.content('/home/alice/.claude/.credentials.json')).toBe(shared);
     expect(sys.lstat('/home/alice/.claude/.credentials.json')).toMatchObject({ type: 'file', uid: sys.getUser('alice')!.uid, mode: 0o600 });
     expect(sys.lstat('/home/bob/.claude/.credentials.json')).toBeNull();
@@ -89,38 +92,38 @@ describe('uninstall', () => {
   it('on a terminal it shows the plan and asks; anything but y changes nothing', async () => {
     const before = sys.snapshot();
     const io = { ...captureIo(), interactive: true, prompt: { input: async () => 'n', password: async () => '' } };
-    expect(await runUninstall(sys, { purge: false, dryRun: false, json: false, config: CFG }, io, files)).toBe(0);
+    expect(await runUninstall(sys, { purge: false, dryRun: false, json: false, config: CFG }, io)).toBe(0);
     expect(sys.snapshot()).toBe(before);
     expect(io.lines.join('\n')).toMatch(/would replace the link with a private copy/);
     expect(io.lines.join('\n')).toMatch(/nobody keeps the shared login/);
     expect(io.errors.join('\n')).toMatch(/nothing was changed/);
     const yes = { ...captureIo(), interactive: true, prompt: { input: async () => 'y', password: async () => '' } };
-    expect(await runUninstall(sys, { purge: false, dryRun: false, json: false, config: CFG }, yes, files)).toBe(0);
+    expect(await runUninstall(sys, { purge: false, dryRun: false, json: false, config: CFG }, yes)).toBe(0);
     expect(sys.lstat(CFG)).toBeNull();
   });
 
   it("--purge after a plain uninstall (the README's order) archives the shared directory; a second one says there is nothing left", async () => {
-    expect(await runUninstall(sys, { purge: false, dryRun: false, json: false, config: CFG }, captureIo(), files)).toBe(0);
+    expect(await runUninstall(sys, { purge: false, dryRun: false, json: false, config: CFG }, captureIo())).toBe(0);
     const again = captureIo();
-    expect(await runUninstall(sys, { purge: false, dryRun: false, json: false, config: CFG }, again, files)).toBe(0);
+    expect(await runUninstall(sys, { purge: false, dryRun: false, json: false, config: CFG }, again)).toBe(0);
     expect(again.errors.join('\n')).toMatch(/already uninstalled.*uninstall --purge archives them/);
     expect(again.errors.join('\n')).not.toMatch(/init/);
     const purge = captureIo();
-    expect(await runUninstall(sys, { purge: true, dryRun: false, json: false, config: CFG }, purge, files)).toBe(0);
+    expect(await runUninstall(sys, { purge: true, dryRun: false, json: false, config: CFG }, purge)).toBe(0);
     expect(sys.lstat('/shared/claude-share')).toBeNull();
     expect(purge.lines.join('\n')).toMatch(/archived \/shared\/claude-share → \/shared\/claude-share\.archive-/);
     const last = captureIo();
-    expect(await runUninstall(sys, { purge: true, dryRun: false, json: false, config: CFG }, last, files)).toBe(0);
+    expect(await runUninstall(sys, { purge: true, dryRun: false, json: false, config: CFG }, last)).toBe(0);
     expect(last.errors.join('\n')).toMatch(/nothing to purge/);
     // --shared-dir pointing at anything else root owns is refused, nothing moved.
     sys.addDir('/srv', 0, 0, 0o755);
     sys.addDir('/srv/data', 0, 0, 0o755);
-    await expect(runUninstall(sys, { purge: true, dryRun: false, json: false, config: CFG, sharedDir: '/srv/data' }, captureIo(), files)).rejects.toMatchObject({ exitCode: 65 });
+    await expect(runUninstall(sys, { purge: true, dryRun: false, json: false, config: CFG, sharedDir: '/srv/data' }, captureIo())).rejects.toMatchObject({ exitCode: 65 });
     expect(sys.lstat('/srv/data')).toBeTruthy();
   });
 
   it('--purge moves the shared directory, backups included, to a root-only archive', async () => {
-    expect(await runUninstall(sys, { purge: true, dryRun: false, json: false, config: CFG }, captureIo(), files)).toBe(0);
+    expect(await runUninstall(sys, { purge: true, dryRun: false, json: false, config: CFG }, captureIo())).toBe(0);
     expect(sys.lstat('/shared/claude-share')).toBeNull();
     const archive = [...sys.files.keys()].find((p) => /^\/shared\/claude-share\.archive-[^/]+$/.test(p))!;
     expect(sys.lstat(archive)).toMatchObject({ uid: 0, mode: 0o700 });
@@ -130,7 +133,7 @@ describe('uninstall', () => {
   it('--dry-run changes nothing', async () => {
     const before = sys.snapshot();
     const io = captureIo();
-    expect(await runUninstall(sys, { purge: true, dryRun: true, json: false, config: CFG }, io, files)).toBe(0);
+    expect(await runUninstall(sys, { purge: true, dryRun: true, json: false, config: CFG }, io)).toBe(0);
     expect(sys.snapshot()).toBe(before);
     expect(io.lines.join('\n')).toContain('would move the shared directory');
   });

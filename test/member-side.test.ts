@@ -1,9 +1,9 @@
 import { beforeEach, describe, expect, it } from 'vitest';
-import { runDoctor, type DoctorOptions } from '../src/doctor.js';
-import { ACCOUNT_STATE, LOGIN_STATE } from '../src/login-life.js';
-import { runLogin, type LoginOptions } from '../src/login.js';
-import { runInit } from '../src/operations.js';
-import type { MemberRun, UserEntry } from '../src/system.js';
+import { runDoctor, type DoctorOptions } from '../src/commands/doctor.js';
+import { ACCOUNT_STATE, LOGIN_STATE } from '../src/engine/login-life.js';
+import { runLogin, type LoginOptions } from '../src/commands/login.js';
+import { runInit } from '../src/commands/init.js';
+import type { MemberRun, UserEntry } from '../src/system/system.js';
 import { captureIo, creds, HOUR, initOpts, machineWithRootLogin } from './helpers/fixtures.js';
 import type { MemorySystem } from './helpers/memory-system.js';
 

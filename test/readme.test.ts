@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { INTERNAL_CODES, PROBLEM_CODES } from '../src/problem-codes.js';
+import { INTERNAL_CODES, PROBLEM_CODES } from '../src/core/problem-codes.js';
 
 const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
 const section = readme.slice(readme.indexOf('## Troubleshooting'), readme.indexOf('## FAQ'));

@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import { tmpdir } from 'node:os';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { RealSystem, UnsafePathError, openDirPinned } from '../src/real-system.js';
+import { RealSystem, UnsafePathError, openDirPinned } from '../src/system/real-system.js';
 
 // The pinned walk on the real kernel, in a temp dir. Cases that give files to other uids need root (CI is root).
 const root = process.geteuid?.() === 0;
@@ -125,7 +125,7 @@ describe.runIf(root)('RealSystem writes in a home, as root, for the member', () 
 
 describe.runIf(root)('the lock names a live root claude-share, not just a pid', () => {
   it("a member's process at the recorded pid does not hold it; a live root holder with its start time does", async () => {
-    const { acquireLock, startTime } = await import('../src/lock.js');
+    const { acquireLock, startTime } = await import('../src/system/lock.js');
     const { spawn } = await import('node:child_process');
     const lock = `${top}/run/lock`;
     fs.mkdirSync(`${top}/run`, { mode: 0o700 });
@@ -152,7 +152,7 @@ describe.runIf(root)('the lock names a live root claude-share, not just a pid', 
 
 describe.runIf(root)('pinned directories kept for the run', () => {
   it('are root-only chains only, and a rename drops them: nothing lands in a directory that moved', async () => {
-    const { forgetPinnedDirs } = await import('../src/real-system.js');
+    const { forgetPinnedDirs } = await import('../src/system/real-system.js');
     const base = fs.mkdtempSync('/var/lib/cs-pin-');
     fs.chmodSync(base, 0o755);
     try {

@@ -1,5 +1,8 @@
 import { beforeEach, describe, expect, it } from 'vitest';
-import { runAddUser, runInit, runStatus, runSync } from '../src/operations.js';
+import { runAddUser } from '../src/commands/add-user.js';
+import { runInit } from '../src/commands/init.js';
+import { runStatus } from '../src/commands/status.js';
+import { runSync } from '../src/commands/sync.js';
 import { captureIo, creds, HOUR, initOpts, machineWithRootLogin } from './helpers/fixtures.js';
 import type { MemorySystem } from './helpers/memory-system.js';
 
@@ -154,7 +157,7 @@ describe('status and sync against each Claude write mode', () => {
 
   it('(e2) /login with another account by a client that drops accountUuid, having rewritten the shared .claude.json through the link: the pinned account holds, the member is named, nothing promoted; --accept-account switches on purpose', async () => {
     const SHARED_JSON = `${SH}/.claude/.claude.json`;
-    const { readPinnedAccount } = await import('../src/login-life.js');
+    const { readPinnedAccount } = await import('../src/engine/login-life.js');
     expect(readPinnedAccount(sys)).toBe('acct-1'); // pinned by init
     const shared = sys.content(SHARED_CREDS);
     const other = creds(NOW + 9 * HOUR); // no accountUuid (versions up to 2.1.118)
@@ -338,11 +341,11 @@ describe('status and sync against each Claude write mode', () => {
 
   it('a shared copy written by Claude after the look is never overwritten', async () => {
     fakeClaude.tempRenameInHome('bob', creds(NOW + 8 * HOUR, { account: 'acct-1' }));
-    const { plan } = await import('../src/plan.js');
-    const { probe } = await import('../src/probe.js');
-    const { applyPlan } = await import('../src/apply.js');
-    const { syncDesired } = await import('../src/operations.js');
-    const { loadConfig } = await import('../src/config.js');
+    const { plan } = await import('../src/core/plan.js');
+    const { probe } = await import('../src/engine/probe.js');
+    const { applyPlan } = await import('../src/engine/apply.js');
+    const { syncDesired } = await import('../src/engine/converge.js');
+    const { loadConfig } = await import('../src/engine/config.js');
     const d = syncDesired(loadConfig(sys, CFG)!);
     const p = plan(d, probe(sys, d));
     const newer = creds(NOW + 9 * HOUR, { account: 'acct-1' });

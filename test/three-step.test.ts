@@ -1,5 +1,10 @@
 import { beforeEach, describe, expect, it } from 'vitest';
-import { runAddUser, runInit, runRemoveUser, runStatus, runSync, runUninstall } from '../src/operations.js';
+import { runAddUser } from '../src/commands/add-user.js';
+import { runInit } from '../src/commands/init.js';
+import { runRemoveUser } from '../src/commands/remove-user.js';
+import { runStatus } from '../src/commands/status.js';
+import { runSync } from '../src/commands/sync.js';
+import { runUninstall } from '../src/commands/uninstall.js';
 import { captureIo, creds, HOUR, initOpts, machineWithRootLogin } from './helpers/fixtures.js';
 import type { MemorySystem } from './helpers/memory-system.js';
 
@@ -77,12 +82,12 @@ describe('three steps: dry run → run → run again → nothing left', () => {
     sys.addFile(FILES.cron, '* * * * * root claude-share sync --cron\n');
     const dry = captureIo();
     const before = sys.snapshot();
-    expect(await runUninstall(sys, { purge: false, dryRun: true, json: true, config: CFG }, dry, FILES)).toBe(0);
+    expect(await runUninstall(sys, { purge: false, dryRun: true, json: true, config: CFG }, dry)).toBe(0);
     expect(sys.snapshot()).toBe(before);
-    expect(await runUninstall(sys, { purge: false, dryRun: false, json: false, config: CFG }, captureIo(), FILES)).toBe(0);
+    expect(await runUninstall(sys, { purge: false, dryRun: false, json: false, config: CFG }, captureIo())).toBe(0);
     const after = sys.snapshot();
     // Run again: the config is gone, so there is nothing to do, and nothing is done.
-    expect(await runUninstall(sys, { purge: false, dryRun: false, json: false, config: CFG }, captureIo(), FILES)).toBe(0);
+    expect(await runUninstall(sys, { purge: false, dryRun: false, json: false, config: CFG }, captureIo())).toBe(0);
     expect(sys.snapshot()).toBe(after);
     expect(sys.lstat(FILES.cron)).toBeNull();
   });

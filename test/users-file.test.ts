@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { parseUsersFile } from '../src/users-file.js';
-import { nameProblem } from '../src/validate.js';
+import { parseUsersFile } from '../src/engine/users-file.js';
+import { nameProblem } from '../src/core/validate.js';
 
 describe('parseUsersFile', () => {
   it('reads name:password lines with comments, blanks and CRLF; the password is all after the first colon', () => {

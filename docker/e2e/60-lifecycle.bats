@@ -194,11 +194,11 @@ setup() {
 }
 
 @test "the installed self-test passes here and names the step that fails when the runtime cannot work in a home" {
-  run node "$CS_REPO/dist/src/self-test.js"
+  run node "$CS_REPO/dist/src/cli/self-test.js"
   assert_success
   assert_output --regexp '^self-test passed on Node [0-9]+\.'
   # Without /proc the descriptor-pinned walk (/proc/self/fd/N) cannot work: the self-test must say so, not pass.
-  run unshare --mount bash -c "mount -t tmpfs none /proc && node '$CS_REPO/dist/src/self-test.js'"
+  run unshare --mount bash -c "mount -t tmpfs none /proc && node '$CS_REPO/dist/src/cli/self-test.js'"
   assert_failure 70
   assert_output --regexp '^self-test failed: make a member home: '
 }

@@ -205,7 +205,7 @@ save_debs() {
 }
 
 # The README's lines on a terminal. expect plays the person: it types the newcomer's password whenever sudo asks,
-# and in "init" mode answers init's questions (their text is in src/operations.ts, promptInit). The whole
+# and in "init" mode answers init's questions (their text is in src/commands/init.ts, promptInit). The whole
 # terminal session is recorded in the transcript; expect's own report ("driver: ...") goes to stdout.
 write_driver() {
   cat >"$1" <<'EOF'

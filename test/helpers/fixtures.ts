@@ -1,4 +1,4 @@
-import type { Io } from '../../src/operations.js';
+import type { Io } from '../../src/engine/io.js';
 import { MemorySystem } from './memory-system.js';
 
 export const HOUR = 3600_000;

@@ -1,4 +1,5 @@
-import type { FileStat, FileType, GroupEntry, MemberProcess, MemberRun, PasswordEntry, ReadOptions, SafeRead, System, UserEntry } from '../../src/system.js';
+import { SHADOW_UTILS, SYSTEMD, type ToolRun } from '../../src/core/platform.js';
+import type { FileStat, FileType, GroupEntry, MemberProcess, MemberRun, PasswordEntry, ReadOptions, SafeRead, Signal, System, UserEntry } from '../../src/system/system.js';
 
 interface Node {
   type: FileType;
@@ -14,6 +15,15 @@ interface Node {
 
 /** An in-memory Linux: users, groups and a file tree with owners, modes, symlinks (followed in the middle of a path, as the kernel does). */
 export class MemorySystem implements System {
+  readonly accountTools = SHADOW_UTILS;
+  readonly services = SYSTEMD;
+  /** Platform tools run (systemctl, …), in order; `toolExit` decides each exit code. */
+  toolRuns: ToolRun[] = [];
+  toolExit: (t: ToolRun) => number = () => 0;
+  /** Who listens to which signal now (onSignal); signal() sends one. */
+  signalHandlers = new Set<{ signals: Signal[]; handler: (s: Signal) => void }>();
+  /** Watched directories (watchDir): fire(dir, name) is an inotify event. */
+  watched = new Map<string, { onChange: (name: string | null) => void; onError: () => void }>();
   files = new Map<string, Node>();
   users = new Map<string, UserEntry>();
   groups = new Map<string, GroupEntry>();
@@ -155,6 +165,26 @@ export class MemorySystem implements System {
   }
   now() {
     return new Date(this.clock);
+  }
+  async runTool(t: ToolRun) {
+    this.toolRuns.push(t);
+    return this.toolExit(t);
+  }
+  selfPath() {
+    return '/usr/local/bin/claude-share';
+  }
+  onSignal(signals: Signal[], handler: (s: Signal) => void) {
+    const h = { signals, handler };
+    this.signalHandlers.add(h);
+    return () => void this.signalHandlers.delete(h);
+  }
+  signal(s: Signal) {
+    for (const h of [...this.signalHandlers]) if (h.signals.includes(s)) h.handler(s);
+  }
+  watchDir(dir: string, onChange: (name: string | null) => void, onError: () => void) {
+    const w = { onChange, onError };
+    this.watched.set(dir, w);
+    return { close: () => void (this.watched.get(dir) === w && this.watched.delete(dir)) };
   }
   hasCommand() {
     return true;

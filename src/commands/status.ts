@@ -1,0 +1,68 @@
+import { unsafeError, usageError } from '../core/errors.js';
+import { exitCode } from '../core/exit-code.js';
+import { plan } from '../core/plan.js';
+import { type StatusModel, driftProblems, prometheusFailureText, prometheusText, renderProblems, statusJson, statusText } from '../core/render.js';
+import { shellQuote } from '../core/untrusted.js';
+import { printable } from '../core/validate.js';
+import { type Config, configPath, requireConfig } from '../engine/config.js';
+import { syncDesired } from '../engine/converge.js';
+import { cronReport } from '../engine/cron-report.js';
+import type { Io } from '../engine/io.js';
+import { probe } from '../engine/probe.js';
+import type { System } from '../system/system.js';
+
+export interface StatusOptions {
+  json: boolean;
+  quiet: boolean;
+  cron?: boolean;
+  prometheus?: string;
+  config?: string;
+}
+
+export function statusModel(sys: System, c: Config): StatusModel {
+  const desired = syncDesired(c);
+  const obs = probe(sys, desired);
+  const p = plan(desired, obs);
+  const problems = [...p.problems.filter((x) => x.severity === 'operator'), ...driftProblems(p.actions), ...p.problems.filter((x) => x.severity !== 'operator')];
+  return { sharedDir: c.sharedDir, group: c.group, obs, plan: p, problems, healthy: exitCode({ problems: p.problems, remaining: p.actions, reportsState: true }) === 0 };
+}
+
+/** status: probe + plan + render; read-only. */
+export function runStatus(sys: System, o: StatusOptions, io: Io): number {
+  if (sys.euid() !== 0) throw unsafeError("status reads every member's home: it must run as root", 'run it with sudo');
+  if (o.prometheus) checkPrometheusPath(sys, o.prometheus);
+  let m: StatusModel;
+  try {
+    m = statusModel(sys, requireConfig(sys, configPath(o.config)));
+  } catch (e) {
+    // Monitoring must see a failed run as a failure, never keep reading the last healthy file.
+    if (o.prometheus) writePrometheus(sys, o.prometheus, prometheusFailureText);
+    throw e;
+  }
+  if (o.prometheus) writePrometheus(sys, o.prometheus, () => prometheusText(m));
+  if (o.json) io.out(JSON.stringify(statusJson(m), null, 2));
+  else if (o.cron) cronReport(sys, 'status', m.problems, io.style, io.out);
+  else if (o.quiet) renderProblems(m.problems, io.style, ['operator', 'drift']).forEach((l) => io.out(l));
+  else statusText(m, io.style).forEach((l) => io.out(l));
+  return exitCode({ problems: m.plan.problems, remaining: m.plan.actions, reportsState: true });
+}
+
+/** A usage error before anything runs, naming the fix: the README's path needs node-exporter's directory. */
+function checkPrometheusPath(sys: System, path: string) {
+  const dir = path.replace(/\/[^/]*$/, '') || '/';
+  if (!path.startsWith('/') || path.endsWith('/'))
+    throw usageError(`--prometheus ${printable(path)} is not an absolute file path`, 'pass the .prom file to write, e.g. /var/lib/prometheus/node-exporter/claude-share.prom');
+  if (sys.lstat(dir)?.type !== 'dir') {
+    throw usageError(
+      `--prometheus: the directory ${printable(dir)} does not exist (is node-exporter's textfile collector installed?)`,
+      `install prometheus-node-exporter, or create it: mkdir -p ${shellQuote(dir)}`,
+    );
+  }
+}
+
+/** The last success recorded in our own metrics file, so that a failed run keeps it (and alerts can age it). */
+function writePrometheus(sys: System, path: string, text: (lastSuccess: number | undefined) => string) {
+  const old = sys.readFileNoFollow(path, { owner: 0, maxBytes: 1 << 20 });
+  const last = old.ok ? /^claude_share_last_success_timestamp_seconds (\d+)$/m.exec(old.bytes.toString('utf8'))?.[1] : undefined;
+  sys.writeFileAtomic(path, text(last ? Number(last) : undefined), { mode: 0o644, uid: 0, gid: 0 });
+}
