@@ -4,7 +4,7 @@ import type { Action, Outcome, Problem } from '../src/core/model.js';
 
 // The one exit rule, as a table: every command that reports on the shared login goes through it.
 const problem = (code: Problem['code'], severity: Problem['severity']): Problem => ({ code, severity, message: '', fix: '' });
-const action: Action = { kind: 'link', code: 'missing', target: '/home/a/.claude.json', before: 'absent', after: 'link', reason: '' };
+const action: Action = { kind: 'link', code: 'missing', user: 'a', target: '/home/a/.claude.json', before: 'absent', after: 'link', reason: '' };
 const outcome = (result: Outcome['result']): Outcome => ({ action, result, backups: [] });
 
 describe('exitCode', () => {

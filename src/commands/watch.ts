@@ -1,6 +1,7 @@
+import { HOME_DIRS, WATCHED_NAMES } from '../core/items.js';
 import { configPath, loadConfig, type Config } from '../engine/config.js';
 import { operatorError } from '../core/errors.js';
-import { healOnce } from '../commands/sync.js';
+import { healOnce } from './sync.js';
 import { type Io } from '../engine/io.js';
 import type { Outcome } from '../core/model.js';
 import { HealScheduler, type HealOutcome, type Who } from '../core/heal-scheduler.js';
@@ -35,7 +36,7 @@ export function watchTargets(sys: System, c: Config): WatchTarget[] {
     const u: UserEntry | null = sys.getUser(name);
     if (!u || !realDir(u.home, u.uid)) continue;
     t.push({ dir: u.home, user: name });
-    if (realDir(`${u.home}/.claude`, u.uid)) t.push({ dir: `${u.home}/.claude`, user: name });
+    for (const rel of HOME_DIRS.filter(Boolean)) if (realDir(`${u.home}/${rel}`, u.uid)) t.push({ dir: `${u.home}/${rel}`, user: name });
   }
   return t;
 }
@@ -43,12 +44,10 @@ export function watchTargets(sys: System, c: Config): WatchTarget[] {
 /** After a credentials rename in a member's ~/.claude: long enough for Claude's chmod that follows it. */
 export const SEVER_SETTLE_MS = 25;
 
-const RELEVANT = /^(\.claude|\.claude\.json|\.credentials\.json|settings\.json|settings\.local\.json|\.bashrc|\.profile)$/;
-
 /** Claude's own temp files and our link temps come and go during a write; the final rename is what matters. */
 export function isRelevant(file: string | null): boolean {
   if (!file) return true;
-  return RELEVANT.test(file);
+  return WATCHED_NAMES.has(file);
 }
 
 /** server watch: heal within about a second of Claude's write, sweep every N minutes for missed events. */

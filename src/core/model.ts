@@ -146,32 +146,65 @@ export interface Expect {
   mtimeMs: number;
 }
 
-export interface Action {
-  kind: ActionKind;
+/** A file in a home (or root's) copied to the backup area before it is replaced, as it was when examined. */
+export interface BackupFrom {
+  path: string;
+  owner: number;
+  expect: Expect;
+  rel: string;
+}
+
+/** Where a shared copy's new content comes from: a file as it was examined, or made up (no file read). */
+export type ContentSource = { path: string; owner: number; expect?: Expect; filter?: 'claude-json-min' } | { path: ''; filter: 'empty-object' | 'safe-minimal' };
+
+/** What every action has: what it repairs, where, and the before/after/reason every view shows. */
+interface ActionCommon {
   /** The problem code this action repairs (status shows it). */
   code: ProblemCode;
   target: string;
+  /** The member it is about, when it is about one. */
   user?: string;
   before: string;
   after: string;
   reason: string;
-  /** A file in a home (or root's) that is copied to the backup area before it is replaced. */
-  backupFrom?: { path: string; owner: number; expect: Expect; rel: string };
-  /** Where the new content comes from (seed/promote). */
-  source?: { path: string; owner?: number; expect?: Expect; filter?: 'claude-json-min' | 'empty-object' | 'safe-minimal' };
-  /** The shared copy being replaced by a promotion is backed up first. */
-  backupShared?: { rel: string; expect: Expect };
-  /** link of a severed login that may be promoted: re-checked against the shared copy right before relinking. */
-  guardToken?: boolean;
   /** The target of an earlier action that must have worked first (e.g. relink the winner only once it was promoted). */
   needs?: string;
-  mode?: number;
-  /** delete-account: userdel --remove. */
-  removeHome?: boolean;
-  /** make-dir: owned by group root (the backups) rather than the shared group. */
-  rootGroup?: boolean;
-  members?: string[];
 }
+
+/**
+ * One step of a plan. A discriminated union: each kind carries exactly what applying it needs, so apply.ts reads
+ * those fields without assertions and the compiler refuses a plan step missing one.
+ */
+export type Action = ActionCommon &
+  (
+    | { kind: 'create-group' | 'write-config' | 'remove-file' | 'archive-shared' }
+    | { kind: 'create-user' | 'make-claude-dir' | 'umask-block' | 'leave-group'; user: string }
+    | { kind: 'set-passwords' | 'add-to-group'; members: string[] }
+    /** rootGroup: owned by group root (the backups) rather than the shared group. */
+    | { kind: 'make-dir'; mode: number; rootGroup: boolean }
+    | { kind: 'fix-shared'; mode: number }
+    | { kind: 'seed-shared'; source: ContentSource }
+    /** backupShared: the shared copy being replaced is backed up first. */
+    | { kind: 'promote-shared'; source: ContentSource; backupShared?: { rel: string; expect: Expect } }
+    | { kind: 'retire-source'; user: string; backupFrom: BackupFrom }
+    | { kind: 'set-aside'; backupFrom: BackupFrom }
+    | { kind: 'restore-dir'; source: { path: string } }
+    | { kind: 'move-legacy'; source: { path: string; expect: Expect } }
+    /** guardToken: a severed login that may be promoted, re-checked against the shared copy right before relinking. */
+    | { kind: 'link'; user: string; backupFrom?: BackupFrom; guardToken?: boolean }
+    /** source: the private copy's content (none: the link just goes). */
+    | { kind: 'privatize'; user: string; mode: number; source?: { path: string } }
+    | { kind: 'delete-account'; user: string; removeHome: boolean }
+  );
+
+export type ActionOf<K extends ActionKind> = Extract<Action, { kind: K }>;
+/** A filter that narrows: actions.filter(isKind('promote-shared')) are promote-shared actions to the compiler too. */
+export const isKind =
+  <K extends ActionKind>(...kinds: K[]) =>
+  (a: Action): a is ActionOf<K> =>
+    (kinds as ActionKind[]).includes(a.kind);
+/** The accounts an action is about: its members, or its one user. */
+export const usersOf = (a: Action): string[] => ('members' in a ? a.members : a.user ? [a.user] : []);
 
 export type Severity = 'warning' | 'drift' | 'operator';
 

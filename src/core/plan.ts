@@ -449,7 +449,6 @@ function planHome(d: Desired, u: ObservedUser, creating: boolean, actions: Actio
       code: 'missing',
       target: `${home}/.claude`,
       user: u.name,
-      mode: 0o700,
       before: 'absent',
       after: 'directory owned by the user, 0700',
       reason: 'holds the links',
@@ -548,13 +547,10 @@ function planHome(d: Desired, u: ObservedUser, creating: boolean, actions: Actio
 /** What a rebuilt shared copy holds when no good copy is left: members skip onboarding, nothing else is shared. */
 export const SAFE_MINIMAL: Partial<Record<string, string>> = { 'claude-json': '{"hasCompletedOnboarding":true}' };
 
-const SETTINGS_COMMAND_KEYS = ['hooks', 'apiKeyHelper', 'statusLine', 'awsAuthRefresh', 'awsCredentialExport', 'otelHeadersHelper'];
-const COMMAND_KEYS: Record<string, string[]> = { settings: SETTINGS_COMMAND_KEYS, 'settings-local': SETTINGS_COMMAND_KEYS, 'claude-json': ['mcpServers'] };
-
 /** Shared settings that run commands run them as every member: a warning, by design. */
 function warnCommands(item: SharedItem, bytes: Buffer | null, path: string, p: (x: ProblemInput) => void) {
-  const keys = COMMAND_KEYS[item.id];
-  if (!keys || !bytes) return;
+  const keys = item.commandKeys;
+  if (!keys.length || !bytes) return;
   const doc = parseJsonBounded(bytes) as Record<string, unknown> | undefined;
   if (!doc || typeof doc !== 'object') return;
   const found = keys.filter((k) => doc[k] !== undefined && JSON.stringify(doc[k]) !== '{}');

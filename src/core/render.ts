@@ -99,7 +99,7 @@ const ACCOUNT_KINDS = new Set<Action['kind']>(['create-user', 'set-passwords', '
 
 export function actionJson(a: Action, result?: Outcome['result'] | 'planned') {
   const about = GROUP_KINDS.has(a.kind) ? { group: a.target } : ACCOUNT_KINDS.has(a.kind) ? {} : { path: a.target };
-  return { kind: a.kind, code: a.code, ...about, user: a.user, users: a.members, before: a.before, after: a.after, reason: a.reason, result };
+  return { kind: a.kind, code: a.code, ...about, user: a.user, users: 'members' in a ? a.members : undefined, before: a.before, after: a.after, reason: a.reason, result };
 }
 
 export function outcomeJson(o: Outcome) {
@@ -130,12 +130,12 @@ export function errorJson(command: string | undefined, e: { code: string; exitCo
 export function driftProblems(actions: Action[]): Problem[] {
   // An action for several members (add-to-group) is one problem per member: every problem names its user.
   return actions.flatMap((a) =>
-    (a.user || !a.members?.length ? [a.user] : a.members).map((user) => ({
+    (a.kind === 'add-to-group' ? a.members : [a.user]).map((user) => ({
       code: a.code,
       severity: 'drift' as const,
       user,
       path: a.target,
-      message: a.members?.length && !a.user ? `${user} is not in group ${a.target} (${a.reason})` : `${a.target}: ${a.before} (${a.reason})`,
+      message: a.kind === 'add-to-group' ? `${user} is not in group ${a.target} (${a.reason})` : `${a.target}: ${a.before} (${a.reason})`,
       fix: 'run: claude-share sync',
     })),
   );

@@ -1,5 +1,5 @@
 import { MAX_READ_BYTES, SHARED_ITEMS, sharedPath, UMASK_BEGIN, UMASK_BLOCK, UMASK_END } from '../core/items.js';
-import type { Action, Desired, Expect, Outcome } from '../core/model.js';
+import type { Action, BackupFrom, ContentSource, Desired, Expect, Outcome } from '../core/model.js';
 import { JOURNAL, readJournal } from './probe.js';
 import { SAFE_MINIMAL, SHARED_FILE_MODE } from '../core/plan.js';
 import { inspectCredentials, isUsable, MAX_CREDENTIALS_BYTES } from '../core/credentials.js';
@@ -167,7 +167,7 @@ async function applyOne(sys: System, d: Desired, a: Action, ctx: ApplyContext, b
       return 'created';
     case 'set-passwords': {
       // Only accounts that exist: a failed useradd must not turn into a failed chpasswd for everyone.
-      const names = a.members!.filter((name) => sys.getUser(name));
+      const names = a.members.filter((name) => sys.getUser(name));
       if (!names.length) throw new Error('no account to set a password for');
       await sys.setPasswords(names.map((name) => ({ name, password: ctx.passwords.get(name) ?? null })));
       const left = readJournal(sys).filter((n) => !names.includes(n));
@@ -176,7 +176,7 @@ async function applyOne(sys: System, d: Desired, a: Action, ctx: ApplyContext, b
     }
     case 'add-to-group': {
       const have = sys.getGroup(d.group)?.members ?? [];
-      const add = a.members!.filter((m) => !have.includes(m));
+      const add = a.members.filter((m) => !have.includes(m));
       if (!add.length) return 'unchanged';
       await sys.addGroupMembers(d.group, add);
       return 'replaced';
@@ -184,17 +184,17 @@ async function applyOne(sys: System, d: Desired, a: Action, ctx: ApplyContext, b
     case 'make-dir': {
       const existed = sys.lstat(a.target);
       if (!existed) ensureParents(sys, a.target);
-      sys.mkdir(a.target, a.mode!, 0, a.rootGroup ? 0 : gid());
+      sys.mkdir(a.target, a.mode, 0, a.rootGroup ? 0 : gid());
       return existed ? 'replaced' : 'created';
     }
     case 'seed-shared': {
       if (sys.lstat(a.target)) throw new Conflict(`${a.target} appeared meanwhile; left alone`);
-      const bytes = a.source!.filter === 'empty-object' ? Buffer.from('{}\n') : readExpected(sys, a.source!.path, a.source!.owner!, a.source!.expect);
-      writeShared(sys, a.target, a.source!.filter === 'claude-json-min' ? minimalClaudeJson(bytes) : bytes, gid());
+      const bytes = contentOf(sys, a.source, a.target);
+      writeShared(sys, a.target, a.source.filter === 'claude-json-min' ? minimalClaudeJson(bytes) : bytes, gid());
       return 'created';
     }
     case 'promote-shared': {
-      const bytes = a.source!.filter === 'safe-minimal' ? Buffer.from(safeMinimal(a.target) + '\n') : readExpected(sys, a.source!.path, a.source!.owner!, a.source!.expect);
+      const bytes = contentOf(sys, a.source, a.target);
       const now = sys.lstat(a.target);
       // Claude may have written the shared copy since the plan looked: never overwrite what was not examined.
       if (a.backupShared ? !now || !same(now, a.backupShared.expect) : now) throw new Conflict(`${a.target} changed since it was examined; run sync again`);
@@ -209,11 +209,11 @@ async function applyOne(sys: System, d: Desired, a: Action, ctx: ApplyContext, b
     case 'fix-shared': {
       const st = sys.lstat(a.target);
       if (!st || st.type !== 'file' || st.nlink > 1) throw new Conflict(`${a.target} is no longer a single regular file`);
-      sys.setGroupMode(a.target, gid(), a.mode!);
+      sys.setGroupMode(a.target, gid(), a.mode);
       return 'replaced';
     }
     case 'set-aside': {
-      const b = a.backupFrom!;
+      const b = a.backupFrom;
       const st = sys.lstat(a.target);
       // The same entry (inode), whatever happened inside it since: it is moved, never read, and a member who keeps
       // changing it must not keep it in place (the healing waits for this step).
@@ -232,27 +232,27 @@ async function applyOne(sys: System, d: Desired, a: Action, ctx: ApplyContext, b
     }
     case 'restore-dir': {
       if (sys.lstat(a.target)) throw new Conflict(`${a.target} exists again; left alone`);
-      const st = sys.lstat(a.source!.path);
-      if (st?.type !== 'dir' || st.uid !== 0) throw new Conflict(`${a.source!.path} is no longer a root-owned directory`);
-      sys.rename(a.source!.path, a.target);
+      const st = sys.lstat(a.source.path);
+      if (st?.type !== 'dir' || st.uid !== 0) throw new Conflict(`${a.source.path} is no longer a root-owned directory`);
+      sys.rename(a.source.path, a.target);
       return 'replaced';
     }
     case 'move-legacy': {
       if (sys.lstat(a.target)) throw new Conflict(`${a.target} exists meanwhile; left alone`);
-      const st = sys.lstat(a.source!.path);
-      if (!st || st.type !== 'file' || !same(st, a.source!.expect!)) throw new Conflict(`${a.source!.path} changed since it was examined; run sync again`);
-      sys.rename(a.source!.path, a.target);
+      const st = sys.lstat(a.source.path);
+      if (!st || st.type !== 'file' || !same(st, a.source.expect)) throw new Conflict(`${a.source.path} changed since it was examined; run sync again`);
+      sys.rename(a.source.path, a.target);
       return 'replaced';
     }
     case 'retire-source': {
-      const b = a.backupFrom!;
+      const b = a.backupFrom;
       const bytes = readExpected(sys, b.path, b.owner, b.expect);
-      backups.push(writeBackup(sys, ctx, a.user!, b.rel, bytes, b.path));
+      backups.push(writeBackup(sys, ctx, a.user, b.rel, bytes, b.path));
       sys.unlink(b.path);
       return 'backed-up';
     }
     case 'make-claude-dir': {
-      const user = userOf(sys, a.user!);
+      const user = userOf(sys, a.user);
       const st = sys.lstat(a.target);
       if (st) {
         if (st.type === 'dir' && st.uid === user.uid) return 'unchanged';
@@ -262,7 +262,7 @@ async function applyOne(sys: System, d: Desired, a: Action, ctx: ApplyContext, b
       return 'created';
     }
     case 'link': {
-      const user = userOf(sys, a.user!);
+      const user = userOf(sys, a.user);
       const item = d.items.find((i) => a.target.endsWith('/' + i.rel))!;
       const target = sharedPath(d.sharedDir, item);
       let expect: Expect | undefined;
@@ -296,7 +296,7 @@ async function applyOne(sys: System, d: Desired, a: Action, ctx: ApplyContext, b
       return st ? 'replaced' : 'created';
     }
     case 'umask-block': {
-      const user = userOf(sys, a.user!);
+      const user = userOf(sys, a.user);
       const r = sys.readFileNoFollow(a.target, { owner: user.uid, maxBytes: MAX_READ_BYTES });
       if (!r.ok && r.reason !== 'missing') throw new Conflict(`${a.target}: ${r.reason}; not written`);
       const text = r.ok ? r.bytes.toString('utf8') : '';
@@ -305,22 +305,22 @@ async function applyOne(sys: System, d: Desired, a: Action, ctx: ApplyContext, b
       return r.ok ? 'replaced' : 'created';
     }
     case 'privatize': {
-      const user = userOf(sys, a.user!);
+      const user = userOf(sys, a.user);
       const src = a.source?.path ? sys.readFileNoFollow(a.source.path, { maxBytes: MAX_READ_BYTES }) : null;
-      if (src && !src.ok) throw new Conflict(`${a.source!.path}: ${src.reason}; not copied`);
+      if (src && !src.ok) throw new Conflict(`${a.source?.path}: ${src.reason}; not copied`);
       const st = sys.lstat(a.target);
       if (st?.type !== 'symlink') throw new Conflict(`${a.target} is no longer a link; left alone`);
-      if (src?.ok) sys.replaceFile(a.target, src.bytes, { mode: a.mode!, uid: user.uid, gid: user.gid });
+      if (src?.ok) sys.replaceFile(a.target, src.bytes, { mode: a.mode, uid: user.uid, gid: user.gid });
       else sys.unlink(a.target);
       return 'replaced';
     }
     case 'leave-group':
-      if (!sys.getGroup(d.group)?.members.includes(a.user!)) return 'unchanged';
-      await sys.removeGroupMember(d.group, a.user!);
+      if (!sys.getGroup(d.group)?.members.includes(a.user)) return 'unchanged';
+      await sys.removeGroupMember(d.group, a.user);
       return 'replaced';
     case 'delete-account':
-      if (!sys.getUser(a.user!)) return 'unchanged';
-      await sys.userDel(a.user!, !!a.removeHome);
+      if (!sys.getUser(a.user)) return 'unchanged';
+      await sys.userDel(a.user, a.removeHome);
       return 'replaced';
     case 'remove-file':
       if (!sys.lstat(a.target)) return 'unchanged';
@@ -380,6 +380,12 @@ function userOf(sys: System, name: string): UserEntry {
 const same = (st: FileStat, e: Expect) => st.ino === e.ino && st.size === e.size && st.mtimeMs === e.mtimeMs;
 
 /** Reads a file found in a home only when it is still the very file the plan saw (owner, one link, same inode). */
+/** The new content of a shared copy: the examined file, or the made-up minimal one. */
+function contentOf(sys: System, s: ContentSource, target: string): Buffer {
+  if ('owner' in s) return readExpected(sys, s.path, s.owner, s.expect);
+  return Buffer.from(s.filter === 'empty-object' ? '{}\n' : safeMinimal(target) + '\n');
+}
+
 function readExpected(sys: System, path: string, owner: number, expect?: Expect): Buffer {
   const r = sys.readFileNoFollow(path, { owner, maxBytes: MAX_READ_BYTES });
   if (!r.ok) throw new Conflict(`${path}: ${r.reason}; refusing to read it`);
@@ -423,7 +429,7 @@ const BUDGET_WINDOW_MS = 3600_000;
  * own quota, and the heal goes on. The live token is never lost: a credentials file that could be it is far below
  * the per-file limit, and the budget is counted in bytes actually written.
  */
-function keepPrivateCopy(sys: System, d: Desired, ctx: ApplyContext, user: UserEntry, path: string, b: NonNullable<Action['backupFrom']>): { path: string; inHome: boolean } {
+function keepPrivateCopy(sys: System, d: Desired, ctx: ApplyContext, user: UserEntry, path: string, b: BackupFrom): { path: string; inHome: boolean } {
   const window = recentBackups(sys, d.sharedDir, ctx, user.name);
   if (b.expect.size <= BACKUP_FILE_MAX && window.bytes + b.expect.size <= BACKUP_BUDGET_BYTES) {
     const bytes = readExpected(sys, path, user.uid, b.expect);

@@ -1,7 +1,7 @@
 import { EXIT, operatorError, unsafeError } from '../core/errors.js';
 import { exitCode } from '../core/exit-code.js';
 import { itemsFor } from '../core/items.js';
-import type { Action, Desired, Observed, Outcome, Plan, Problem } from '../core/model.js';
+import { usersOf, type Action, type Desired, type Observed, type Outcome, type Plan, type Problem } from '../core/model.js';
 import { plan } from '../core/plan.js';
 import { renderOutcomeLine, renderPlanText, renderProblems, renderSummary, runJson } from '../core/render.js';
 import { applyPlan, backupRootFor } from './apply.js';
@@ -60,7 +60,7 @@ export async function underLock<T>(sys: System, dryRun: boolean, fn: () => Promi
  * putting someone back) and has processes running now keeps the old groups there until they log in again.
  */
 export function reloginNote(sys: System, outcomes: Outcome[], io: Io) {
-  const joined = outcomes.filter((o) => o.action.kind === 'add-to-group' && o.result !== 'unchanged').flatMap((o) => o.action.members ?? []);
+  const joined = outcomes.filter((o) => o.action.kind === 'add-to-group' && o.result !== 'unchanged').flatMap((o) => usersOf(o.action));
   const running = joined.length ? sys.processUids() : new Set<number>();
   const busy = joined.filter((n) => {
     const u = sys.getUser(n);
@@ -105,7 +105,7 @@ class UserProgress {
     }
     if (o.result === 'unchanged') this.phase.unchanged++;
     else this.phase.changed++;
-    for (const u of o.action.members ?? (o.action.user ? [o.action.user] : [])) this.phase.users.add(u);
+    for (const u of usersOf(o.action)) this.phase.users.add(u);
     const u = o.action.user;
     if (u) {
       this.seen.add(u);
