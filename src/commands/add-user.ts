@@ -45,7 +45,7 @@ export async function runAddUser(sys: System, o: AddUserOptions, io: Io): Promis
     const c = requireConfig(sys, cfgPath);
     const config: Config = { ...c, managedUsers: [...new Set([...c.managedUsers, o.name])] };
     const desired = desiredFrom(config, { createUsers: sys.getUser(o.name) ? [] : [o.name], onlyUsers: [o.name], promoteFrom: c.managedUsers.includes(o.name) ? [o.name] : [] });
-    return converge(sys, io, {
+    const { code } = await converge(sys, io, {
       desired,
       dryRun: o.dryRun,
       json: o.json,
@@ -54,5 +54,6 @@ export async function runAddUser(sys: System, o: AddUserOptions, io: Io): Promis
       extra: () => configAction(sys, cfgPath, config),
       notes: (s, _p, outcomes, out) => reloginNote(s, outcomes, out),
     });
+    return code;
   });
 }

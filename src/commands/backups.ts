@@ -9,7 +9,7 @@ import { SHARED_FILE_MODE } from '../core/plan.js';
 import type { System } from '../system/system.js';
 import { parseJsonBounded } from '../core/untrusted.js';
 import { printable } from '../core/validate.js';
-import { SCHEMA_VERSION } from '../core/render.js';
+import { backupsJson } from '../core/render.js';
 
 /**
  * `backups list` and `backups restore`: what root keeps in <shared>/backups (tokens among them: root-only, 0700/0600),
@@ -88,9 +88,7 @@ export function runBackupsList(sys: System, o: BackupsListOptions, io: Io): numb
   const c = requireConfig(sys, configPath(o.config));
   const runs = listRuns(sys, c);
   if (o.json) {
-    // Schema 2's vocabulary (render.ts): the original place is `path`, owner and group by number as `uid`/`gid`.
-    const json = runs.map((r) => ({ run: r.run, files: r.files.map((f) => ({ file: f.file, path: f.from, kind: f.kind, user: f.user, uid: f.uid, gid: f.gid, mode: f.mode, size: f.size })) }));
-    io.out(JSON.stringify({ schemaVersion: SCHEMA_VERSION, command: 'backups list', directory: `${c.sharedDir}/backups`, keepDays: c.backupKeepDays, runs: json }, null, 2));
+    io.out(JSON.stringify(backupsJson(`${c.sharedDir}/backups`, c.backupKeepDays, runs), null, 2));
     return EXIT.ok;
   }
   io.out(

@@ -161,7 +161,7 @@ async function initLocked(sys: System, o: InitOptions, io: Io, given: UserSpec[]
     const d = { ...desired, items: local, users: members };
     return planRemoval(d, probe(sys, d), { deleteAccount: false, removeHome: false }).actions.filter((a) => a.kind === 'privatize');
   };
-  return converge(sys, io, { desired, dryRun: o.dryRun, json: o.json, command: 'init', passwords, extra: () => [...unshare(), ...configAction(sys, cfgPath, config)], notes: initNotes });
+  return (await converge(sys, io, { desired, dryRun: o.dryRun, json: o.json, command: 'init', passwords, extra: () => [...unshare(), ...configAction(sys, cfgPath, config)], notes: initNotes })).code;
 }
 
 /**

@@ -33,7 +33,7 @@ export async function runRemoveUser(sys: System, o: RemoveUserOptions, io: Io): 
     const config: Config = { ...c, managedUsers: c.managedUsers.filter((u) => u !== o.name) };
     const desired = { ...desiredFrom(c), users: [o.name] };
     const spec = { deleteAccount: o.deleteAccount, removeHome: o.removeHome };
-    return converge(sys, io, {
+    const { code } = await converge(sys, io, {
       desired,
       dryRun: o.dryRun,
       json: o.json,
@@ -42,5 +42,6 @@ export async function runRemoveUser(sys: System, o: RemoveUserOptions, io: Io): 
       extraOnlyIfClean: true,
       planFn: (d, obs) => planRemoval(d, obs, spec),
     });
+    return code;
   });
 }

@@ -1,8 +1,7 @@
 import { dataError } from '../core/errors.js';
-import type { Outcome } from '../core/model.js';
 import { printable } from '../core/validate.js';
 import { configPath, requireConfig } from '../engine/config.js';
-import { converge, preflight, reloginNote, syncDesired, underLock } from '../engine/converge.js';
+import { converge, preflight, reloginNote, syncDesired, underLock, type ConvergeResult } from '../engine/converge.js';
 import type { Io } from '../engine/io.js';
 import type { System } from '../system/system.js';
 
@@ -26,12 +25,12 @@ export async function runSync(sys: System, o: SyncOptions, io: Io): Promise<numb
     const c = requireConfig(sys, configPath(o.config));
     if (o.user && !c.managedUsers.includes(o.user)) throw dataError(`${printable(o.user)} is not a managed user`, `managed users: ${c.managedUsers.join(', ') || '(none)'}`);
     const desired = { ...syncDesired(c, o.user ? [o.user] : undefined), acceptAccount: !!o.acceptAccount, ...(o.promoteOnlyFrom ? { promoteFrom: [o.promoteOnlyFrom] } : {}) };
-    return converge(sys, io, { desired, dryRun: o.dryRun, json: o.json, quiet: o.quiet, command: 'sync', cron: o.cron, notes: (s, _p, outcomes, out) => reloginNote(s, outcomes, out) });
+    return (await converge(sys, io, { desired, dryRun: o.dryRun, json: o.json, quiet: o.quiet, command: 'sync', cron: o.cron, notes: (s, _p, outcomes, out) => reloginNote(s, outcomes, out) })).code;
   });
 }
 
 /** One quiet sync pass for the watcher: the same converge as `sync`, its lines going to io. */
-export function healOnce(sys: System, cfgPath: string, io: Io, onlyUsers?: string[], onOutcomes?: (outcomes: Outcome[]) => void): Promise<number> {
+export function healOnce(sys: System, cfgPath: string, io: Io, onlyUsers?: string[]): Promise<ConvergeResult> {
   return underLock(sys, false, async () => {
     const c = requireConfig(sys, cfgPath);
     const users = onlyUsers?.filter((u) => c.managedUsers.includes(u));
@@ -41,7 +40,7 @@ export function healOnce(sys: System, cfgPath: string, io: Io, onlyUsers?: strin
       json: false,
       quiet: true,
       command: 'watch',
-      notes: (s, _p, outcomes, out) => (reloginNote(s, outcomes, out), onOutcomes?.(outcomes)),
+      notes: (s, _p, outcomes, out) => reloginNote(s, outcomes, out),
     });
   });
 }

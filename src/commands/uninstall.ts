@@ -61,7 +61,7 @@ async function uninstallLocked(sys: System, o: UninstallOptions, io: Io, cfgPath
     return out;
   };
   if (!o.dryRun) await stopService(sys);
-  const code = await converge(sys, io, {
+  const { code } = await converge(sys, io, {
     desired,
     dryRun: o.dryRun,
     json: o.json,

@@ -3,7 +3,6 @@ import { configPath, loadConfig, type Config } from '../engine/config.js';
 import { operatorError } from '../core/errors.js';
 import { healOnce } from './sync.js';
 import { type Io } from '../engine/io.js';
-import type { Outcome } from '../core/model.js';
 import { HealScheduler, type HealOutcome, type Who } from '../core/heal-scheduler.js';
 import type { System, UserEntry } from '../system/system.js';
 import { safeText } from '../core/validate.js';
@@ -129,9 +128,8 @@ export async function runWatch(sys: System, o: WatchOptions, io: Io): Promise<nu
     const lines: string[] = [];
     // The same log on a terminal as in the journal: plain lines, no live counter, no colour.
     const quietIo: Io = { out: (l) => lines.push(l), err: (l) => lines.push(l), style: { color: false }, interactive: false };
-    let outcomes: Outcome[] = [];
     try {
-      const code = await healOnce(sys, cfgPath, quietIo, users, (o) => (outcomes = o));
+      const { code, outcomes } = await healOnce(sys, cfgPath, quietIo, users);
       // Whether anything happened is read from the outcomes, never from how they were rendered.
       if (outcomes.some((x) => x.result !== 'unchanged')) {
         say(`healed ${!users ? 'all members' : users.length ? users.join(',') : 'the shared copies'} in ${since ? Date.now() - since : 0} ms (exit ${code})`);

@@ -1,3 +1,4 @@
+import type { ActionKind } from './action-kinds.js';
 import type { ItemId, SharedItem } from './items.js';
 import type { ProblemCode } from './problem-codes.js';
 import type { CredInfo } from './credentials.js';
@@ -117,28 +118,7 @@ export interface Observed {
   source: ObservedSource | null;
 }
 
-export type ActionKind =
-  | 'create-group'
-  | 'create-user'
-  | 'set-passwords'
-  | 'add-to-group'
-  | 'make-dir'
-  | 'seed-shared'
-  | 'promote-shared'
-  | 'fix-shared'
-  | 'retire-source'
-  | 'make-claude-dir'
-  | 'link'
-  | 'umask-block'
-  | 'write-config'
-  | 'privatize'
-  | 'leave-group'
-  | 'delete-account'
-  | 'remove-file'
-  | 'archive-shared'
-  | 'set-aside'
-  | 'restore-dir'
-  | 'move-legacy';
+export type { ActionKind };
 
 export interface Expect {
   ino: number;

@@ -1,3 +1,5 @@
+import type { BackupRun } from '../commands/backups.js';
+import { kindInfo } from './action-kinds.js';
 import { describeExpiry } from './credentials.js';
 import type { Action, Observed, Outcome, Plan, Problem } from './model.js';
 import type { DoctorReport } from '../commands/doctor.js';
@@ -20,34 +22,9 @@ export interface Style {
 
 const paint = (s: Style, code: number, text: string) => (s.color ? `\x1b[${code}m${text}\x1b[0m` : text);
 
-/** "would X" in a dry run, "X-ed" after: one table, so both views always agree. */
-const VERBS: Record<Action['kind'], [string, string]> = {
-  'create-group': ['would create group', 'created group'],
-  'create-user': ['would create user', 'created user'],
-  'set-passwords': ['would set the password of', 'set the password of'],
-  'add-to-group': ['would add to group', 'added to group'],
-  'make-dir': ['would set up directory', 'set up directory'],
-  'seed-shared': ['would seed shared copy', 'seeded shared copy'],
-  'promote-shared': ['would promote into shared copy', 'promoted into shared copy'],
-  'fix-shared': ['would fix group and mode of', 'fixed group and mode of'],
-  'retire-source': ["would move the source's private copy to the backups:", "moved the source's private copy to the backups:"],
-  'make-claude-dir': ['would create', 'created'],
-  link: ['would link', 'linked'],
-  'umask-block': ['would add the umask block to', 'added the umask block to'],
-  'write-config': ['would write', 'wrote'],
-  privatize: ['would replace the link with a private copy:', 'replaced the link with a private copy:'],
-  'leave-group': ['would remove from group', 'removed from group'],
-  'delete-account': ['would delete the account', 'deleted the account'],
-  'remove-file': ['would remove', 'removed'],
-  'archive-shared': ['would move the shared directory to the root-only archive', 'moved the shared directory to the root-only archive'],
-  'set-aside': ['would move to <shared>/set-aside (root-only) what a member put at', 'moved to <shared>/set-aside (root-only) what a member put at'],
-  'restore-dir': ['would put back the shared directory', 'put back the shared directory'],
-  'move-legacy': ['would move the shared .claude.json (layout before 0.2) to', 'moved the shared .claude.json (layout before 0.2) to'],
-};
-
 export function describeAction(a: Action, done: boolean): string {
   // A leaving user's login link goes without a copy (plan-removal.ts): say so, never "a private copy".
-  const verb = a.kind === 'privatize' && !a.source ? (done ? 'removed the link, no private copy:' : 'would remove the link, no private copy:') : VERBS[a.kind][done ? 1 : 0];
+  const verb = a.kind === 'privatize' && !a.source ? (done ? 'removed the link, no private copy:' : 'would remove the link, no private copy:') : kindInfo(a.kind)[done ? 'done' : 'dry'];
   const object = a.kind === 'add-to-group' ? `${a.target}: ${a.members!.join(', ')}` : a.kind === 'set-passwords' ? a.members!.join(', ') : a.target;
   const extra =
     a.kind === 'link'
@@ -93,12 +70,10 @@ export function renderProblems(problems: Problem[], s: Style, severities: Proble
     });
 }
 
-/** What an action is about: a group by name, accounts by name, else a file. */
-const GROUP_KINDS = new Set<Action['kind']>(['create-group', 'add-to-group', 'leave-group']);
-const ACCOUNT_KINDS = new Set<Action['kind']>(['create-user', 'set-passwords', 'delete-account']);
-
 export function actionJson(a: Action, result?: Outcome['result'] | 'planned') {
-  const about = GROUP_KINDS.has(a.kind) ? { group: a.target } : ACCOUNT_KINDS.has(a.kind) ? {} : { path: a.target };
+  // What the target names: a group by name, accounts by name (users), else a file.
+  const kind = kindInfo(a.kind).about;
+  const about = kind === 'group' ? { group: a.target } : kind === 'account' ? {} : { path: a.target };
   return { kind: a.kind, code: a.code, ...about, user: a.user, users: 'members' in a ? a.members : undefined, before: a.before, after: a.after, reason: a.reason, result };
 }
 
@@ -346,5 +321,16 @@ export function doctorJson(r: DoctorReport) {
     })),
     problems: r.problems,
     exitCode: r.exitCode,
+  };
+}
+
+/** backups list --json, in schema 2's vocabulary: the original place is `path`, owner and group by number as `uid`/`gid`. */
+export function backupsJson(directory: string, keepDays: number, runs: BackupRun[]) {
+  return {
+    schemaVersion: SCHEMA_VERSION,
+    command: 'backups list',
+    directory,
+    keepDays,
+    runs: runs.map((r) => ({ run: r.run, files: r.files.map((f) => ({ file: f.file, path: f.from, kind: f.kind, user: f.user, uid: f.uid, gid: f.gid, mode: f.mode, size: f.size })) })),
   };
 }

@@ -1,3 +1,4 @@
+import { kindInfo } from '../core/action-kinds.js';
 import { EXIT, operatorError, unsafeError } from '../core/errors.js';
 import { exitCode } from '../core/exit-code.js';
 import { itemsFor } from '../core/items.js';
@@ -74,17 +75,6 @@ export function reloginNote(sys: System, outcomes: Outcome[], io: Io) {
  * with its counts and time, instead of one per action, and a live counter on a terminal. Failures, conflicts and
  * backups are always printed in full.
  */
-const PHASES: Partial<Record<Action['kind'], string>> = {
-  'create-user': 'accounts',
-  'set-passwords': 'passwords',
-  'add-to-group': 'group membership',
-  'make-dir': 'shared directory',
-  'seed-shared': 'shared copies',
-  'promote-shared': 'shared copies',
-  'fix-shared': 'shared copies',
-  'retire-source': 'shared copies',
-  'write-config': 'config',
-};
 class UserProgress {
   private readonly seen = new Set<string>();
   private phase: { name: string; changed: number; unchanged: number; users: Set<string>; t0: number } | null = null;
@@ -98,7 +88,7 @@ class UserProgress {
   }
   take(o: Outcome): boolean {
     if (!this.compact || o.result === 'failed' || o.result === 'conflict' || o.backups.length) return false;
-    const name = PHASES[o.action.kind] ?? 'homes';
+    const name = kindInfo(o.action.kind).phase ?? 'homes';
     if (this.phase?.name !== name) {
       this.endPhase();
       this.phase = { name, changed: 0, unchanged: 0, users: new Set(), t0: this.lastEnd };
@@ -147,11 +137,19 @@ export interface ConvergeSpec {
 
 export type Planned = Pick<Plan, 'actions' | 'problems'>;
 
-/** Done first, then the world is looked at again: homes exist only after useradd, the shared tree only once put back. */
-const FIRST_KINDS = new Set<Action['kind']>(['create-group', 'create-user', 'set-passwords', 'make-dir', 'set-aside', 'restore-dir', 'move-legacy']);
+/** Done first, then the world is looked at again (core/action-kinds.ts). */
+const isFirst = (a: Action) => !!kindInfo(a.kind).first;
 
 /** probe → plan → (render | apply), shared by init, add-user and sync. */
-export async function converge(sys: System, io: Io, s: ConvergeSpec): Promise<number> {
+/** What a converge did: the plan it acted on, what each step came to, what is still wrong after, and its exit code. */
+export interface ConvergeResult {
+  code: number;
+  planned: Planned;
+  outcomes: Outcome[];
+  after: Planned;
+}
+
+export async function converge(sys: System, io: Io, s: ConvergeSpec): Promise<ConvergeResult> {
   const planFn = s.planFn ?? plan;
   const look = () => {
     const p = planFn(s.desired, probe(sys, s.desired));
@@ -167,7 +165,7 @@ export async function converge(sys: System, io: Io, s: ConvergeSpec): Promise<nu
       renderPlanText(firstActions, io.style).forEach((l) => io.out(l));
       renderProblems(first.problems, io.style).forEach((l) => io.err(l));
     }
-    return exitCode({ problems: first.problems, remaining: firstActions, dryRun: true });
+    return { code: exitCode({ problems: first.problems, remaining: firstActions, dryRun: true }), planned: first, outcomes: [], after: first };
   }
   const release = await sys.lock();
   // SIGINT/SIGTERM: the step under way finishes (a useradd is never cut in half), no further one starts, and the run
@@ -190,20 +188,15 @@ export async function converge(sys: System, io: Io, s: ConvergeSpec): Promise<nu
       onOutcome: s.json || s.cron ? undefined : (o: Outcome) => (s.quiet && o.result === 'unchanged' ? undefined : progress.take(o) ? undefined : io.out(renderOutcomeLine(o, io.style))),
     };
     let outcomes: Outcome[] = [];
-    if (current.actions.some((a) => FIRST_KINDS.has(a.kind))) {
-      outcomes = await applyPlan(
-        sys,
-        s.desired,
-        current.actions.filter((a) => FIRST_KINDS.has(a.kind)),
-        ctx,
-      );
+    if (current.actions.some(isFirst)) {
+      outcomes = await applyPlan(sys, s.desired, current.actions.filter(isFirst), ctx);
       current = look();
     }
     outcomes.push(
       ...(await applyPlan(
         sys,
         s.desired,
-        current.actions.filter((a) => !FIRST_KINDS.has(a.kind)),
+        current.actions.filter((a) => !isFirst(a)),
         ctx,
       )),
     );
@@ -240,10 +233,10 @@ export async function converge(sys: System, io: Io, s: ConvergeSpec): Promise<nu
       io.err(
         `interrupted after ${outcomes.filter((o) => o.result !== 'unchanged').length} change${outcomes.length === 1 ? '' : 's'}; ${left} step${left === 1 ? '' : 's'} not done${after.actions.length ? ` (${summarizeKinds(after.actions)})` : ''}. Run the same command again to finish: nothing done is undone, and accounts already created get their passwords then.`,
       );
-      return EXIT.interrupted;
+      return { code: EXIT.interrupted, planned: current, outcomes, after };
     }
     // What is still wrong decides (the warnings about what was just done are reported, not counted).
-    return exitCode({ problems: afterProblems, remaining: after.actions, outcomes });
+    return { code: exitCode({ problems: afterProblems, remaining: after.actions, outcomes }), planned: current, outcomes, after };
   } finally {
     unsubscribe();
     release();
