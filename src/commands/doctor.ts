@@ -1,7 +1,7 @@
 import { problem } from '../core/problem-codes.js';
 import { describeClient, parseClientVersion, type ClientVersion } from '../core/client-versions.js';
 import { configPath, requireConfig, type Config } from '../engine/config.js';
-import { EXIT, dataError, unsafeError, usageError } from '../core/errors.js';
+import { dataError, unsafeError, usageError } from '../core/errors.js';
 import type { Problem } from '../core/model.js';
 import { statusModel } from '../commands/status.js';
 import { type Io } from '../engine/io.js';

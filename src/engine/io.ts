@@ -1,6 +1,5 @@
 import { dataError } from '../core/errors.js';
 import type { Style } from '../core/render.js';
-import { printable } from '../core/validate.js';
 import { MAX_PASSWORD, passwordProblem } from './users-file.js';
 
 export interface Io {

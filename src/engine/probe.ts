@@ -1,4 +1,5 @@
-import { homePath, legacySharedClaudeJson, MAX_READ_BYTES, RC_FILES, sharedDirs, sharedPath, sharedStore, UMASK_BEGIN, UMASK_BLOCK, UMASK_END, type SharedItem } from '../core/items.js';
+import { ancestorUnsafe, homeUnsafe, refuseReason } from '../core/trust.js';
+import { homePath, legacySharedClaudeJson, MAX_READ_BYTES, RC_FILES, sharedDirs, sharedPath, sharedStore, UMASK_BLOCK, type SharedItem } from '../core/items.js';
 import type { Desired, ObservedItem, ObservedRc, ObservedSource, ObservedUser, Observed, Sample } from '../core/model.js';
 import type { FileStat, System, UserEntry } from '../system/system.js';
 import { printable } from '../core/validate.js';
@@ -111,9 +112,8 @@ export function findInsecureParent(sys: System, dir: string): string | null {
     const p = '/' + parts.slice(0, i).join('/');
     const st = sys.lstat(p);
     if (!st) continue;
-    if (st.type === 'symlink') return `${p} is a symlink`;
-    if (st.uid !== 0) return `${p} is owned by uid ${st.uid}, not root`;
-    if (st.mode & 0o022) return `${p} is writable by group or others (mode ${(st.mode & 0o7777).toString(8)})`;
+    const why = ancestorUnsafe(p, st);
+    if (why) return why;
   }
   return null;
 }
@@ -175,13 +175,6 @@ function probeUser(sys: System, d: Desired, name: string, inGroup: boolean, shar
   return u;
 }
 
-function homeUnsafe(entry: UserEntry, st: FileStat | null): string | undefined {
-  if (!st) return `home ${entry.home} does not exist`;
-  if (st.type !== 'dir') return `home ${entry.home} is a ${st.type}, not a directory`;
-  if (st.uid !== entry.uid) return `home ${entry.home} is owned by uid ${st.uid}, not ${entry.name}`;
-  return undefined;
-}
-
 function probeItem(sys: System, d: Desired, entry: UserEntry, item: SharedItem, claudeUnsafe: string | undefined, sharedExists: boolean): ObservedItem {
   const path = homePath(entry.home, item);
   if (claudeUnsafe) return { item, path, stat: null, state: 'unsafe', detail: claudeUnsafe };
@@ -202,14 +195,6 @@ function probeItem(sys: System, d: Desired, entry: UserEntry, item: SharedItem, 
   o.detail = 'a private file replaced the link';
   o.read = sys.readFileNoFollow(path, { owner: entry.uid, maxBytes: MAX_READ_BYTES });
   return o;
-}
-
-/** A file found in a home is only ever read or backed up when it is the user's own, single-linked, and small. */
-export function refuseReason(st: FileStat, uid: number): string | undefined {
-  if (st.uid !== uid) return `owned by uid ${st.uid}, not the user`;
-  if (st.nlink > 1) return `has ${st.nlink} hard links`;
-  if (st.size > MAX_READ_BYTES) return `is ${st.size} bytes, over the ${MAX_READ_BYTES}-byte cap`;
-  return undefined;
 }
 
 function probeRc(sys: System, entry: UserEntry, path: string): ObservedRc {

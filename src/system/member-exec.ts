@@ -1,3 +1,4 @@
+import { rootOnly } from '../core/trust.js';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import { spawn, spawnSync } from 'node:child_process';
@@ -167,7 +168,7 @@ function rootOnlyChain(path: string): boolean {
   for (let i = 0; i <= parts.length; i++) {
     const p = '/' + parts.slice(0, i).join('/');
     const st = fs.lstatSync(p, { throwIfNoEntry: false });
-    if (!st || st.uid !== 0 || st.mode & 0o022) return false;
+    if (!st || !rootOnly(st)) return false;
     if (i < parts.length && !st.isDirectory()) return false;
   }
   return true;

@@ -1,3 +1,4 @@
+import { rootOnly } from '../core/trust.js';
 import { SHADOW_UTILS, SYSTEMD, type ToolRun } from '../core/platform.js';
 import * as fs from 'node:fs';
 import { randomBytes } from 'node:crypto';
@@ -69,7 +70,7 @@ export function forgetPinnedDirs(): void {
   for (const { fd } of trustedDirs.values()) fs.closeSync(fd);
   trustedDirs.clear();
 }
-const rootOnly = (st: fs.Stats) => st.uid === 0 && (st.mode & 0o022) === 0;
+// rootOnly: core/trust.ts, with the threat model this walk implements.
 
 /** Opens dir through the pinned walk described above; the caller closes the descriptor. */
 export function openDirPinned(dir: string): number {
