@@ -1,8 +1,6 @@
 #!/usr/bin/env bats
 # server init, for real: users, group, shared directory, links, backups, refusals.
 
-SD=/shared/claude-share
-CFG=/etc/claude-share/config
 ITEMS=(.claude/.credentials.json .claude.json .claude/settings.json .claude/settings.local.json)
 
 setup() {
@@ -20,13 +18,6 @@ root_login() {
 }
 
 # Everything init may change, in one string, to prove "changes nothing".
-world() {
-  getent passwd | sort
-  getent group | sort
-  grep -E '^cs' /etc/shadow | cut -d: -f1,2 || true
-  find /shared /etc/claude-share /root/.claude /root/.claude.json /home -xdev \
-    -printf '%p %y %u:%g %m %l %s\n' 2>/dev/null | sort
-}
 
 @test "init from a users file: accounts, group, modes, links, and members read the shared login" {
   root_login

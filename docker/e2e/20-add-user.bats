@@ -1,9 +1,6 @@
 #!/usr/bin/env bats
 # server add-user: a new account, an adopted account with private files, refusals.
 
-SD=/shared/claude-share
-CFG=/etc/claude-share/config
-
 setup() {
   load test_helper
   reset_state

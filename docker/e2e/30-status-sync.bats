@@ -1,10 +1,6 @@
 #!/usr/bin/env bats
 # status and sync against every kind of drift, with a fake Claude that writes as the member.
 
-SD=/shared/claude-share
-SHARED=$SD/home/.claude/.credentials.json
-FAKE=${BATS_TEST_DIRNAME}/fake-claude.sh
-
 setup() {
   load test_helper
   reset_state
@@ -16,11 +12,7 @@ count_backups() { # WHO -- credentials backups of WHO (a user, or "shared")
   find $SD/backups -path "$SD/backups/*/$1/.claude/.credentials.json" | wc -l
 }
 
-claude_as() { # USER MODE CONTENT [RELPATH]
-  printf '%s\n' "$3" | su - "$1" -c "bash $FAKE $2 ${4:-}"
-}
-
-world() {
+links_state() {
   find /shared /home -xdev -printf '%p %y %u:%g %m %l %s %T@\n' 2>/dev/null | sort
   getent group claudeshare
 }
@@ -36,20 +28,20 @@ assert_converged() {
     assert_output "$1"
   done
   local before
-  before=$(world)
+  before=$(links_state)
   run claude-share sync
   assert_success
   assert_output --partial 'nothing to do'
-  assert_equal "$(world)" "$before"
+  assert_equal "$(links_state)" "$before"
 }
 
 dry_run_changes_nothing() {
   local before
-  before=$(world)
+  before=$(links_state)
   run claude-share sync --dry-run
   assert_success
   assert_output --partial 'would '
-  assert_equal "$(world)" "$before"
+  assert_equal "$(links_state)" "$before"
 }
 
 @test "(a) in-place write + chmod 0600 by the file's owner: permission-drift, repaired to 0660" {

@@ -1,9 +1,6 @@
 #!/usr/bin/env bats
 # server watch heals within seconds; install-service and install-cron write valid files.
 
-SD=/shared/claude-share
-SHARED=$SD/home/.claude/.credentials.json
-FAKE=${BATS_TEST_DIRNAME}/fake-claude.sh
 LOG=/tmp/watch.log
 
 setup() {
@@ -18,16 +15,6 @@ teardown() {
   [[ -n "${WATCH_PID:-}" ]] && kill "$WATCH_PID" 2>/dev/null && wait "$WATCH_PID" 2>/dev/null
   return 0
 }
-
-start_watch() {
-  claude-share server watch --debounce 200 >>"$LOG" 2>&1 &
-  WATCH_PID=$!
-  for _ in $(seq 100); do grep -q 'watching' "$LOG" 2>/dev/null && return 0; sleep 0.1; done
-  cat "$LOG"
-  return 1
-}
-
-claude_as() { printf '%s\n' "$3" | su - "$1" -c "bash $FAKE $2 ${4:-}"; }
 
 # Polls status (bounded: about 10 s) until it is healthy.
 wait_healthy() {

@@ -3,12 +3,11 @@
 # refused or reported with a documented exit code (0 ok, 1 drift, 2 operator, 64 usage, 65 bad data, 77 unsafe), the
 # target untouched, nothing hanging and no secret printed.
 
-SD=/shared/claude-share
-SHARED=$SD/home/.claude/.credentials.json
-CFG=/etc/claude-share/config
-FAKE=${BATS_TEST_DIRNAME}/fake-claude.sh
 LOG=/tmp/watch-security.log
 LOCK=/run/lock/claude-share.lock
+
+# world (test_helper.bash) also records /srv here.
+WORLD_EXTRA=(/srv)
 
 setup() {
   load test_helper
@@ -37,25 +36,10 @@ teardown() {
 
 # Everything under /etc that a command could create, move, chmod or rewrite (its own config excluded).
 # With "accounts", the account databases that useradd/gpasswd legitimately rewrite are left out (new files still show).
-etc_state() {
-  find /etc -path /etc/claude-share -prune -o -printf '%p %y %m %u:%g %s %T@ %l\n' 2>/dev/null | sort |
-    if [[ "${1:-}" == accounts ]]; then
-      grep -vE '^/etc(/(passwd|shadow|group|gshadow|subuid|subgid)-?|/\.pwd\.lock)? '
-    else
-      cat
-    fi
-}
 
 shadow_fp() { stat -c '%a %U:%G %s %Y' /etc/shadow && sha256sum </etc/shadow; }
 
 # Everything init/add-user may change, in one string (as in 10-init.bats).
-world() {
-  getent passwd | sort
-  getent group | sort
-  grep -E '^cs' /etc/shadow | cut -d: -f1,2 || true
-  find /shared /etc/claude-share /root/.claude /root/.claude.json /home /srv -xdev \
-    -printf '%p %y %u:%g %m %l %s\n' 2>/dev/null | sort
-}
 
 home_state() { find "/home/$1" -printf '%p %y %u:%g %m %n %s %T@ %l\n' 2>/dev/null | sort; }
 
@@ -65,8 +49,6 @@ shadow_nowhere() {
   assert_failure 1
   assert_equal "$(shadow_fp)" "$SHADOW_FP"
 }
-
-claude_as() { printf '%s\n' "$3" | su - "$1" -c "bash $FAKE $2 ${4:-}"; }
 
 # quick CMD... -- run CMD with a 20 s limit; it must finish (not time out) within 10 s.
 quick() {
@@ -117,15 +99,6 @@ PERL
 stop_poll() {
   touch /tmp/poll.stop
   wait "$POLLER"
-}
-
-start_watch() {
-  : >"$LOG"
-  claude-share server watch --debounce 200 >>"$LOG" 2>&1 3>&- &
-  WATCH_PID=$!
-  for _ in $(seq 100); do grep -q 'watching' "$LOG" 2>/dev/null && return 0; sleep 0.1; done
-  cat "$LOG"
-  return 1
 }
 
 # The watcher is alive and still heals: a deleted link of csalice comes back within a few seconds.

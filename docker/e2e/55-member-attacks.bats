@@ -8,10 +8,6 @@
 # member can cause, and the victim's heal time under each attack (ms from the rename of his temp file over his link to
 # the link being back with the shared copy holding his new token).
 
-SD=/shared/claude-share
-SHARED=$SD/home/.claude/.credentials.json
-CFG=/etc/claude-share/config
-FAKE=${BATS_TEST_DIRNAME}/fake-claude.sh
 LOG=/tmp/watch-member-attacks.log
 LOCK=/run/claude-share/lock
 PROM_DIR=/var/lib/cs-prom
@@ -44,18 +40,8 @@ teardown() {
 
 figure() { echo "# figure: $*" >&3; }
 
-claude_as() { printf '%s\n' "$3" | su - "$1" -c "bash $FAKE $2 ${4:-}"; }
-
 # Everything under /etc (its own config excluded) and root's own Claude and shell files: what no attack may make root create, move, chmod
 # or rewrite. With "accounts", the account databases that gpasswd legitimately rewrites are left out.
-etc_state() {
-  find /etc -path /etc/claude-share -prune -o -printf '%p %y %m %u:%g %s %T@ %l\n' 2>/dev/null | sort |
-    if [[ "${1:-}" == accounts ]]; then
-      grep -vE '^/etc(/(passwd|shadow|group|gshadow|subuid|subgid)-?|/\.pwd\.lock)? '
-    else
-      cat
-    fi
-}
 outside_state() {
   etc_state "$@"
   find /root/.claude /root/.claude.json /root/.bashrc /root/.profile -printf '%p %y %m %u:%g %s %T@ %l\n' 2>/dev/null | sort
@@ -71,13 +57,6 @@ nothing_outside_changed() {
 }
 
 # Everything init may change, in one string (as in 10-init.bats and 50-security.bats).
-world() {
-  getent passwd | sort
-  getent group | sort
-  grep -E '^cs' /etc/shadow | cut -d: -f1,2 || true
-  find /shared /etc/claude-share /root/.claude /root/.claude.json /home -xdev \
-    -printf '%p %y %u:%g %m %l %s\n' 2>/dev/null | sort
-}
 
 # The victim's Claude refresh: a login newer than any before it (VICTIM_TOKEN is its name).
 victim_creds() {
@@ -114,15 +93,6 @@ sync_heals() {
     ls -l /home/csbob/.claude/
     return 1
   fi
-}
-
-start_watch() {
-  : >"$LOG"
-  claude-share server watch --debounce 200 >>"$LOG" 2>&1 3>&- &
-  WATCH_PID=$!
-  for _ in $(seq 100); do grep -q 'watching' "$LOG" 2>/dev/null && return 0; sleep 0.1; done
-  cat "$LOG"
-  return 1
 }
 
 # The watcher is alive and never hit an internal error.

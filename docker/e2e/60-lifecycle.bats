@@ -1,9 +1,6 @@
 #!/usr/bin/env bats
 # Lifecycle: install.sh from a clean clone, remove-user, uninstall, prometheus output, completion.
 
-SD=/shared/claude-share
-CFG=/etc/claude-share/config
-
 setup() {
   load test_helper
   reset_state

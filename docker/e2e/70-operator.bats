@@ -1,8 +1,6 @@
 #!/usr/bin/env bats
 # What an admin meets at the terminal and in scripts: closed pipes, monitoring paths that do not exist yet.
 
-SD=/shared/claude-share
-
 setup() {
   load test_helper
   reset_state

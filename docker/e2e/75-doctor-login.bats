@@ -2,8 +2,6 @@
 # doctor and login run a program AS a member (setpriv, runuser --pty): here with real accounts, real processes and a
 # stand-in client (fake-claude-cli.sh, installed root-owned as /usr/local/bin/claude) that records what it ran as.
 
-SD=/shared/claude-share
-SHARED=$SD/home/.claude/.credentials.json
 RUNS=/tmp/fake-claude-runs
 
 setup() {

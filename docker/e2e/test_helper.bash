@@ -206,3 +206,46 @@ make_origin() {
     (cd "$CS_REPO" && tar --exclude=./.git --exclude=./node_modules --exclude=./dist -cf - .) | tar -C "$origin" -xf -
   git -C "$origin" add -A && git -C "$origin" -c user.email=e2e@x -c user.name=e2e commit -qm e2e --allow-empty
 }
+
+# ---- shared by the suites: paths, acting as a member, snapshots, the watcher ----
+# shellcheck disable=SC2034  # used by the suites
+SD=/shared/claude-share
+# shellcheck disable=SC2034
+SHARED=$SD/home/.claude/.credentials.json
+# shellcheck disable=SC2034
+CFG=/etc/claude-share/config
+FAKE=${BATS_TEST_DIRNAME}/fake-claude.sh
+
+# claude_as USER MODE CONTENT [RELPATH] -- Claude's write modes as that member (fake-claude.sh), content on stdin.
+claude_as() { printf '%s\n' "$3" | su - "$1" -c "bash $FAKE $2 ${4:-}"; }
+
+# world -- accounts, passwords' hashes of the cs* users, and every file claude-share could touch: two calls around
+# a refused command must print the same. A suite adds directories with WORLD_EXTRA=(/srv ...).
+world() {
+  getent passwd | sort
+  getent group | sort
+  grep -E '^cs' /etc/shadow | cut -d: -f1,2 || true
+  find /shared /etc/claude-share /root/.claude /root/.claude.json /home ${WORLD_EXTRA[@]+"${WORLD_EXTRA[@]}"} -xdev \
+    -printf '%p %y %u:%g %m %l %s\n' 2>/dev/null | sort
+}
+
+# etc_state [accounts] -- /etc but the config (with "accounts": without the account files a heal may rewrite).
+etc_state() {
+  find /etc -path /etc/claude-share -prune -o -printf '%p %y %m %u:%g %s %T@ %l\n' 2>/dev/null | sort |
+    if [[ "${1:-}" == accounts ]]; then
+      grep -vE '^/etc(/(passwd|shadow|group|gshadow|subuid|subgid)-?|/\.pwd\.lock)? '
+    else
+      cat
+    fi
+}
+
+# start_watch -- the watcher in the background, logging to $LOG (emptied first), once it says it is watching.
+# fd 3 is closed for it: bats waits for whatever holds fd 3, and the watcher outlives the test's commands.
+start_watch() {
+  : >"$LOG"
+  claude-share server watch --debounce 200 >>"$LOG" 2>&1 3>&- &
+  WATCH_PID=$!
+  for _ in $(seq 100); do grep -q 'watching' "$LOG" 2>/dev/null && return 0; sleep 0.1; done
+  cat "$LOG"
+  return 1
+}
