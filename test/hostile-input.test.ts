@@ -344,6 +344,8 @@ describe('one home that cannot be examined', () => {
       return real(p);
     };
     sys.files.delete('/home/bob/.claude/settings.json');
+    // A new entry in her home: it is listed again (an unchanged home is not, probe-memo.ts), and the listing fails.
+    sys.addFile('/home/alice/notes', 'x', uid('alice'), uid('alice'));
     const r = await sync();
     expect(r.code).toBe(2);
     expect(r.text).toMatch(/unsafe-path.*home of alice could not be examined: EIO/);

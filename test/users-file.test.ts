@@ -25,6 +25,11 @@ describe('parseUsersFile', () => {
     expect(msg).not.toMatch(/pw1|pw2|pw3/);
   });
 
+  it('a file of 1,000 bad lines is one line of message: the first five named, the rest counted', () => {
+    const text = Array.from({ length: 1000 }, (_, i) => `user${i}`).join('\n');
+    expect(() => parseUsersFile(text, 'big.txt')).toThrow(/^big\.txt: 1000 bad lines: line 1: expected name:password; (line \d+: [^;]+; ){4}… and 995 more$/);
+  });
+
   it('refuses an empty file', () => {
     expect(() => parseUsersFile('# nothing\n', 'f')).toThrow(/no users/);
   });

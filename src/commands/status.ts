@@ -1,3 +1,4 @@
+import { ProbeMemo } from '../engine/probe-memo.js';
 import { unsafeError, usageError } from '../core/errors.js';
 import { exitCode } from '../core/exit-code.js';
 import { plan } from '../core/plan.js';
@@ -21,7 +22,9 @@ export interface StatusOptions {
 
 export function statusModel(sys: System, c: Config): StatusModel {
   const desired = syncDesired(c);
-  const obs = probe(sys, desired);
+  const memo = ProbeMemo.load(sys);
+  const obs = probe(sys, desired, memo);
+  memo.save(sys);
   const p = plan(desired, obs);
   const problems = [...p.problems.filter((x) => x.severity === 'operator'), ...driftProblems(p.actions), ...p.problems.filter((x) => x.severity !== 'operator')];
   return { sharedDir: c.sharedDir, group: c.group, obs, plan: p, problems, healthy: exitCode({ problems: p.problems, remaining: p.actions, reportsState: true }) === 0 };

@@ -1,3 +1,4 @@
+import { PROBE_MEMO } from '../engine/probe-memo.js';
 import { CRON_PATH, stopService } from './service.js';
 import { EXIT, dataError, unsafeError } from '../core/errors.js';
 import type { Action } from '../core/model.js';
@@ -51,7 +52,7 @@ async function uninstallLocked(sys: System, o: UninstallOptions, io: Io, cfgPath
   }
   const extra = (): Action[] => {
     const out: Action[] = [];
-    for (const f of [sys.services.unitPath, CRON_PATH, `${CRON_STATE_DIR}/cron-report.sync`, `${CRON_STATE_DIR}/cron-report.status`, cfgPath]) {
+    for (const f of [sys.services.unitPath, CRON_PATH, `${CRON_STATE_DIR}/cron-report.sync`, `${CRON_STATE_DIR}/cron-report.status`, PROBE_MEMO, cfgPath]) {
       if (sys.lstat(f)) out.push({ kind: 'remove-file', code: 'uninstall', target: f, before: 'present', after: 'absent', reason: f === cfgPath ? 'status and sync stop acting' : 'no more healing' });
     }
     if (o.purge && sys.lstat(c.sharedDir)) {

@@ -11,6 +11,7 @@ import { cronReport } from './cron-report.js';
 import type { Io } from './io.js';
 import { recordLoginSeen, recordPinnedAccount } from './login-life.js';
 import { probe } from './probe.js';
+import { ProbeMemo } from './probe-memo.js';
 import type { System } from '../system/system.js';
 
 export function preflight(sys: System) {
@@ -151,8 +152,10 @@ export interface ConvergeResult {
 
 export async function converge(sys: System, io: Io, s: ConvergeSpec): Promise<ConvergeResult> {
   const planFn = s.planFn ?? plan;
+  // A dry run uses what earlier runs remembered but writes nothing, the memo included.
+  const memo = ProbeMemo.load(sys);
   const look = () => {
-    const p = planFn(s.desired, probe(sys, s.desired));
+    const p = planFn(s.desired, probe(sys, s.desired, memo));
     const insecure = p.problems.find((x) => x.code === 'shared-dir-insecure');
     if (insecure) throw unsafeError(insecure.message, insecure.fix);
     return p;
@@ -204,7 +207,8 @@ export async function converge(sys: System, io: Io, s: ConvergeSpec): Promise<Co
     if (clean || !s.extraOnlyIfClean) outcomes.push(...(await applyPlan(sys, s.desired, s.extra?.() ?? [], ctx)));
     progress.flush();
     // Nothing changed: what was seen under the lock is still the truth, no need to look again.
-    const after = outcomes.some((o) => o.result !== 'unchanged') ? planFn(s.desired, probe(sys, s.desired)) : current;
+    const after = outcomes.some((o) => o.result !== 'unchanged') ? planFn(s.desired, probe(sys, s.desired, memo)) : current;
+    memo.save(sys);
     // What is still wrong, plus the warnings about what was just done (e.g. a forked login).
     const same = (p: Problem, q: Problem) => p.code === q.code && p.user === q.user && p.path === q.path;
     // An account this run deleted is missing afterwards by design, not a problem to report.

@@ -5,6 +5,7 @@ import type { FileStat, System, UserEntry } from '../system/system.js';
 import { printable } from '../core/validate.js';
 import { parseJsonBounded } from '../core/untrusted.js';
 import { readLoginSeen, readPinnedAccount } from './login-life.js';
+import { ProbeMemo } from './probe-memo.js';
 
 /**
  * Accounts this tool created whose password is not set yet (useradd runs for every new account, then one chpasswd
@@ -23,7 +24,7 @@ export function readJournal(sys: System): string[] {
 }
 
 /** Read-only look at everything a plan needs. Never follows a link found in a home. */
-export function probe(sys: System, d: Desired): Observed {
+export function probe(sys: System, d: Desired, memo: ProbeMemo = ProbeMemo.empty()): Observed {
   const group = sys.getGroup(d.group);
   const names = d.onlyUsers ? d.users.filter((u) => d.onlyUsers!.includes(u)) : d.users;
   const dirs = sharedDirs(d.sharedDir).map((x) => ({ ...x, stat: sys.lstat(x.path) }));
@@ -37,7 +38,7 @@ export function probe(sys: System, d: Desired): Observed {
     return { item, path, stat, read, lastGood: broken ? lastGoodBackup(sys, d.sharedDir, item.rel) : undefined };
   });
   const sharedExists = new Set(shared.filter((s) => s.stat).map((s) => s.item.id));
-  const users = names.map((name) => probeUserSafely(sys, d, name, group?.members.includes(name) ?? false, sharedExists));
+  const users = names.map((name) => probeUserSafely(sys, d, name, group?.members.includes(name) ?? false, sharedExists, memo));
   const claudeDir = dirs.find((x) => x.path === sharedStore(d.sharedDir))!.stat;
   return {
     nowMs: sys.now().getTime(),
@@ -135,9 +136,9 @@ function safeReaddir(sys: System, dir: string): string[] {
 }
 
 /** One home that cannot be examined (whatever its owner put there) is one problem on that member, not a failed run. */
-function probeUserSafely(sys: System, d: Desired, name: string, inGroup: boolean, sharedExists: Set<string>): ObservedUser {
+function probeUserSafely(sys: System, d: Desired, name: string, inGroup: boolean, sharedExists: Set<string>, memo: ProbeMemo): ObservedUser {
   try {
-    return probeUser(sys, d, name, inGroup, sharedExists);
+    return probeUser(sys, d, name, inGroup, sharedExists, memo);
   } catch (e) {
     const entry = sys.getUser(name);
     const why = `could not be examined: ${printable((e as Error).message ?? String(e))}`;
@@ -146,7 +147,7 @@ function probeUserSafely(sys: System, d: Desired, name: string, inGroup: boolean
   }
 }
 
-function probeUser(sys: System, d: Desired, name: string, inGroup: boolean, sharedExists: Set<string>): ObservedUser {
+function probeUser(sys: System, d: Desired, name: string, inGroup: boolean, sharedExists: Set<string>, memo: ProbeMemo): ObservedUser {
   const entry = sys.getUser(name);
   const u: ObservedUser = { name, entry, inGroup, homeStat: null, claudeDir: null, items: [], rc: [], corrupted: { count: 0, names: [] } };
   if (!entry) {
@@ -167,8 +168,12 @@ function probeUser(sys: System, d: Desired, name: string, inGroup: boolean, shar
           ? `${claudePath} is owned by uid ${cd.uid}, not ${name}`
           : undefined;
     u.items = d.items.map((item) => probeItem(sys, d, entry, item, item.rel.startsWith('.claude/') ? claudeUnsafe : undefined, sharedExists.has(item.id)));
-    u.rc = RC_FILES.map((f) => probeRc(sys, entry, `${entry.home}/${f}`));
-    u.corrupted = sample(sys.readdir(entry.home), (f) => f.startsWith('.claude.json.corrupted.'));
+    u.rc = RC_FILES.map((f) => probeRc(sys, entry, `${entry.home}/${f}`, memo));
+    // Listed again only when the home's entries changed since a listing found no leftovers (probe-memo.ts).
+    if (!memo.homeClean(entry.home, u.homeStat!)) {
+      u.corrupted = sample(sys.readdir(entry.home), (f) => f.startsWith('.claude.json.corrupted.'));
+      memo.setHomeClean(entry.home, u.homeStat!, u.corrupted.count === 0);
+    }
   } else {
     u.items = d.items.map((item) => ({ item, path: homePath(entry.home, item), stat: null, state: 'unsafe', detail: u.unsafe! }));
   }
@@ -197,15 +202,20 @@ function probeItem(sys: System, d: Desired, entry: UserEntry, item: SharedItem, 
   return o;
 }
 
-function probeRc(sys: System, entry: UserEntry, path: string): ObservedRc {
+function probeRc(sys: System, entry: UserEntry, path: string, memo: ProbeMemo): ObservedRc {
   const stat = sys.lstat(path);
   if (!stat) return { path, stat, hasBlock: false };
   if (stat.type !== 'file') return { path, stat, hasBlock: false, problem: `${path} is a ${stat.type}` };
   const refuse = refuseReason(stat, entry.uid);
   if (refuse) return { path, stat, hasBlock: false, problem: `${path} ${refuse}` };
+  const known = memo.rcHasBlock(path, stat);
+  if (known !== undefined) return { path, stat, hasBlock: known };
   const r = sys.readFileNoFollow(path, { owner: entry.uid, maxBytes: MAX_READ_BYTES });
   if (!r.ok) return { path, stat, hasBlock: false, problem: `${path}: ${r.reason}` };
-  return { path, stat, hasBlock: r.bytes.toString('utf8').includes(UMASK_BLOCK) };
+  const hasBlock = r.bytes.toString('utf8').includes(UMASK_BLOCK);
+  // Remembered under the stat of what was read (the descriptor's), never of what lstat saw before it.
+  memo.setRc(path, r.stat, hasBlock);
+  return { path, stat, hasBlock };
 }
 
 function probeSource(sys: System, d: Desired): ObservedSource {

@@ -33,6 +33,8 @@ export function assertPassword(password: string | null, who: string): void {
   if (bad) throw dataError(`${who}: ${bad}`, `give one line of printable UTF-8 text, at most ${MAX_PASSWORD} characters`);
 }
 
+const MAX_ERRORS_SHOWN = 5;
+
 /** Parses `name:password` lines; every bad line is reported at once, with its number, and nothing is changed. */
 export function parseUsersFile(text: string, source: string): UserSpec[] {
   const errors: string[] = [];
@@ -62,7 +64,10 @@ export function parseUsersFile(text: string, source: string): UserSpec[] {
     if (!bad && !seen.has(name)) seen.set(name, n);
     users.push({ name, password });
   });
-  if (errors.length) throw dataError(`${source}: ${errors.length} bad line(s):\n  ${errors.join('\n  ')}`, 'fix these lines; nothing was changed');
+  // One line (errors reach the terminal with control characters escaped), the first few named: a wrong format in a
+  // file of 1,000 users is one message, not a screenful.
+  const shown = errors.slice(0, MAX_ERRORS_SHOWN).join('; ') + (errors.length > MAX_ERRORS_SHOWN ? `; … and ${errors.length - MAX_ERRORS_SHOWN} more` : '');
+  if (errors.length) throw dataError(`${source}: ${errors.length} bad line${errors.length === 1 ? '' : 's'}: ${shown}`, 'fix these lines; nothing was changed');
   if (!users.length) throw dataError(`${source}: no users in the file`, 'add lines of the form name:password');
   return users;
 }

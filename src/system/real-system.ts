@@ -30,6 +30,7 @@ const toStat = (st: fs.Stats): FileStat => ({
   size: st.size,
   ino: st.ino,
   mtimeMs: st.mtimeMs,
+  ctimeMs: st.ctimeMs,
 });
 
 const errno = (e: unknown) => (e as NodeJS.ErrnoException).code;

@@ -19,6 +19,8 @@ export interface FileStat {
   size: number;
   ino: number;
   mtimeMs: number;
+  /** Changed by the kernel at every write, chmod, chown or utimes; nobody can set it back (probe-memo.ts). */
+  ctimeMs: number;
 }
 
 export interface UserEntry {

@@ -11,6 +11,39 @@ interface Node {
   ino: number;
   mtimeMs: number;
   nlink: number;
+  /** The in-memory ctime: bumped by any change to the node, or to a directory's entries (FileMap). */
+  changes: number;
+}
+
+let changeClock = 1;
+/**
+ * A node whose every property change moves its ctime, as the kernel's does: tests change content, mode and owner
+ * directly, so nothing cached by ctime (probe-memo.ts) can go stale here either.
+ */
+function tracked(n: Node): Node {
+  return new Proxy(n, {
+    set(target, prop, value) {
+      (target as unknown as Record<string | symbol, unknown>)[prop] = value;
+      if (prop !== 'changes') target.changes = changeClock++;
+      return true;
+    },
+  });
+}
+
+/** The file tree: adding or removing an entry moves its directory's ctime, as on a real file system. */
+class FileMap extends Map<string, Node> {
+  override set(path: string, n: Node) {
+    this.touchParent(path);
+    return super.set(path, n);
+  }
+  override delete(path: string) {
+    if (this.has(path)) this.touchParent(path);
+    return super.delete(path);
+  }
+  private touchParent(path: string) {
+    const dir = super.get(path.slice(0, path.lastIndexOf('/')) || '/');
+    if (dir) dir.changes = changeClock++;
+  }
 }
 
 /** An in-memory Linux: users, groups and a file tree with owners, modes, symlinks (followed in the middle of a path, as the kernel does). */
@@ -24,7 +57,7 @@ export class MemorySystem implements System {
   signalHandlers = new Set<{ signals: Signal[]; handler: (s: Signal) => void }>();
   /** Watched directories (watchDir): fire(dir, name) is an inotify event. */
   watched = new Map<string, { onChange: (name: string | null) => void; onError: () => void }>();
-  files = new Map<string, Node>();
+  files = new FileMap();
   users = new Map<string, UserEntry>();
   groups = new Map<string, GroupEntry>();
   passwords = new Map<string, string | null>();
@@ -91,7 +124,7 @@ export class MemorySystem implements System {
   }
 
   private node(type: FileType, uid: number, gid: number, mode: number): Node {
-    return { type, uid, gid, mode, content: Buffer.alloc(0), target: '', ino: this.ino++, mtimeMs: this.clock, nlink: 1 };
+    return tracked({ type, uid, gid, mode, content: Buffer.alloc(0), target: '', ino: this.ino++, mtimeMs: this.clock, nlink: 1, changes: changeClock++ });
   }
 
   /** Resolves every component but the last through symlinks, as path lookup does. */
@@ -222,7 +255,9 @@ export class MemorySystem implements System {
       return null;
     }
     const n = this.files.get(p);
-    return n ? { type: n.type, uid: n.uid, gid: n.gid, mode: n.mode, nlink: n.nlink, size: n.type === 'symlink' ? n.target.length : n.content.length, ino: n.ino, mtimeMs: n.mtimeMs } : null;
+    return n
+      ? { type: n.type, uid: n.uid, gid: n.gid, mode: n.mode, nlink: n.nlink, size: n.type === 'symlink' ? n.target.length : n.content.length, ino: n.ino, mtimeMs: n.mtimeMs, ctimeMs: n.changes }
+      : null;
   }
   readlink(path: string) {
     const n = this.files.get(this.real(path));
@@ -371,3 +406,4 @@ export class MemorySystem implements System {
 function err(code: string) {
   return Object.assign(new Error(code), { code });
 }
+

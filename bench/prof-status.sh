@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Inside the e2e sandbox: 1000 managed users, then status timings, syscall counts and a CPU profile.
+set -euo pipefail
+cd "${CS_REPO:?run me through docker/e2e/run.sh --exec}"
+N=${1:-1000}
+mount -t tmpfs -o mode=0700 r /root
+install -d -m 0700 /root/.claude
+exp=$(($(date +%s%3N) + 8 * 3600 * 1000))
+printf '{"claudeAiOauth":{"accessToken":"sk-ant-oat01-x","refreshToken":"sk-ant-ort01-x","expiresAt":%s,"scopes":["user:inference"],"subscriptionType":"max","accountUuid":"acct-b"},"mcpOAuth":{}}\n' "$exp" >/root/.claude/.credentials.json
+printf '{"oauthAccount":{"accountUuid":"acct-b","emailAddress":"b@example.com"},"hasCompletedOnboarding":true,"projects":{}}\n' >/root/.claude.json
+echo '{}' >/root/.claude/settings.json
+( umask 077; for i in $(seq -w 1 "$N"); do echo "pu$i:Pw-$i"; done >/tmp/users )
+for i in $(seq -w 1 "$N"); do useradd --create-home --shell /bin/bash "pu$i"; done
+node dist/src/cli.js init --yes --users-from-file /tmp/users >/tmp/init.out 2>&1 || { tail /tmp/init.out; exit 1; }
+node dist/src/cli.js status >/dev/null || { node dist/src/cli.js status | tail; exit 1; }
+t() { local s=$EPOCHREALTIME; "$@" >/dev/null 2>&1; local e=$EPOCHREALTIME; echo "$(( (10#${e//./} - 10#${s//./}) / 1000 ))"; }
+for k in 1 2 3 4 5 6 7 8 9; do echo "node=$(t node -e 0) status=$(t node dist/src/cli.js status) version=$(t node dist/src/cli.js --version)"; done
+strace -c -f -o /tmp/strace.txt node dist/src/cli.js status >/dev/null 2>&1 || true
+head -25 /tmp/strace.txt
+rm -rf /tmp/prof; node --cpu-prof --cpu-prof-interval 200 --cpu-prof-dir /tmp/prof dist/src/cli.js status >/dev/null
+node bench/top-prof.mjs /tmp/prof/*.cpuprofile 2>/dev/null | head -60 || true

@@ -1,0 +1,78 @@
+import { MAX_READ_BYTES } from '../core/items.js';
+import type { FileStat, System } from '../system/system.js';
+
+/**
+ * What earlier looks found in members' shell start files (the umask block there or not) and homes (no
+ * .claude.json.corrupted.* files), keyed by what lstat says of each: inode, size, mtime and ctime. The kernel changes
+ * ctime at every write, chmod, chown or utimes, and nobody can set it back, so an unchanged key means unchanged
+ * content: a status of 1,000 members reads their 2,000 start files and 1,000 home listings once, then only what
+ * changed. Root-only state; a memo that is missing, unreadable or not ours only means looking at everything again, and
+ * nothing is ever written because of it (apply reads a start file itself before adding the block).
+ */
+export const PROBE_MEMO = '/var/lib/claude-share/probe-memo';
+const VERSION = 1;
+
+type Key = string;
+const keyOf = (st: FileStat): Key => `${st.ino}:${st.size}:${st.mtimeMs}:${st.ctimeMs}`;
+
+export class ProbeMemo {
+  private changed = false;
+  private constructor(
+    private readonly rcs: Map<string, [Key, boolean]>,
+    private readonly homes: Map<string, Key>,
+  ) {}
+
+  static empty(): ProbeMemo {
+    return new ProbeMemo(new Map(), new Map());
+  }
+
+  static load(sys: System): ProbeMemo {
+    const r = sys.readFileNoFollow(PROBE_MEMO, { owner: 0, maxBytes: MAX_READ_BYTES });
+    if (!r.ok || r.stat.mode & 0o077) return ProbeMemo.empty();
+    try {
+      const doc = JSON.parse(r.bytes.toString('utf8')) as { v: number; rc: [string, Key, boolean][]; clean: [string, Key][] };
+      if (doc.v !== VERSION || !Array.isArray(doc.rc) || !Array.isArray(doc.clean)) return ProbeMemo.empty();
+      return new ProbeMemo(new Map(doc.rc.map(([p, k, b]) => [p, [k, b === true]])), new Map(doc.clean));
+    } catch {
+      return ProbeMemo.empty();
+    }
+  }
+
+  /** Whether the start file at path had the block when it last had this stat; undefined when not known. */
+  rcHasBlock(path: string, st: FileStat): boolean | undefined {
+    const m = this.rcs.get(path);
+    return m && m[0] === keyOf(st) ? m[1] : undefined;
+  }
+  setRc(path: string, st: FileStat, hasBlock: boolean) {
+    const k = keyOf(st);
+    const m = this.rcs.get(path);
+    if (m?.[0] === k && m[1] === hasBlock) return;
+    this.rcs.set(path, [k, hasBlock]);
+    this.changed = true;
+  }
+
+  /** The home had no corrupted-file leftovers when it last had this stat (a directory's ctime moves with its entries). */
+  homeClean(home: string, st: FileStat): boolean {
+    return this.homes.get(home) === keyOf(st);
+  }
+  setHomeClean(home: string, st: FileStat, clean: boolean) {
+    const k = keyOf(st);
+    if (clean ? this.homes.get(home) === k : !this.homes.has(home)) return;
+    if (clean) this.homes.set(home, k);
+    else this.homes.delete(home);
+    this.changed = true;
+  }
+
+  /** Written only when something changed; a failure to write costs only speed (the next run reads again). */
+  save(sys: System) {
+    if (!this.changed) return;
+    const doc = { v: VERSION, rc: [...this.rcs].map(([p, [k, b]]) => [p, k, b]), clean: [...this.homes] };
+    try {
+      if (sys.lstat('/var/lib/claude-share')?.type !== 'dir') sys.mkdir('/var/lib/claude-share', 0o700, 0, 0);
+      sys.writeFileAtomic(PROBE_MEMO, JSON.stringify(doc) + '\n', { mode: 0o600, uid: 0, gid: 0 });
+      this.changed = false;
+    } catch {
+      /* a read-only /var: every run reads everything, as without a memo */
+    }
+  }
+}
