@@ -14,8 +14,10 @@ for i in $(seq -w 1 "$N"); do useradd --create-home --shell /bin/bash "pu$i"; do
 node dist/src/cli.js init --yes --users-from-file /tmp/users >/tmp/init.out 2>&1 || { tail /tmp/init.out; exit 1; }
 node dist/src/cli.js status >/dev/null || { node dist/src/cli.js status | tail; exit 1; }
 t() { local s=$EPOCHREALTIME; "$@" >/dev/null 2>&1; local e=$EPOCHREALTIME; echo "$(( (10#${e//./} - 10#${s//./}) / 1000 ))"; }
-for k in 1 2 3 4 5 6 7 8 9; do echo "node=$(t node -e 0) status=$(t node dist/src/cli.js status) version=$(t node dist/src/cli.js --version)"; done
+for k in 1 2 3 4 5 6 7 8 9; do echo "node=$(t node -e 0) status=$(t node dist/src/cli.js status) semi16=$(t node --max-semi-space-size=16 dist/src/cli.js status) json=$(t node dist/src/cli.js status --json) version=$(t node dist/src/cli.js --version)"; done
 strace -c -f -o /tmp/strace.txt node dist/src/cli.js status >/dev/null 2>&1 || true
 head -25 /tmp/strace.txt
 rm -rf /tmp/prof; node --cpu-prof --cpu-prof-interval 200 --cpu-prof-dir /tmp/prof dist/src/cli.js status >/dev/null
-node bench/top-prof.mjs /tmp/prof/*.cpuprofile 2>/dev/null | head -60 || true
+node bench/top-prof.mjs /tmp/prof/*.cpuprofile 40 2>/dev/null | head -120 || true
+echo "--- gc"
+node --trace-gc dist/src/cli.js status | grep -E "Scavenge|Mark" | sed 's/\[[0-9:x]*\]//' | head -30

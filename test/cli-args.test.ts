@@ -41,6 +41,7 @@ describe('argv → options', () => {
     [['add-user', 'dave', '--no-password'], 'addUser', { noPassword: true, password: undefined }],
     [['status', '--json'], 'status', { json: true, quiet: false }],
     [['server', 'status', '-q'], 'status', { quiet: true, json: false }],
+    [['status', '--user', 'alice'], 'status', { user: 'alice', json: false }],
     [['sync', '--dry-run', '--user', 'alice'], 'sync', { dryRun: true, user: 'alice', json: false }],
     [['server', 'sync', '--quiet', '--json'], 'sync', { quiet: true, json: true }],
     [['version'], 'version', {}],

@@ -57,6 +57,21 @@ describe('the probe memo', () => {
     expect(status().doc.problems.map((p) => p.code)).toContain('claude-json-corrupted');
   });
 
+  it('never hides a link pointed elsewhere, and reads no link it knows', () => {
+    status();
+    const link = '/home/alice/.claude/settings.json';
+    const readlink = sys.readlink.bind(sys);
+    const links: string[] = [];
+    sys.readlink = (p) => (links.push(p), readlink(p));
+    expect(status().code).toBe(0);
+    expect(links.filter((p) => p.startsWith('/home/'))).toEqual([]);
+    sys.files.get(link)!.target = '/tmp/elsewhere';
+    const r = status();
+    expect(links).toContain(link);
+    expect(r.code).toBe(1);
+    expect(r.doc.problems.some((p) => p.user === 'alice' && p.code === 'wrong-target')).toBe(true);
+  });
+
   it('a memo that is not root-only, or not ours, is ignored: everything is read', () => {
     status();
     sys.chmod(PROBE_MEMO, 0o644);
@@ -67,6 +82,17 @@ describe('the probe memo', () => {
     reads = [];
     expect(status().code).toBe(0);
     expect(rcReads()).toHaveLength(4);
+  });
+
+  it('a look at one member (sync --user, the watcher healing her) neither reads nor writes it: O(1) in the members', async () => {
+    status();
+    const before = sys.content(PROBE_MEMO);
+    sys.files.get('/home/alice/.profile')!.content = Buffer.from('# emptied\n');
+    reads = [];
+    expect(await runSync(sys, { dryRun: false, json: false, quiet: false, user: 'alice', config: CFG }, captureIo())).toBe(0);
+    expect(reads).not.toContain(PROBE_MEMO);
+    expect(sys.content(PROBE_MEMO)).toBe(before);
+    expect(sys.content('/home/alice/.profile')).toContain(UMASK_BLOCK);
   });
 
   it('a dry run uses it and writes nothing; a sync that changed something keeps it current', async () => {

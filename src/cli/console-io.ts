@@ -1,15 +1,36 @@
 import type { Io, Prompter } from '../engine/io.js';
 
-/** Prompts only on a terminal; colours only on a terminal, and never with NO_COLOR. */
-export function consoleIo(yes: boolean): Io {
+/**
+ * Prompts only on a terminal; colours only on a terminal, and never with NO_COLOR. Output lines are written in
+ * batches (status over 1,000 members is 1,000 lines: one write, not 1,000 system calls), flushed before anything
+ * goes to stderr or a prompt, so the two streams keep their order; `streaming` writes each line at once (the
+ * watcher's log, a sign-in on the terminal).
+ */
+export function consoleIo(yes: boolean, streaming = false): Io & { flush(): void } {
   const tty = !!process.stdin.isTTY && !!process.stdout.isTTY;
+  let pending = '';
+  const flush = () => {
+    if (pending) process.stdout.write(pending);
+    pending = '';
+  };
+  const prompts = inquirerPrompter();
   return {
-    out: (l) => process.stdout.write(l + '\n'),
-    err: (l) => process.stderr.write(l + '\n'),
+    out: (l) => {
+      pending += l + '\n';
+      if (streaming || pending.length > 1 << 16) flush();
+    },
+    err: (l) => {
+      flush();
+      process.stderr.write(l + '\n');
+    },
     style: { color: !!process.stdout.isTTY && !process.env.NO_COLOR },
     interactive: tty && !yes,
-    prompt: inquirerPrompter(),
-    progress: process.stderr.isTTY ? (t) => process.stderr.write(`\r\x1b[K${t}`) : undefined,
+    prompt: {
+      input: (m, d) => (flush(), prompts.input(m, d)),
+      password: (m) => (flush(), prompts.password(m)),
+    },
+    progress: process.stderr.isTTY ? (t) => (flush(), process.stderr.write(`\r\x1b[K${t}`)) : undefined,
+    flush,
   };
 }
 

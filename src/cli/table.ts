@@ -9,8 +9,10 @@ interface Entry<O> {
   load: () => Promise<Handler<O>>;
   /** May it ask questions on a terminal? (never unless it says so) */
   prompts?: (o: O) => boolean;
+  /** Each output line written at once (a long-running log, a terminal handed to a member's program). */
+  streaming?: boolean;
 }
-const entry = <O>(load: () => Promise<Handler<O>>, prompts?: (o: O) => boolean): Entry<O> => ({ load, prompts });
+const entry = <O>(load: () => Promise<Handler<O>>, prompts?: (o: O) => boolean, streaming?: boolean): Entry<O> => ({ load, prompts, streaming });
 
 /**
  * THE list of commands. The flags name an id from here; the options type of each id is its handler's, so a flag
@@ -27,7 +29,7 @@ export const COMMANDS = {
   ),
   status: entry(async () => (await import('../commands/status.js')).runStatus),
   sync: entry(async () => (await import('../commands/sync.js')).runSync),
-  watch: entry(async () => (await import('../commands/watch.js')).runWatch),
+  watch: entry(async () => (await import('../commands/watch.js')).runWatch, undefined, true),
   installService: entry(async () => (await import('../commands/service.js')).runInstallService),
   installCron: entry(async () => (await import('../commands/service.js')).runInstallCron),
   removeUser: entry(async () => (await import('../commands/remove-user.js')).runRemoveUser),
@@ -41,6 +43,7 @@ export const COMMANDS = {
   login: entry(
     async () => (await import('../commands/login.js')).runLogin,
     () => true,
+    true,
   ),
   completion: entry(async () => {
     const { completionScript } = await import('./completion.js');
@@ -60,5 +63,10 @@ export type Run = <K extends CommandId>(id: K, o: OptionsOf<K>) => Promise<numbe
 export const realRun: Run = async (id, o) => {
   const e = COMMANDS[id] as Entry<typeof o>;
   const [handler, { RealSystem }, { consoleIo }] = await Promise.all([e.load(), import('../system/real-system.js'), import('./console-io.js')]);
-  return handler(new RealSystem(), o, consoleIo(!(e.prompts?.(o) ?? false)));
+  const io = consoleIo(!(e.prompts?.(o) ?? false), e.streaming);
+  try {
+    return await handler(new RealSystem(), o, io);
+  } finally {
+    io.flush();
+  }
 };

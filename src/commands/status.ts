@@ -1,5 +1,5 @@
 import { ProbeMemo } from '../engine/probe-memo.js';
-import { unsafeError, usageError } from '../core/errors.js';
+import { dataError, unsafeError, usageError } from '../core/errors.js';
 import { exitCode } from '../core/exit-code.js';
 import { plan } from '../core/plan.js';
 import { type StatusModel, driftProblems, prometheusFailureText, prometheusText, renderProblems, statusJson, statusText } from '../core/render.js';
@@ -16,13 +16,15 @@ export interface StatusOptions {
   json: boolean;
   quiet: boolean;
   cron?: boolean;
+  /** Only this managed user: the same look, in time independent of how many members there are. */
+  user?: string;
   prometheus?: string;
   config?: string;
 }
 
-export function statusModel(sys: System, c: Config): StatusModel {
-  const desired = syncDesired(c);
-  const memo = ProbeMemo.load(sys);
+export function statusModel(sys: System, c: Config, onlyUsers?: string[]): StatusModel {
+  const desired = syncDesired(c, onlyUsers);
+  const memo = ProbeMemo.forRun(sys, desired);
   const obs = probe(sys, desired, memo);
   memo.save(sys);
   const p = plan(desired, obs);
@@ -33,10 +35,14 @@ export function statusModel(sys: System, c: Config): StatusModel {
 /** status: probe + plan + render; read-only. */
 export function runStatus(sys: System, o: StatusOptions, io: Io): number {
   if (sys.euid() !== 0) throw unsafeError("status reads every member's home: it must run as root", 'run it with sudo');
+  if (o.user !== undefined && (o.prometheus || o.cron))
+    throw usageError(`--user goes with neither --prometheus nor --cron: metrics and cron's reports are about every member`, 'drop --user for those');
   if (o.prometheus) checkPrometheusPath(sys, o.prometheus);
   let m: StatusModel;
   try {
-    m = statusModel(sys, requireConfig(sys, configPath(o.config)));
+    const c = requireConfig(sys, configPath(o.config));
+    if (o.user !== undefined && !c.managedUsers.includes(o.user)) throw dataError(`${printable(o.user)} is not a managed user`, `managed users: ${c.managedUsers.join(', ') || '(none)'}`);
+    m = statusModel(sys, c, o.user === undefined ? undefined : [o.user]);
   } catch (e) {
     // Monitoring must see a failed run as a failure, never keep reading the last healthy file.
     if (o.prometheus) writePrometheus(sys, o.prometheus, prometheusFailureText);

@@ -153,7 +153,7 @@ export interface ConvergeResult {
 export async function converge(sys: System, io: Io, s: ConvergeSpec): Promise<ConvergeResult> {
   const planFn = s.planFn ?? plan;
   // A dry run uses what earlier runs remembered but writes nothing, the memo included.
-  const memo = ProbeMemo.load(sys);
+  const memo = ProbeMemo.forRun(sys, s.desired);
   const look = () => {
     const p = planFn(s.desired, probe(sys, s.desired, memo));
     const insecure = p.problems.find((x) => x.code === 'shared-dir-insecure');

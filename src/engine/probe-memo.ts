@@ -2,8 +2,9 @@ import { MAX_READ_BYTES } from '../core/items.js';
 import type { FileStat, System } from '../system/system.js';
 
 /**
- * What earlier looks found in members' shell start files (the umask block there or not) and homes (no
- * .claude.json.corrupted.* files), keyed by what lstat says of each: inode, size, mtime and ctime. The kernel changes
+ * What earlier looks found in members' shell start files (the umask block there or not), homes (no
+ * .claude.json.corrupted.* files) and links (their target: a symlink cannot be changed in place, only replaced by a
+ * new inode), keyed by what lstat says of each: inode, size, mtime and ctime. The kernel changes
  * ctime at every write, chmod, chown or utimes, and nobody can set it back, so an unchanged key means unchanged
  * content: a status of 1,000 members reads their 2,000 start files and 1,000 home listings once, then only what
  * changed. Root-only state; a memo that is missing, unreadable or not ours only means looking at everything again, and
@@ -17,22 +18,38 @@ const keyOf = (st: FileStat): Key => `${st.ino}:${st.size}:${st.mtimeMs}:${st.ct
 
 export class ProbeMemo {
   private changed = false;
+  private saving = false;
   private constructor(
     private readonly rcs: Map<string, [Key, boolean]>,
     private readonly homes: Map<string, Key>,
+    private readonly links: Map<string, [Key, string]>,
   ) {}
 
   static empty(): ProbeMemo {
-    return new ProbeMemo(new Map(), new Map());
+    return new ProbeMemo(new Map(), new Map(), new Map());
+  }
+
+  /**
+   * The memo for a look at these users: a look at every member loads and keeps it; a look at a few (the watcher
+   * healing one member, sync --user) neither reads nor writes it, so it costs the same with 10 or 5,000 members.
+   */
+  static forRun(sys: System, d: { onlyUsers?: string[] }): ProbeMemo {
+    return d.onlyUsers ? ProbeMemo.empty() : ProbeMemo.load(sys);
   }
 
   static load(sys: System): ProbeMemo {
+    const memo = ProbeMemo.read(sys);
+    memo.saving = true;
+    return memo;
+  }
+
+  private static read(sys: System): ProbeMemo {
     const r = sys.readFileNoFollow(PROBE_MEMO, { owner: 0, maxBytes: MAX_READ_BYTES });
     if (!r.ok || r.stat.mode & 0o077) return ProbeMemo.empty();
     try {
-      const doc = JSON.parse(r.bytes.toString('utf8')) as { v: number; rc: [string, Key, boolean][]; clean: [string, Key][] };
-      if (doc.v !== VERSION || !Array.isArray(doc.rc) || !Array.isArray(doc.clean)) return ProbeMemo.empty();
-      return new ProbeMemo(new Map(doc.rc.map(([p, k, b]) => [p, [k, b === true]])), new Map(doc.clean));
+      const doc = JSON.parse(r.bytes.toString('utf8')) as { v: number; rc: [string, Key, boolean][]; clean: [string, Key][]; links: [string, Key, string][] };
+      if (doc.v !== VERSION || !Array.isArray(doc.rc) || !Array.isArray(doc.clean) || !Array.isArray(doc.links)) return ProbeMemo.empty();
+      return new ProbeMemo(new Map(doc.rc.map(([p, k, b]) => [p, [k, b === true]])), new Map(doc.clean), new Map(doc.links.map(([p, k, t]) => [p, [k, String(t)]])));
     } catch {
       return ProbeMemo.empty();
     }
@@ -51,6 +68,19 @@ export class ProbeMemo {
     this.changed = true;
   }
 
+  /** The target of the symlink at path when it last had this stat; undefined when not known. */
+  linkTarget(path: string, st: FileStat): string | undefined {
+    const m = this.links.get(path);
+    return m && m[0] === keyOf(st) ? m[1] : undefined;
+  }
+  setLink(path: string, st: FileStat, target: string) {
+    const k = keyOf(st);
+    const m = this.links.get(path);
+    if (m?.[0] === k && m[1] === target) return;
+    this.links.set(path, [k, target]);
+    this.changed = true;
+  }
+
   /** The home had no corrupted-file leftovers when it last had this stat (a directory's ctime moves with its entries). */
   homeClean(home: string, st: FileStat): boolean {
     return this.homes.get(home) === keyOf(st);
@@ -63,10 +93,10 @@ export class ProbeMemo {
     this.changed = true;
   }
 
-  /** Written only when something changed; a failure to write costs only speed (the next run reads again). */
+  /** Written only when loaded for a look at everyone and something changed; a failure to write costs only speed (the next run reads again). */
   save(sys: System) {
-    if (!this.changed) return;
-    const doc = { v: VERSION, rc: [...this.rcs].map(([p, [k, b]]) => [p, k, b]), clean: [...this.homes] };
+    if (!this.changed || !this.saving) return;
+    const doc = { v: VERSION, rc: [...this.rcs].map(([p, [k, b]]) => [p, k, b]), clean: [...this.homes], links: [...this.links].map(([p, [k, t]]) => [p, k, t]) };
     try {
       if (sys.lstat('/var/lib/claude-share')?.type !== 'dir') sys.mkdir('/var/lib/claude-share', 0o700, 0, 0);
       sys.writeFileAtomic(PROBE_MEMO, JSON.stringify(doc) + '\n', { mode: 0o600, uid: 0, gid: 0 });

@@ -167,7 +167,7 @@ function probeUser(sys: System, d: Desired, name: string, inGroup: boolean, shar
         : cd.uid !== entry.uid
           ? `${claudePath} is owned by uid ${cd.uid}, not ${name}`
           : undefined;
-    u.items = d.items.map((item) => probeItem(sys, d, entry, item, item.rel.startsWith('.claude/') ? claudeUnsafe : undefined, sharedExists.has(item.id)));
+    u.items = d.items.map((item) => probeItem(sys, d, entry, item, item.rel.startsWith('.claude/') ? claudeUnsafe : undefined, sharedExists.has(item.id), memo));
     u.rc = RC_FILES.map((f) => probeRc(sys, entry, `${entry.home}/${f}`, memo));
     // Listed again only when the home's entries changed since a listing found no leftovers (probe-memo.ts).
     if (!memo.homeClean(entry.home, u.homeStat!)) {
@@ -180,7 +180,7 @@ function probeUser(sys: System, d: Desired, name: string, inGroup: boolean, shar
   return u;
 }
 
-function probeItem(sys: System, d: Desired, entry: UserEntry, item: SharedItem, claudeUnsafe: string | undefined, sharedExists: boolean): ObservedItem {
+function probeItem(sys: System, d: Desired, entry: UserEntry, item: SharedItem, claudeUnsafe: string | undefined, sharedExists: boolean, memo: ProbeMemo): ObservedItem {
   const path = homePath(entry.home, item);
   if (claudeUnsafe) return { item, path, stat: null, state: 'unsafe', detail: claudeUnsafe };
   const stat = sys.lstat(path);
@@ -188,7 +188,8 @@ function probeItem(sys: System, d: Desired, entry: UserEntry, item: SharedItem, 
   const o: ObservedItem = { item, path, stat, state: 'ok', detail: '' };
   if (!stat) return { ...o, state: 'missing', detail: 'no link' };
   if (stat.type === 'symlink') {
-    o.target = sys.readlink(path) ?? '';
+    o.target = memo.linkTarget(path, stat) ?? sys.readlink(path) ?? '';
+    memo.setLink(path, stat, o.target);
     if (o.target !== want) return { ...o, state: 'wrong-target', detail: `points to ${printable(o.target)}` };
     if (item.id !== 'credentials' && !sharedExists) return { ...o, state: 'broken', detail: `${want} does not exist` };
     return { ...o, detail: `→ ${want}` };

@@ -1,7 +1,7 @@
 import { rootOnly } from '../core/trust.js';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
-import { spawn, spawnSync } from 'node:child_process';
+import { childProcess } from './lazy.js';
 import { operatorError } from '../core/errors.js';
 import type { MemberProcess, MemberRun, UserEntry } from './system.js';
 
@@ -54,7 +54,7 @@ const KILL_GRACE_MS = 2000;
 export function runAsMember(u: UserEntry, argv: string[], o: { timeoutMs: number; maxBytes: number; env?: Record<string, string> }): Promise<MemberRun> {
   return new Promise((resolve) => {
     const args = ['--reuid', String(u.uid), '--regid', String(u.gid), '--init-groups', '--no-new-privs', '--', ...withMemberUmask(argv)];
-    const child = spawn(utilLinux('setpriv'), args, { cwd: '/', env: memberEnv(u, o.env), detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = childProcess().spawn(utilLinux('setpriv'), args, { cwd: '/', env: memberEnv(u, o.env), detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
     const out = { stdout: '', stderr: '' };
     const keep = (k: 'stdout' | 'stderr') => (d: Buffer) => {
       if (out[k].length < o.maxBytes) out[k] += d.toString('utf8').slice(0, o.maxBytes - out[k].length);
@@ -114,7 +114,7 @@ export function runAsMember(u: UserEntry, argv: string[], o: { timeoutMs: number
 export function runAsMemberOnTerminal(u: UserEntry, argv: string[], env?: Record<string, string>): Promise<number> {
   const runuser = utilLinux('runuser');
   return new Promise((resolve, reject) => {
-    const child = spawn(runuser, ['--pty', '-u', u.name, '--', ...withMemberUmask(argv)], { cwd: '/', env: memberEnv(u, env, true), stdio: 'inherit' });
+    const child = childProcess().spawn(runuser, ['--pty', '-u', u.name, '--', ...withMemberUmask(argv)], { cwd: '/', env: memberEnv(u, env, true), stdio: 'inherit' });
     child.on('error', (e) => reject(new Error(`runuser could not run: ${e.message}`)));
     child.on('exit', (code, signal) => {
       const result = code ?? 128 + (signal ? (os.constants.signals[signal] ?? 15) : 1);
@@ -138,7 +138,7 @@ async function drainTerminal() {
   } catch {
     /* not a terminal after all */
   }
-  spawnSync('stty', ['sane'], { stdio: 'inherit' });
+  childProcess().spawnSync('stty', ['sane'], { stdio: 'inherit' });
 }
 
 /** /proc/PID/status of every process, by real uid: its groups and umask. One pass for all members. */

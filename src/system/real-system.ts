@@ -2,7 +2,8 @@ import { rootOnly } from '../core/trust.js';
 import { SHADOW_UTILS, SYSTEMD, type ToolRun } from '../core/platform.js';
 import * as fs from 'node:fs';
 import { randomBytes } from 'node:crypto';
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { childProcess } from './lazy.js';
 import type { FileStat, FileType, GroupEntry, PasswordEntry, ReadOptions, SafeRead, Signal, System, UserEntry } from './system.js';
 import { safeText } from '../core/validate.js';
 import { processesByUid, runAsMember, runAsMemberOnTerminal, trustedExecutable } from './member-exec.js';
@@ -309,6 +310,9 @@ export class RealSystem implements System {
         if (n === 0) break;
         len += n;
         if (len >= buf.length) return { ok: false, reason: 'too-large', stat };
+        // All that fstat said is there: what the stat returned describes (a write since changes mtime and size, which
+        // every later step compares), without a second read(2) to see the end.
+        if (len === stat.size) break;
       }
       return { ok: true, bytes: buf.subarray(0, len), stat };
     } catch {
@@ -525,7 +529,7 @@ export class RealSystem implements System {
       if (this.logger === undefined) {
         this.logger = null;
         if (!this.hasCommand('logger')) return;
-        const child = spawn('logger', ['--id=' + process.pid, '-t', 'claude-share', '-p', 'authpriv.info'], { stdio: ['pipe', 'ignore', 'ignore'] });
+        const child = childProcess().spawn('logger', ['--id=' + process.pid, '-t', 'claude-share', '-p', 'authpriv.info'], { stdio: ['pipe', 'ignore', 'ignore'] });
         child.on('error', () => (this.logger = null));
         child.stdin!.on('error', () => (this.logger = null));
         child.unref();
@@ -575,7 +579,7 @@ function nssLookup(db: 'passwd' | 'group', name: string): string[] | null {
   );
   if (!nssExtra[db] || name.includes(':') || name.startsWith('-')) return null;
   try {
-    const out = execFileSync('getent', [db, name], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], timeout: 10_000 });
+    const out = childProcess().execFileSync('getent', [db, name], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], timeout: 10_000 });
     return out.split('\n')[0].split(':');
   } catch {
     return null;
@@ -598,7 +602,7 @@ async function run({ argv: [cmd, ...args], stdin: input }: ToolRun): Promise<voi
   await new Promise<void>((resolve, reject) => {
     // Its own process group: a Ctrl-C on root's terminal reaches this process (which finishes the step under way and
     // stops), never a useradd or chpasswd half-way through /etc/passwd and /etc/shadow.
-    const child = spawn(cmd, args, { stdio: [input === undefined ? 'ignore' : 'pipe', 'ignore', 'pipe'], env: { ...process.env, LC_ALL: 'C' }, detached: true });
+    const child = childProcess().spawn(cmd, args, { stdio: [input === undefined ? 'ignore' : 'pipe', 'ignore', 'pipe'], env: { ...process.env, LC_ALL: 'C' }, detached: true });
     let stderr = '';
     child.stderr!.setEncoding('utf8').on('data', (d: string) => (stderr = (stderr + d).slice(-4096)));
     child.on('error', (e) => reject(new Error(`${cmd} could not run: ${e.message}`)));

@@ -406,4 +406,3 @@ export class MemorySystem implements System {
 function err(code: string) {
   return Object.assign(new Error(code), { code });
 }
-
