@@ -20,13 +20,14 @@ done <"$conf"
 
 items=(.claude/.credentials.json .claude.json .claude/settings.json)
 [[ "$SHARE_SETTINGS_LOCAL" == no ]] || items+=(.claude/settings.local.json)
-shared="$SHARED_DIR/home"
+# Since 0.2 every shared copy lives in <shared>/home/.claude under its own file name.
+shared="$SHARED_DIR/home/.claude"
 problems=0
 
 for it in "${items[@]}"; do
-  read -r owner group mode type < <(stat -c '%U %G %a %F' -- "$shared/$it" 2>/dev/null) || true
+  read -r owner group mode type < <(stat -c '%U %G %a %F' -- "$shared/${it##*/}" 2>/dev/null) || true
   if [[ "$type" != "regular file" || "$group" != "$GROUP" || "$mode" != 660 ]]; then
-    echo "shared $shared/$it: $owner:$group $mode $type"
+    echo "shared $shared/${it##*/}: $owner:$group $mode $type"
     problems=$((problems + 1))
   fi
 done
@@ -41,8 +42,8 @@ for u in "${users[@]}"; do
   for it in "${items[@]}"; do
     target=$(readlink -- "$home/$it")
     info=$(stat -c '%U %G %a' -- "$home/$it" 2>/dev/null)
-    if [[ "$target" != "$shared/$it" ]]; then
-      echo "$u: $home/$it is not a link to $shared/$it ($info)"
+    if [[ "$target" != "$shared/${it##*/}" ]]; then
+      echo "$u: $home/$it is not a link to $shared/${it##*/} ($info)"
       problems=$((problems + 1))
     fi
   done

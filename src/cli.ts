@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
 import { realRun, type Run } from './cli/table.js';
 import { VERSION } from './cli/version.js';
+import { EXIT } from './core/errors.js';
 
 /** commander wiring only: every command file parses its flags into a typed object and hands it to run() (the command table, src/cli/table.ts). */
 export async function buildProgram(run: Run, done: (code: number) => void): Promise<Command> {
@@ -94,9 +95,9 @@ export async function main(argv: string[]): Promise<number> {
   if (argv.length === 3 && (argv[2] === '--version' || argv[2] === '-V' || argv[2] === 'version')) {
     // --version, -V and version print the same line.
     process.stdout.write(`claude-share ${VERSION}\n`);
-    return 0;
+    return EXIT.ok;
   }
-  let code = 0;
+  let code: number = EXIT.ok;
   try {
     const program = await buildProgram(realRun, (c) => (code = c));
     await program.parseAsync(argv);
@@ -120,20 +121,20 @@ async function reportError(e: unknown, jsonArgv?: string[]): Promise<number> {
       const command = words[0] === 'server' ? words[1] : words[0] === 'backups' ? words.slice(0, 2).join(' ') : words[0];
       process.stdout.write(JSON.stringify(errorJson(command, { code: err.code ?? 'error', exitCode: err.exitCode, message: err.message ?? '', hint: err.hint })) + '\n');
     }
-    return err.exitCode ?? 70;
+    return err.exitCode ?? EXIT.internal;
   }
   if (typeof err?.code === 'string' && err.code.startsWith('commander.')) {
-    if (['commander.helpDisplayed', 'commander.version', 'commander.help'].includes(err.code)) return 0;
-    return 64;
+    if (['commander.helpDisplayed', 'commander.version', 'commander.help'].includes(err.code)) return EXIT.ok;
+    return EXIT.usage;
   }
   if (err?.name === 'ExitPromptError') {
     process.stderr.write('claude-share: cancelled; nothing was changed after the prompts\n');
-    return 64;
+    return EXIT.usage;
   }
   // The message may name a path a member chose (ENOENT: … '/proc/self/fd/43/<her bytes>'): never raw to a terminal.
   process.stderr.write(`claude-share: internal error: ${safeText(err?.message ?? String(e))}\n  please report it with the command you ran\n`);
   if (process.env.CLAUDE_SHARE_DEBUG) console.error(e);
-  return 70;
+  return EXIT.internal;
 }
 
 function invokedDirectly(): boolean {

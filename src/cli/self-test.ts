@@ -8,6 +8,7 @@
  */
 import * as fs from 'node:fs';
 import { tmpdir } from 'node:os';
+import { EXIT } from '../core/errors.js';
 
 type Step = [string, () => unknown];
 
@@ -78,17 +79,17 @@ async function selfTest(): Promise<string | null> {
 
 if (process.geteuid?.() !== 0) {
   process.stderr.write('self-test: run it as root (it acts for an unprivileged account, as init and sync do)\n');
-  process.exitCode = 77;
+  process.exitCode = EXIT.unsafe;
 } else {
   selfTest().then(
     (failure) => {
       if (failure) process.stderr.write(`self-test failed: ${failure}\n`);
       else process.stdout.write(`self-test passed on Node ${process.versions.node}\n`);
-      process.exitCode = failure ? 70 : 0;
+      process.exitCode = failure ? EXIT.internal : EXIT.ok;
     },
     (e) => {
       process.stderr.write(`self-test failed: ${(e as Error).message}\n`);
-      process.exitCode = 70;
+      process.exitCode = EXIT.internal;
     },
   );
 }

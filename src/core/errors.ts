@@ -11,10 +11,15 @@ export const EXIT = {
   interrupted: 130,
 } as const;
 
+export type ExitCode = (typeof EXIT)[keyof typeof EXIT];
+
+/** What went wrong, for scripts (--json's error.code): each refusal is one of these. */
+export type ErrorCode = 'usage' | 'bad-input' | 'config-invalid' | 'unsafe' | 'operator' | 'locked';
+
 export class CliError extends Error {
   constructor(
-    readonly code: string,
-    readonly exitCode: number,
+    readonly code: ErrorCode,
+    readonly exitCode: ExitCode,
     message: string,
     readonly hint?: string,
   ) {
