@@ -17,21 +17,23 @@ export async function buildProgram(run: Run, done: (code: number) => void): Prom
     import('./cli/flags/version.js'),
     import('./cli/flags/watch.js'),
   ]);
-  const [{ registerRemove }, { registerCompletion }, { registerBackups }, { registerDoctor }, { registerLogin }] = await Promise.all([
+  const [{ registerRemove }, { registerCompletion }, { registerBackups }, { registerDoctor }, { registerLogin }, { registerToken }] = await Promise.all([
     import('./cli/flags/remove.js'),
     import('./cli/flags/completion.js'),
     import('./cli/flags/backups.js'),
     import('./cli/flags/doctor.js'),
     import('./cli/flags/login.js'),
+    import('./cli/flags/token.js'),
   ]);
   const program = new Command('claude-share')
     .description('share one Claude Code login between the users of one Linux server')
     .version(`claude-share ${VERSION}`, '-V, --version')
     .showHelpAfterError('(run claude-share --help for usage)')
     .exitOverride();
-  const server = program.command('server').description('provisioning and healing: init, add-user, status, sync, watch, install-service, install-cron, remove-user, uninstall');
+  const server = program.command('server').description('provisioning and healing: init, add-user, status, sync, watch, install-service, install-cron, remove-user, uninstall, token');
   registerWatch(server, run, done);
   registerRemove(server, run, done);
+  registerToken(server, run, done);
   registerCompletion(program, run, done);
   registerBackups(program, run, done);
   registerDoctor(program, run, done);
@@ -64,6 +66,9 @@ const EXAMPLES: Record<string, string> = {
   restore: 'sudo claude-share backups restore 2026-11-23T10-00-00.000Z/shared/.claude/settings.json --dry-run',
   doctor: 'sudo claude-share doctor --all',
   login: 'sudo claude-share login --as alice --run',
+  set: 'sudo claude-share server token set --from-file /root/setup-token   # what claude setup-token printed, root 0600',
+  show: 'sudo claude-share server token show --json',
+  remove: 'sudo claude-share server token remove',
 };
 
 function helpFooter(name: string): string {

@@ -42,6 +42,10 @@ describe('argv → options', () => {
     [['status', '--json'], 'status', { json: true, quiet: false }],
     [['server', 'status', '-q'], 'status', { quiet: true, json: false }],
     [['status', '--user', 'alice'], 'status', { user: 'alice', json: false }],
+    [['server', 'token', 'set'], 'token', { action: 'set', fromFile: undefined }],
+    [['server', 'token', 'set', '--from-file', '/root/t'], 'token', { action: 'set', fromFile: '/root/t' }],
+    [['server', 'token', 'show', '--json'], 'token', { action: 'show', json: true }],
+    [['server', 'token', 'remove'], 'token', { action: 'remove' }],
     [['sync', '--dry-run', '--user', 'alice'], 'sync', { dryRun: true, user: 'alice', json: false }],
     [['server', 'sync', '--quiet', '--json'], 'sync', { quiet: true, json: true }],
     [['version'], 'version', {}],
@@ -83,7 +87,7 @@ describe('help', () => {
   it('every command that acts says it runs as root, gives one example and lists the exit codes; the summary names them all', async () => {
     const program = await buildProgram((async () => 0) as Run, () => {});
     const all = (c: typeof program): (typeof program)[] => c.commands.flatMap((s) => [s, ...all(s)]);
-    const acting = all(program).filter((c) => !['completion', 'version', 'help', 'server', 'backups'].includes(c.name()));
+    const acting = all(program).filter((c) => !['completion', 'version', 'help', 'server', 'backups', 'token'].includes(c.name()));
     expect(acting.map((c) => c.name()).sort()).toEqual([
       'add-user',
       'add-user',
@@ -94,8 +98,11 @@ describe('help', () => {
       'install-service',
       'list',
       'login',
+      'remove',
       'remove-user',
       'restore',
+      'set',
+      'show',
       'status',
       'status',
       'sync',

@@ -30,6 +30,18 @@ export function consoleIo(yes: boolean, streaming = false): Io & { flush(): void
       password: (m) => (flush(), prompts.password(m)),
     },
     progress: process.stderr.isTTY ? (t) => (flush(), process.stderr.write(`\r\x1b[K${t}`)) : undefined,
+    readSecret: async (question, maxBytes) => {
+      flush();
+      if (process.stdin.isTTY) return prompts.password(question);
+      const chunks: Buffer[] = [];
+      let size = 0;
+      for await (const c of process.stdin as AsyncIterable<Buffer>) {
+        size += c.length;
+        if (size > maxBytes) throw new Error(`more than ${maxBytes} bytes on stdin`);
+        chunks.push(c);
+      }
+      return Buffer.concat(chunks).toString('utf8');
+    },
     flush,
   };
 }

@@ -40,6 +40,7 @@ export const COMMANDS = {
   backupsList: entry(async () => (await import('../commands/backups.js')).runBackupsList),
   backupsRestore: entry(async () => (await import('../commands/backups.js')).runBackupsRestore),
   doctor: entry(async () => (await import('../commands/doctor.js')).runDoctor),
+  token: entry(async () => (await import('../commands/token.js')).runToken),
   login: entry(
     async () => (await import('../commands/login.js')).runLogin,
     () => true,

@@ -116,6 +116,8 @@ export interface Observed {
   tempFiles: (Sample & { dir: string })[];
   users: ObservedUser[];
   source: ObservedSource | null;
+  /** The long-lived token file (token mode, core/token.ts), as read; null when there is none. */
+  token: SafeRead | null;
 }
 
 export type { ActionKind };
@@ -216,10 +218,20 @@ export interface LoginHealth {
   freshest?: string;
 }
 
+/** The long-lived token as status shows it: never the token itself. */
+export interface TokenHealth {
+  masked: string;
+  setAtMs: number;
+  daysLeft: number;
+  ok: boolean;
+}
+
 export interface Plan {
   actions: Action[];
   problems: Problem[];
   login: LoginHealth;
+  /** null: no token mode here (links only). */
+  token?: TokenHealth | null;
 }
 
 export type OutcomeKind = 'created' | 'unchanged' | 'replaced' | 'backed-up' | 'conflict' | 'failed';

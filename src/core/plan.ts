@@ -1,3 +1,4 @@
+import { planToken } from './token.js';
 import { accountOfClaudeJson, inspectCredentials, isUsable, pickFreshestCredentials, sameAccount, type Candidate } from './credentials.js';
 import { homePath, MAX_READ_BYTES, RC_FILES, sharedDirs, sharedPath, sharedStore, type SharedItem } from './items.js';
 import type { Action, Desired, Expect, LoginHealth, Observed, ObservedShared, ObservedUser, Plan, Problem, Sample } from './model.js';
@@ -12,6 +13,12 @@ export const SHARED_FILE_MODE = 0o660;
 
 /** Pure: from what is wanted and what is there, the ordered actions and the problems only a human can fix. */
 export function plan(d: Desired, obs: Observed): Plan {
+  const p = planLinks(d, obs);
+  const token = planToken(obs);
+  return { ...p, problems: [...p.problems, ...token.problems], token: token.health };
+}
+
+function planLinks(d: Desired, obs: Observed): Plan {
   const actions: Action[] = [];
   const problems: Problem[] = [];
   const login: LoginHealth = { state: 'missing', newerSevered: 0 };

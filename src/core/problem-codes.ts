@@ -38,6 +38,10 @@ export const PROBLEM_CODES = {
   'unsafe-path':
     "a path in a home is not safe to touch: ~/.claude is a link or someone else's, or a file there is hard-linked, someone else's or over the size cap. Inspect it and move it away as the user.",
   'not-a-file': 'a directory, FIFO or device sits where a link belongs. Move it away as the user, then run sync.',
+  'token-invalid':
+    'the long-lived token file (/etc/claude-share/oauth-token) is not a setup-token, or not root:<group> 0640, or unreadable: members and agents that use it are refused. Set it again: claude setup-token, then claude-share server token set.',
+  'token-expired':
+    'the long-lived token is more than a year old (setup-token gives one year, counted from when it was set here): agents using it are refused. Make a new one (claude setup-token), then claude-share server token set.',
   'member-logged-out':
     "doctor: the installed claude, run as the member (claude auth status), says not logged in. If status reports the shared login as usable, the member's links, groups or the shared files' modes keep Claude from reading it: run sync and see the member's other doctor lines (a session without the group). Otherwise renew the login: claude-share login.",
   // Warnings: reported, never fatal.
@@ -50,6 +54,8 @@ export const PROBLEM_CODES = {
   'rc-unsafe': "~/.bashrc or ~/.profile is a link or not the user's own file, so the umask block is not written through it. Replace it with a regular file.",
   'login-ending':
     'the shared login ends within 7 days (a login lives about 30 days, refreshes do not extend it; the end is refreshTokenExpiresAt, or estimated from when claude-share first saw the login). status exits 1. Before then one member logs in again (claude, then /login), then sync.',
+  'token-ending':
+    'the long-lived token ends within 30 days (one year after it was set here). status exits 1. Make a new one (claude setup-token) and set it (claude-share server token set) before then.',
   'session-without-group':
     'doctor: processes of a member run without the shared group (started before the member joined it): Claude there cannot read the shared login and looks logged out. The member logs out and back in, every session (tmux and screen too); never /login there. doctor exits 1.',
   'session-umask':
@@ -79,7 +85,7 @@ export const INTERNAL_CODES: ProblemCode[] = ['config', 'source-copy', 'leaving'
 /** Found by doctor only (it runs the member's client and reads their processes); status never reports them. */
 export const DOCTOR_CODES: ProblemCode[] = ['member-logged-out', 'session-without-group', 'session-umask', 'claude-not-found', 'claude-check-failed'];
 /** Warnings that still make status and doctor exit 1: nothing sync can do, but someone must act soon. */
-export const EXIT_1_WARNINGS: ProblemCode[] = ['login-ending', 'session-without-group', 'session-umask', 'claude-check-failed'];
+export const EXIT_1_WARNINGS: ProblemCode[] = ['login-ending', 'token-ending', 'session-without-group', 'session-umask', 'claude-check-failed'];
 
 /** What a problem is built from: its severity is the one its code is filed under above, unless the call says otherwise. */
 export type ProblemInput = Omit<Problem, 'severity'> & { severity?: Severity };

@@ -157,6 +157,8 @@ export function statusJson(m: StatusModel) {
       newerSevered: plan.login.newerSevered,
       freshest: plan.login.freshest ?? null,
     },
+    // The long-lived token mode (server token set): null when it is not used here. Never the token itself.
+    token: plan.token ? { masked: plan.token.masked, setAt: isoOf(plan.token.setAtMs), daysLeft: plan.token.daysLeft, ok: plan.token.ok } : null,
     users: obs.users.map((u) => ({
       name: u.name,
       exists: !!u.entry,
@@ -213,6 +215,14 @@ export function prometheusText(m: StatusModel): string {
           `claude_share_login_ends_in_seconds{estimated="${l.endsAtEstimated ? 'true' : 'false'}"} ${Math.round((l.endsAt - m.obs.nowMs) / 1000)}`,
         ]
       : []),
+    // Token mode only: the days left of the long-lived token's year.
+    ...(m.plan.token
+      ? [
+          '# HELP claude_share_token_days_left Days left of the long-lived token (server token set), one year from when it was set.',
+          '# TYPE claude_share_token_days_left gauge',
+          `claude_share_token_days_left ${m.plan.token.daysLeft}`,
+        ]
+      : []),
     '# HELP claude_share_severed_copies Private files where a link to the shared copy should be.',
     '# TYPE claude_share_severed_copies gauge',
     `claude_share_severed_copies ${severed}`,
@@ -257,6 +267,8 @@ export function statusText(m: StatusModel, s: Style): string[] {
     `login: ${l.state}${l.expiresAt ? `, access token expires ${describeExpiry(l.expiresAt, obs.nowMs)}` : ''}${l.endsAt ? `, login ends ${describeExpiry(l.endsAt, obs.nowMs)}${l.endsAtEstimated ? ' (estimated)' : ''}` : ''}${l.subscriptionType ? `, subscription ${l.subscriptionType}` : ''}`,
   );
   if (l.newerSevered) out.push(`       ${l.newerSevered} severed cop${l.newerSevered === 1 ? 'y holds' : 'ies hold'} a newer token than the shared copy`);
+  if (plan.token)
+    out.push(`token: ${plan.token.masked}, set ${isoOf(plan.token.setAtMs).slice(0, 10)}, ${plan.token.daysLeft < 0 ? 'expired' : `${plan.token.daysLeft} days left`} (long-lived token for agents)`);
   const heads = ['USER', 'GROUP', ...(obs.users[0]?.items.map((i) => i.item.rel.replace(/^\.claude\//, '')) ?? [])];
   const rows = obs.users.map((u) => [u.name, u.entry ? (u.inGroup ? 'yes' : 'NO') : '-', ...u.items.map((i) => i.state)]);
   const widths = heads.map((h, c) => Math.max(h.length, ...rows.map((r) => (r[c] ?? '').length)));

@@ -11,6 +11,11 @@ export interface Io {
   prompt?: Prompter;
   /** A live one-line status on a terminal; '' clears it. */
   progress?(text: string): void;
+  /**
+   * A secret given on stdin (at most maxBytes; more is refused), or asked for without echo when stdin is a
+   * terminal: never on the command line, where every process could read it.
+   */
+  readSecret?(question: string, maxBytes: number): Promise<string>;
 }
 
 export interface Prompter {

@@ -1,3 +1,4 @@
+import { TOKEN_PATH } from '../core/token.js';
 import { ancestorUnsafe, homeUnsafe, refuseReason } from '../core/trust.js';
 import { homePath, legacySharedClaudeJson, MAX_READ_BYTES, RC_FILES, sharedDirs, sharedPath, sharedStore, UMASK_BLOCK, type SharedItem } from '../core/items.js';
 import type { Desired, ObservedItem, ObservedRc, ObservedSource, ObservedUser, Observed, Sample } from '../core/model.js';
@@ -54,6 +55,7 @@ export function probe(sys: System, d: Desired, memo: ProbeMemo = ProbeMemo.empty
     journal: d.pendingPasswords?.length ? readJournal(sys) : [],
     loginSeen: readLoginSeen(sys),
     pinnedAccount: readPinnedAccount(sys),
+    token: sys.lstat(TOKEN_PATH) ? sys.readFileNoFollow(TOKEN_PATH, { owner: 0, maxBytes: 4096 }) : null,
   };
 }
 

@@ -1,0 +1,93 @@
+import { dataError, EXIT, operatorError, unsafeError, usageError } from '../core/errors.js';
+import { maskToken, planToken, TOKEN_MODE, TOKEN_PATH, TOKEN_PROFILE, tokenDaysLeft, tokenProblem, tokenProfileScript } from '../core/token.js';
+import { isoOf } from '../core/untrusted.js';
+import { SCHEMA_VERSION } from '../core/render.js';
+import { configPath, requireConfig } from '../engine/config.js';
+import { underLock } from '../engine/converge.js';
+import type { Io } from '../engine/io.js';
+import { readSecretFile } from '../engine/users-file.js';
+import type { System } from '../system/system.js';
+
+/** server token set|show|remove: the long-lived token mode (core/token.ts). */
+export interface TokenOptions {
+  action: 'set' | 'show' | 'remove';
+  /** set: a root-owned 0600 file instead of stdin. */
+  fromFile?: string;
+  json?: boolean;
+  config?: string;
+}
+
+const FIX = 'run claude setup-token (as any user, on any machine), then: claude-share server token set, and paste it (or: < FILE, or --from-file FILE)';
+const MAX_INPUT = 4096;
+const STATE_DIR = '/var/lib/claude-share';
+
+export async function runToken(sys: System, o: TokenOptions, io: Io): Promise<number> {
+  if (sys.euid() !== 0) throw unsafeError('the token is readable by root and the group only: run it as root', 'run it with sudo');
+  const c = requireConfig(sys, configPath(o.config));
+  if (o.action === 'show') return show(sys, c.group, o, io);
+  if (o.fromFile && o.action !== 'set') throw usageError('--from-file goes with token set only');
+  const group = sys.getGroup(c.group);
+  if (!group) throw operatorError(`the group ${c.group} does not exist`, 'run claude-share server init');
+  if (o.action === 'remove') return underLock(sys, false, async () => remove(sys, io));
+
+  let text: string;
+  if (o.fromFile) text = readSecretFile(sys, o.fromFile);
+  else {
+    if (!io.readSecret) throw usageError('no way to read the token here', FIX);
+    try {
+      text = await io.readSecret('Token from claude setup-token', MAX_INPUT);
+    } catch (e) {
+      throw dataError(`the token could not be read: ${(e as Error).message}`, FIX);
+    }
+  }
+  const bad = tokenProblem(text);
+  if (bad) throw dataError(bad, FIX);
+  const token = text.trim();
+  return underLock(sys, false, async () => {
+    if (sys.lstat('/etc/profile.d')?.type !== 'dir') sys.mkdir('/etc/profile.d', 0o755, 0, 0);
+    // A replaced token's set time starts again (the file's mtime is when it was set: only root can write it).
+    sys.writeFileAtomic(TOKEN_PATH, token + '\n', { mode: TOKEN_MODE, uid: 0, gid: group.gid });
+    sys.writeFileAtomic(TOKEN_PROFILE, tokenProfileScript(), { mode: 0o644, uid: 0, gid: 0 });
+    sys.log(`long-lived token ${maskToken(token)} set`);
+    io.out(`✓ stored ${maskToken(token)} in ${TOKEN_PATH} (root:${c.group} 0640), valid about ${tokenDaysLeft(sys.now().getTime(), sys.now().getTime())} days`);
+    io.out(`✓ wrote ${TOKEN_PROFILE}: members' login shells get CLAUDE_CODE_OAUTH_TOKEN (from their next login)`);
+    io.err('note: the token is inference-only and never refreshes; the linked login stays for what needs it (Remote Control, claude.ai connectors)');
+    return EXIT.ok;
+  });
+}
+
+function show(sys: System, groupName: string, o: TokenOptions, io: Io): number {
+  const read = sys.lstat(TOKEN_PATH) ? sys.readFileNoFollow(TOKEN_PATH, { owner: 0, maxBytes: MAX_INPUT }) : null;
+  const { health, problems } = planToken({ token: read, group: sys.getGroup(groupName), nowMs: sys.now().getTime() });
+  if (o.json) {
+    io.out(
+      JSON.stringify(
+        { schemaVersion: SCHEMA_VERSION, command: 'token show', token: health ? { masked: health.masked, setAt: isoOf(health.setAtMs), daysLeft: health.daysLeft, ok: health.ok } : null, problems },
+        null,
+        2,
+      ),
+    );
+  } else if (health) io.out(`${health.masked}  set ${isoOf(health.setAtMs)}  ${health.daysLeft < 0 ? 'expired' : `${health.daysLeft} days left`}  (${TOKEN_PATH})`);
+  else if (!problems.length) io.out(`no long-lived token is set (claude-share server token set stores one)`);
+  for (const p of problems) io.err(`${p.severity === 'operator' ? 'error' : 'warning'} [${p.code}] ${p.message}\n    fix: ${p.fix}`);
+  return problems.some((p) => p.severity === 'operator') ? EXIT.operator : problems.length ? EXIT.drift : EXIT.ok;
+}
+
+/** The token is kept root-only first (nothing is deleted without a copy), then the two files go. */
+function remove(sys: System, io: Io): number {
+  const had = sys.lstat(TOKEN_PATH);
+  if (had) {
+    const r = sys.readFileNoFollow(TOKEN_PATH, { owner: 0, maxBytes: MAX_INPUT });
+    if (r.ok) {
+      const kept = `${STATE_DIR}/oauth-token.removed-${sys.now().toISOString().replace(/:/g, '-')}`;
+      if (sys.lstat(STATE_DIR)?.type !== 'dir') sys.mkdir(STATE_DIR, 0o700, 0, 0);
+      sys.writeFileAtomic(kept, r.bytes, { mode: 0o600, uid: 0, gid: 0 });
+      io.out(`backup: ${kept} (root-only)`);
+    }
+    sys.unlink(TOKEN_PATH);
+  }
+  if (sys.lstat(TOKEN_PROFILE)) sys.unlink(TOKEN_PROFILE);
+  io.out(had ? `✓ removed the long-lived token and ${TOKEN_PROFILE}: new login shells no longer get it` : 'no long-lived token was set: nothing to do');
+  if (had) sys.log('long-lived token removed');
+  return EXIT.ok;
+}
