@@ -2,6 +2,7 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { runInit } from '../src/commands/init.js';
 import { runStatus } from '../src/commands/status.js';
 import { runToken, type TokenOptions } from '../src/commands/token.js';
+import { runUninstall } from '../src/commands/uninstall.js';
 import { prometheusText } from '../src/core/render.js';
 import { maskToken, TOKEN_PATH, TOKEN_PROFILE, tokenProblem } from '../src/core/token.js';
 import { statusModel } from '../src/commands/status.js';
@@ -118,5 +119,16 @@ describe('token set, show, remove', () => {
     const again = captureIo();
     expect(await runToken(sys, { action: 'remove', config: CFG }, again)).toBe(0);
     expect(again.lines.join('\n')).toMatch(/nothing to do/);
+  });
+
+  it('uninstall stops the export and keeps the token, saying so; token remove then works without a config', async () => {
+    expect(await token({}, TOKEN)).toBe(0);
+    const out = captureIo();
+    expect(await runUninstall(sys, { purge: false, dryRun: false, json: false, config: CFG }, out)).toBe(0);
+    expect(sys.lstat(TOKEN_PROFILE)).toBeNull();
+    expect(sys.content(TOKEN_PATH)).toBe(TOKEN + '\n');
+    expect(out.errors.join('\n')).toMatch(/long-lived token was kept in \/etc\/claude-share\/oauth-token/);
+    expect(await runToken(sys, { action: 'remove', config: CFG }, captureIo())).toBe(0);
+    expect(sys.lstat(TOKEN_PATH)).toBeNull();
   });
 });

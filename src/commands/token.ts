@@ -23,12 +23,13 @@ const STATE_DIR = '/var/lib/claude-share';
 
 export async function runToken(sys: System, o: TokenOptions, io: Io): Promise<number> {
   if (sys.euid() !== 0) throw unsafeError('the token is readable by root and the group only: run it as root', 'run it with sudo');
+  if (o.fromFile && o.action !== 'set') throw usageError('--from-file goes with token set only');
+  // remove needs no config: it also cleans up after an uninstall, which keeps the token.
+  if (o.action === 'remove') return underLock(sys, false, async () => remove(sys, io));
   const c = requireConfig(sys, configPath(o.config));
   if (o.action === 'show') return show(sys, c.group, o, io);
-  if (o.fromFile && o.action !== 'set') throw usageError('--from-file goes with token set only');
   const group = sys.getGroup(c.group);
   if (!group) throw operatorError(`the group ${c.group} does not exist`, 'run claude-share server init');
-  if (o.action === 'remove') return underLock(sys, false, async () => remove(sys, io));
 
   let text: string;
   if (o.fromFile) text = readSecretFile(sys, o.fromFile);

@@ -1,3 +1,4 @@
+import { TOKEN_PATH, TOKEN_PROFILE } from '../core/token.js';
 import { PROBE_MEMO } from '../engine/probe-memo.js';
 import { CRON_PATH, stopService } from './service.js';
 import { EXIT, dataError, unsafeError } from '../core/errors.js';
@@ -52,8 +53,16 @@ async function uninstallLocked(sys: System, o: UninstallOptions, io: Io, cfgPath
   }
   const extra = (): Action[] => {
     const out: Action[] = [];
-    for (const f of [sys.services.unitPath, CRON_PATH, `${CRON_STATE_DIR}/cron-report.sync`, `${CRON_STATE_DIR}/cron-report.status`, PROBE_MEMO, cfgPath]) {
-      if (sys.lstat(f)) out.push({ kind: 'remove-file', code: 'uninstall', target: f, before: 'present', after: 'absent', reason: f === cfgPath ? 'status and sync stop acting' : 'no more healing' });
+    for (const f of [sys.services.unitPath, CRON_PATH, `${CRON_STATE_DIR}/cron-report.sync`, `${CRON_STATE_DIR}/cron-report.status`, PROBE_MEMO, TOKEN_PROFILE, cfgPath]) {
+      if (sys.lstat(f))
+        out.push({
+          kind: 'remove-file',
+          code: 'uninstall',
+          target: f,
+          before: 'present',
+          after: 'absent',
+          reason: f === cfgPath ? 'status and sync stop acting' : f === TOKEN_PROFILE ? 'login shells no longer get the long-lived token' : 'no more healing',
+        });
     }
     if (o.purge && sys.lstat(c.sharedDir)) {
       const archive = `${c.sharedDir}.archive-${sys.now().toISOString().replace(/:/g, '-')}`;
@@ -77,6 +86,7 @@ async function uninstallLocked(sys: System, o: UninstallOptions, io: Io, cfgPath
         ? 'the shared directory was archived root-only; the group was kept (groupdel it when no longer needed)'
         : `the shared directory ${c.sharedDir} and its backups were left in place; the group ${c.group} was kept`,
     );
+  if (!o.dryRun && !o.json && sys.lstat(TOKEN_PATH)) io.err(`the long-lived token was kept in ${TOKEN_PATH}, exported to nobody now (claude-share server token remove deletes it)`);
   return code;
 }
 

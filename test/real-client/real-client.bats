@@ -164,6 +164,32 @@ fail_v() { echo "[$v] $*"; cat $FAKE/log.jsonl; return 1; }
   done
 }
 
+@test "token mode with the real client: a member's agent with no credentials file gets the long-lived token from its login shell and runs claude -p; nothing is refreshed, nothing written where a login would go" {
+  local v setup out
+  setup=sk-ant-oat01-setup-$(head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n')
+  for v in $(versions); do
+    reset_state && start_fake
+    # An expired shared login: had the agent used the linked credentials, it would have had to refresh.
+    login_with "$(ms_from_now -3600)"
+    # The fake knows the setup-token as an access token of the account (setup-token's tokens never refresh).
+    node -e 'const f=process.argv[1],s=JSON.parse(require("fs").readFileSync(f,"utf8"));s.access[process.argv[2]]="setup";require("fs").writeFileSync(f,JSON.stringify(s))' $FAKE/tokens.json "$setup"
+    printf '%s\n' "$setup" | claude-share server token set >/dev/null || fail_v "token set"
+    # The agent: a config dir of its own with onboarding done (the token needs it) and no credentials in it.
+    install -d -o csalice -g csalice -m 0700 /home/csalice/agent
+    echo '{"hasCompletedOnboarding":true}' >/home/csalice/agent/.claude.json
+    chown csalice: /home/csalice/agent/.claude.json
+    out=$(su - csalice -c "CLAUDE_CONFIG_DIR=/home/csalice/agent NODE_EXTRA_CA_CERTS=$CA/ca.crt DISABLE_TELEMETRY=1 DISABLE_ERROR_REPORTING=1 CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC=1 DISABLE_AUTOUPDATER=1 timeout 60 $(claude_bin "$v") -p hi" 2>&1 3>&-) || fail_v "agent -p: $out"
+    [[ "$out" == *pong* ]] || fail_v "agent -p: $out"
+    grep -q "\"bearer\":\"$setup\"" $FAKE/log.jsonl || fail_v "the API never saw the setup-token"
+    ! grep -q '"grant":"refresh_token"' $FAKE/log.jsonl || fail_v "something refreshed"
+    [[ ! -e /home/csalice/agent/.credentials.json ]] || fail_v "the agent wrote a credentials file"
+    # A user outside the group gets nothing from the login shell.
+    useradd -m csout 2>/dev/null || true
+    [[ -z "$(su - csout -c 'printf %s "${CLAUDE_CODE_OAUTH_TOKEN:-}"' 3>&-)" ]] || fail_v "a non-member got the token"
+    echo "# figure: [$v] token mode: claude -p answered with only CLAUDE_CODE_OAUTH_TOKEN, no refresh" >&3
+  done
+}
+
 @test "an expired login refreshed by the real client: status sees it, sync promotes it, and the next member refreshes with the promoted token (never a used one)" {
   local v
   for v in $(versions); do
