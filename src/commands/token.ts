@@ -68,7 +68,7 @@ function show(sys: System, groupName: string, o: TokenOptions, io: Io): number {
         2,
       ),
     );
-  } else if (health) io.out(`${health.masked}  set ${isoOf(health.setAtMs)}  ${health.daysLeft < 0 ? 'expired' : `${health.daysLeft} days left`}  (${TOKEN_PATH})`);
+  } else if (health) io.out(`${health.masked}  set ${isoOf(health.setAtMs)}  ${!health.ok ? 'expired' : `${health.daysLeft} days left`}  (${TOKEN_PATH})`);
   else if (!problems.length) io.out(`no long-lived token is set (claude-share server token set stores one)`);
   for (const p of problems) io.err(`${p.severity === 'operator' ? 'error' : 'warning'} [${p.code}] ${p.message}\n    fix: ${p.fix}`);
   return problems.some((p) => p.severity === 'operator') ? EXIT.operator : problems.length ? EXIT.drift : EXIT.ok;

@@ -40,11 +40,14 @@ function planLinks(d: Desired, obs: Observed): Plan {
     if (d.createGroup) actions.push({ kind: 'create-group', code: 'group-missing', target: d.group, before: 'absent', after: 'present', reason: 'the shared group does not exist' });
     else p({ code: 'group-missing', message: `group ${d.group} does not exist`, fix: 'run: claude-share server init' });
   }
-  const created = obs.users.filter((u) => !u.entry && d.createUsers.includes(u.name)).map((u) => u.name);
+  // Sets: init of 5,000 new users asks each of them (lists made these O(n²)).
+  const toCreate = new Set(d.createUsers);
+  const created = obs.users.filter((u) => !u.entry && toCreate.has(u.name)).map((u) => u.name);
+  const isCreated = new Set(created);
   for (const name of created)
     actions.push({ kind: 'create-user', code: 'user-missing', target: name, user: name, before: 'absent', after: 'account with home and /bin/bash', reason: 'new managed user' });
   // Accounts an interrupted init created but never gave their password (the journal names them) get it now.
-  const pending = (d.pendingPasswords ?? []).filter((n) => obs.journal.includes(n) && !created.includes(n) && obs.users.some((u) => u.name === n && u.entry));
+  const pending = (d.pendingPasswords ?? []).filter((n) => obs.journal.includes(n) && !isCreated.has(n) && obs.users.some((u) => u.name === n && u.entry));
   const pw = [...created, ...pending];
   if (pw.length)
     actions.push({
@@ -57,7 +60,7 @@ function planLinks(d: Desired, obs: Observed): Plan {
       reason: pending.length ? `one chpasswd call, passwords on stdin (${pending.join(', ')}: created by an interrupted init)` : 'one chpasswd call, passwords on stdin',
     });
   for (const u of obs.users) {
-    if (!u.entry && !created.includes(u.name))
+    if (!u.entry && !isCreated.has(u.name))
       p({
         code: 'user-missing',
         user: u.name,
@@ -65,7 +68,7 @@ function planLinks(d: Desired, obs: Observed): Plan {
         fix: `create it (claude-share server add-user ${u.name}) or remove it from MANAGED_USERS`,
       });
   }
-  const joiners = obs.users.filter((u) => (u.entry || created.includes(u.name)) && !u.inGroup).map((u) => u.name);
+  const joiners = obs.users.filter((u) => (u.entry || isCreated.has(u.name)) && !u.inGroup).map((u) => u.name);
   if (obs.source?.entry && obs.source.name !== 'root' && !obs.group?.members.includes(obs.source.name) && !joiners.includes(obs.source.name)) joiners.push(obs.source.name);
   if (joiners.length && groupWillExist) {
     actions.push({
@@ -176,7 +179,7 @@ function planLinks(d: Desired, obs: Observed): Plan {
 
   // Homes.
   const promotedFrom = new Set(actions.filter((a) => a.kind === 'promote-shared').map((a) => a.source!.path));
-  for (const u of obs.users) planHome(d, u, created.includes(u.name), actions, p, promotedFrom, obs.nowMs, !!login.refreshFailed, login.otherAccount?.includes(u.name));
+  for (const u of obs.users) planHome(d, u, isCreated.has(u.name), actions, p, promotedFrom, obs.nowMs, !!login.refreshFailed, login.otherAccount?.includes(u.name));
   return { actions, problems, login };
 }
 

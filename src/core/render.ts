@@ -268,7 +268,7 @@ export function statusText(m: StatusModel, s: Style): string[] {
   );
   if (l.newerSevered) out.push(`       ${l.newerSevered} severed cop${l.newerSevered === 1 ? 'y holds' : 'ies hold'} a newer token than the shared copy`);
   if (plan.token)
-    out.push(`token: ${plan.token.masked}, set ${isoOf(plan.token.setAtMs).slice(0, 10)}, ${plan.token.daysLeft < 0 ? 'expired' : `${plan.token.daysLeft} days left`} (long-lived token for agents)`);
+    out.push(`token: ${plan.token.masked}, set ${isoOf(plan.token.setAtMs).slice(0, 10)}, ${!plan.token.ok ? 'expired' : `${plan.token.daysLeft} days left`} (long-lived token for agents)`);
   const heads = ['USER', 'GROUP', ...(obs.users[0]?.items.map((i) => i.item.rel.replace(/^\.claude\//, '')) ?? [])];
   const rows = obs.users.map((u) => [u.name, u.entry ? (u.inGroup ? 'yes' : 'NO') : '-', ...u.items.map((i) => i.state)]);
   const widths = heads.map((h, c) => Math.max(h.length, ...rows.map((r) => (r[c] ?? '').length)));

@@ -40,8 +40,11 @@ export function maskToken(t: string): string {
   return s.length <= PREFIX.length + 8 ? `${PREFIX}…` : `${s.slice(0, PREFIX.length)}…${s.slice(-4)}`;
 }
 
-/** Days left of the token's year, counted from when it was set (the token file's mtime, which only root can set). */
-export const tokenDaysLeft = (setAtMs: number, nowMs: number) => Math.floor(TOKEN_LIFE_DAYS - (nowMs - setAtMs) / 86_400_000);
+const DAY_MS = 86_400_000;
+/** Days left of the token's year, counted from when it was set (the token file's mtime, which only root can set): 365 on the day it is set, 0 on its last day. */
+export const tokenDaysLeft = (setAtMs: number, nowMs: number) => Math.max(0, Math.ceil(TOKEN_LIFE_DAYS - (nowMs - setAtMs) / DAY_MS));
+/** Past its year. */
+export const tokenExpired = (setAtMs: number, nowMs: number) => nowMs - setAtMs > TOKEN_LIFE_DAYS * DAY_MS;
 
 /** The profile.d script: a shell that cannot read the token file (not in the group) skips it silently. */
 export const tokenProfileScript = () => `# Written by claude-share server token set; removed by claude-share server token remove.
@@ -68,7 +71,7 @@ export function planToken(obs: Pick<Observed, 'token' | 'group' | 'nowMs'>): { h
   const bad = tokenProblem(text);
   if (bad) return invalid(`holds no setup-token: ${bad}`);
   const health: TokenHealth = { masked: maskToken(text), setAtMs: r.stat.mtimeMs, daysLeft: tokenDaysLeft(r.stat.mtimeMs, obs.nowMs), ok: true };
-  if (health.daysLeft < 0) {
+  if (tokenExpired(r.stat.mtimeMs, obs.nowMs)) {
     health.ok = false;
     return { health, problems: [problem({ code: 'token-expired', path: TOKEN_PATH, message: `the long-lived token ${health.masked} was set more than a year ago`, fix })] };
   }

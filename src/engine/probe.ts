@@ -39,7 +39,9 @@ export function probe(sys: System, d: Desired, memo: ProbeMemo = ProbeMemo.empty
     return { item, path, stat, read, lastGood: broken ? lastGoodBackup(sys, d.sharedDir, item.rel) : undefined };
   });
   const sharedExists = new Set(shared.filter((s) => s.stat).map((s) => s.item.id));
-  const users = names.map((name) => probeUserSafely(sys, d, name, group?.members.includes(name) ?? false, sharedExists, memo));
+  // A Set: the group of 5,000 members is looked up 5,000 times (a list made that O(n²), 50 ms at 5,000).
+  const inGroup = new Set(group?.members ?? []);
+  const users = names.map((name) => probeUserSafely(sys, d, name, inGroup.has(name), sharedExists, memo));
   const claudeDir = dirs.find((x) => x.path === sharedStore(d.sharedDir))!.stat;
   return {
     nowMs: sys.now().getTime(),
