@@ -1,7 +1,7 @@
 import { dataError, EXIT, operatorError, unsafeError, usageError } from '../core/errors.js';
 import { maskToken, planToken, TOKEN_MODE, TOKEN_PATH, TOKEN_PROFILE, tokenDaysLeft, tokenProblem, tokenProfileScript } from '../core/token.js';
 import { isoOf } from '../core/untrusted.js';
-import { SCHEMA_VERSION } from '../core/render.js';
+import { tokenShowJson } from '../core/render.js';
 import { configPath, requireConfig } from '../engine/config.js';
 import { underLock } from '../engine/converge.js';
 import type { Io } from '../engine/io.js';
@@ -61,13 +61,7 @@ function show(sys: System, groupName: string, o: TokenOptions, io: Io): number {
   const read = sys.lstat(TOKEN_PATH) ? sys.readFileNoFollow(TOKEN_PATH, { owner: 0, maxBytes: MAX_INPUT }) : null;
   const { health, problems } = planToken({ token: read, group: sys.getGroup(groupName), nowMs: sys.now().getTime() });
   if (o.json) {
-    io.out(
-      JSON.stringify(
-        { schemaVersion: SCHEMA_VERSION, command: 'token show', token: health ? { masked: health.masked, setAt: isoOf(health.setAtMs), daysLeft: health.daysLeft, ok: health.ok } : null, problems },
-        null,
-        2,
-      ),
-    );
+    io.out(JSON.stringify(tokenShowJson(health, problems), null, 2));
   } else if (health) io.out(`${health.masked}  set ${isoOf(health.setAtMs)}  ${!health.ok ? 'expired' : `${health.daysLeft} days left`}  (${TOKEN_PATH})`);
   else if (!problems.length) io.out(`no long-lived token is set (claude-share server token set stores one)`);
   for (const p of problems) io.err(`${p.severity === 'operator' ? 'error' : 'warning'} [${p.code}] ${p.message}\n    fix: ${p.fix}`);

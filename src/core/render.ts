@@ -1,7 +1,7 @@
 import type { BackupRun } from '../commands/backups.js';
 import { kindInfo } from './action-kinds.js';
 import { describeExpiry } from './credentials.js';
-import type { Action, Observed, Outcome, Plan, Problem } from './model.js';
+import type { Action, Observed, Outcome, Plan, Problem, TokenHealth } from './model.js';
 import type { DoctorReport } from '../commands/doctor.js';
 import { oct } from './plan.js';
 import { isoOf } from './untrusted.js';
@@ -158,7 +158,7 @@ export function statusJson(m: StatusModel) {
       freshest: plan.login.freshest ?? null,
     },
     // The long-lived token mode (server token set): null when it is not used here. Never the token itself.
-    token: plan.token ? { masked: plan.token.masked, setAt: isoOf(plan.token.setAtMs), daysLeft: plan.token.daysLeft, ok: plan.token.ok } : null,
+    token: tokenJson(plan.token ?? null),
     users: obs.users.map((u) => ({
       name: u.name,
       exists: !!u.entry,
@@ -345,4 +345,11 @@ export function backupsJson(directory: string, keepDays: number, runs: BackupRun
     keepDays,
     runs: runs.map((r) => ({ run: r.run, files: r.files.map((f) => ({ file: f.file, path: f.from, kind: f.kind, user: f.user, uid: f.uid, gid: f.gid, mode: f.mode, size: f.size })) })),
   };
+}
+
+/** The long-lived token in JSON: masked, never the token. */
+const tokenJson = (t: TokenHealth | null) => (t ? { masked: t.masked, setAt: isoOf(t.setAtMs), daysLeft: t.daysLeft, ok: t.ok } : null);
+
+export function tokenShowJson(t: TokenHealth | null, problems: Problem[]) {
+  return { schemaVersion: SCHEMA_VERSION, command: 'token show', token: tokenJson(t), problems };
 }
