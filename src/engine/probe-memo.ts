@@ -55,31 +55,25 @@ export class ProbeMemo {
     }
   }
 
-  /** Whether the start file at path had the block when it last had this stat; undefined when not known. */
-  rcHasBlock(path: string, st: FileStat): boolean | undefined {
-    const m = this.rcs.get(path);
-    return m && m[0] === keyOf(st) ? m[1] : undefined;
+  /** What was remembered of path when it had this stat; undefined when not known. */
+  private recall<V>(m: Map<string, [Key, V]>, path: string, st: FileStat): V | undefined {
+    const e = m.get(path);
+    return e && e[0] === keyOf(st) ? e[1] : undefined;
   }
-  setRc(path: string, st: FileStat, hasBlock: boolean) {
+  private remember<V>(m: Map<string, [Key, V]>, path: string, st: FileStat, value: V) {
     const k = keyOf(st);
-    const m = this.rcs.get(path);
-    if (m?.[0] === k && m[1] === hasBlock) return;
-    this.rcs.set(path, [k, hasBlock]);
+    const e = m.get(path);
+    if (e?.[0] === k && e[1] === value) return;
+    m.set(path, [k, value]);
     this.changed = true;
   }
 
-  /** The target of the symlink at path when it last had this stat; undefined when not known. */
-  linkTarget(path: string, st: FileStat): string | undefined {
-    const m = this.links.get(path);
-    return m && m[0] === keyOf(st) ? m[1] : undefined;
-  }
-  setLink(path: string, st: FileStat, target: string) {
-    const k = keyOf(st);
-    const m = this.links.get(path);
-    if (m?.[0] === k && m[1] === target) return;
-    this.links.set(path, [k, target]);
-    this.changed = true;
-  }
+  /** Whether the start file at path had the umask block when it last had this stat. */
+  rcHasBlock = (path: string, st: FileStat) => this.recall(this.rcs, path, st);
+  setRc = (path: string, st: FileStat, hasBlock: boolean) => this.remember(this.rcs, path, st, hasBlock);
+  /** The target of the symlink at path when it last had this stat. */
+  linkTarget = (path: string, st: FileStat) => this.recall(this.links, path, st);
+  setLink = (path: string, st: FileStat, target: string) => this.remember(this.links, path, st, target);
 
   /** The home had no corrupted-file leftovers when it last had this stat (a directory's ctime moves with its entries). */
   homeClean(home: string, st: FileStat): boolean {
