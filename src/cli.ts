@@ -17,23 +17,27 @@ export async function buildProgram(run: Run, done: (code: number) => void): Prom
     import('./cli/flags/version.js'),
     import('./cli/flags/watch.js'),
   ]);
-  const [{ registerRemove }, { registerCompletion }, { registerBackups }, { registerDoctor }, { registerLogin }, { registerToken }] = await Promise.all([
+  const [{ registerRemove }, { registerCompletion }, { registerBackups }, { registerDoctor }, { registerLogin }, { registerToken }, { registerContainer }] = await Promise.all([
     import('./cli/flags/remove.js'),
     import('./cli/flags/completion.js'),
     import('./cli/flags/backups.js'),
     import('./cli/flags/doctor.js'),
     import('./cli/flags/login.js'),
     import('./cli/flags/token.js'),
+    import('./cli/flags/container.js'),
   ]);
   const program = new Command('claude-share')
     .description('share one Claude Code login between the users of one Linux server')
     .version(`claude-share ${VERSION}`, '-V, --version')
     .showHelpAfterError('(run claude-share --help for usage)')
     .exitOverride();
-  const server = program.command('server').description('provisioning and healing: init, add-user, status, sync, watch, install-service, install-cron, remove-user, uninstall, token');
+  const server = program
+    .command('server')
+    .description('provisioning and healing: init, add-user, status, sync, watch, install-service, install-cron, remove-user, uninstall, token, add-container, container-args, remove-container');
   registerWatch(server, run, done);
   registerRemove(server, run, done);
   registerToken(server, run, done);
+  registerContainer(server, run, done);
   registerCompletion(program, run, done);
   registerBackups(program, run, done);
   registerDoctor(program, run, done);
@@ -69,6 +73,9 @@ const EXAMPLES: Record<string, string> = {
   set: 'sudo claude-share server token set --from-file /root/setup-token   # what claude setup-token printed, root 0600',
   show: 'sudo claude-share server token show --json',
   remove: 'sudo claude-share server token remove',
+  'add-container': 'sudo claude-share server add-container agent1',
+  'container-args': 'sudo claude-share server container-args agent1 --format compose',
+  'remove-container': 'sudo claude-share server remove-container agent1',
 };
 
 function helpFooter(name: string): string {

@@ -46,6 +46,10 @@ describe('argv → options', () => {
     [['server', 'token', 'set', '--from-file', '/root/t'], 'token', { action: 'set', fromFile: '/root/t' }],
     [['server', 'token', 'show', '--json'], 'token', { action: 'show', json: true }],
     [['server', 'token', 'remove'], 'token', { action: 'remove' }],
+    [['server', 'add-container', 'agent1', '--dry-run'], 'addContainer', { name: 'agent1', dryRun: true, json: false }],
+    [['server', 'container-args', 'agent1'], 'containerArgs', { name: 'agent1', format: 'docker' }],
+    [['server', 'container-args', 'agent1', '--format', 'compose'], 'containerArgs', { name: 'agent1', format: 'compose' }],
+    [['server', 'remove-container', 'agent1', '--json'], 'removeContainer', { name: 'agent1', json: true, dryRun: false }],
     [['sync', '--dry-run', '--user', 'alice'], 'sync', { dryRun: true, user: 'alice', json: false }],
     [['server', 'sync', '--quiet', '--json'], 'sync', { quiet: true, json: true }],
     [['version'], 'version', {}],
@@ -89,8 +93,10 @@ describe('help', () => {
     const all = (c: typeof program): (typeof program)[] => c.commands.flatMap((s) => [s, ...all(s)]);
     const acting = all(program).filter((c) => !['completion', 'version', 'help', 'server', 'backups', 'token'].includes(c.name()));
     expect(acting.map((c) => c.name()).sort()).toEqual([
+      'add-container',
       'add-user',
       'add-user',
+      'container-args',
       'doctor',
       'init',
       'init',
@@ -99,6 +105,7 @@ describe('help', () => {
       'list',
       'login',
       'remove',
+      'remove-container',
       'remove-user',
       'restore',
       'set',

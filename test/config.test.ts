@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { parseConfig, serializeConfig } from '../src/engine/config.js';
 import { validateSharedDir } from '../src/core/validate.js';
 
-const good = { sharedDir: '/shared/cs', group: 'team', sourceUser: 'root', managedUsers: ['alice', 'bob'], shareSettingsLocal: false, backupKeepDays: 7 };
+const good = { sharedDir: '/shared/cs', group: 'team', sourceUser: 'root', managedUsers: ['alice', 'bob', 'agent1'], shareSettingsLocal: false, backupKeepDays: 7, containers: ['agent1'] };
 
 describe('config', () => {
   it('round-trips', () => {

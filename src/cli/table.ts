@@ -41,6 +41,9 @@ export const COMMANDS = {
   backupsRestore: entry(async () => (await import('../commands/backups.js')).runBackupsRestore),
   doctor: entry(async () => (await import('../commands/doctor.js')).runDoctor),
   token: entry(async () => (await import('../commands/token.js')).runToken),
+  addContainer: entry(async () => (await import('../commands/container.js')).runAddContainer),
+  containerArgs: entry(async () => (await import('../commands/container.js')).runContainerArgs),
+  removeContainer: entry(async () => (await import('../commands/container.js')).runRemoveContainer),
   login: entry(
     async () => (await import('../commands/login.js')).runLogin,
     () => true,

@@ -132,6 +132,7 @@ async function initLocked(sys: System, o: InitOptions, io: Io, given: UserSpec[]
     managedUsers: members,
     shareSettingsLocal: o.settingsLocal ?? existing?.shareSettingsLocal ?? true,
     backupKeepDays: existing?.backupKeepDays ?? DEFAULT_BACKUP_KEEP_DAYS,
+    containers: existing?.containers ?? [],
   };
   if (o.keepSourceCopy) io.err('warning: --keep-source-copy leaves a second copy of a single-use refresh token with the source user: the first refresh on either side logs the other out');
   // An earlier init that was interrupted between useradd and chpasswd: those accounts exist, locked, and get the

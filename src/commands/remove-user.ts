@@ -30,7 +30,7 @@ export async function runRemoveUser(sys: System, o: RemoveUserOptions, io: Io): 
       if (o.json) io.out(JSON.stringify(runJson('remove-user', o.dryRun ? { planned: [] } : { outcomes: [], remaining: [] }, []), null, 2));
       return EXIT.ok;
     }
-    const config: Config = { ...c, managedUsers: c.managedUsers.filter((u) => u !== o.name) };
+    const config: Config = { ...c, managedUsers: c.managedUsers.filter((u) => u !== o.name), containers: c.containers.filter((u) => u !== o.name) };
     const desired = { ...desiredFrom(c), users: [o.name] };
     const spec = { deleteAccount: o.deleteAccount, removeHome: o.removeHome };
     const { code } = await converge(sys, io, {

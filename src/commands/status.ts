@@ -29,7 +29,7 @@ export function statusModel(sys: System, c: Config, onlyUsers?: string[]): Statu
   memo.save(sys);
   const p = plan(desired, obs);
   const problems = [...p.problems.filter((x) => x.severity === 'operator'), ...driftProblems(p.actions), ...p.problems.filter((x) => x.severity !== 'operator')];
-  return { sharedDir: c.sharedDir, group: c.group, obs, plan: p, problems, healthy: exitCode({ problems: p.problems, remaining: p.actions, reportsState: true }) === 0 };
+  return { sharedDir: c.sharedDir, group: c.group, containers: c.containers, obs, plan: p, problems, healthy: exitCode({ problems: p.problems, remaining: p.actions, reportsState: true }) === 0 };
 }
 
 /** status: probe + plan + render; read-only. */

@@ -1,5 +1,5 @@
 import { dataError, EXIT, operatorError, unsafeError, usageError } from '../core/errors.js';
-import { maskToken, planToken, TOKEN_MODE, TOKEN_PATH, TOKEN_PROFILE, tokenDaysLeft, tokenProblem, tokenProfileScript } from '../core/token.js';
+import { maskToken, planToken, TOKEN_ENV_FILE, TOKEN_MODE, TOKEN_PATH, TOKEN_PROFILE, tokenDaysLeft, tokenProblem, tokenProfileScript } from '../core/token.js';
 import { isoOf } from '../core/untrusted.js';
 import { tokenShowJson } from '../core/render.js';
 import { configPath, requireConfig } from '../engine/config.js';
@@ -49,6 +49,8 @@ export async function runToken(sys: System, o: TokenOptions, io: Io): Promise<nu
     // A replaced token's set time starts again (the file's mtime is when it was set: only root can write it).
     sys.writeFileAtomic(TOKEN_PATH, token + '\n', { mode: TOKEN_MODE, uid: 0, gid: group.gid });
     sys.writeFileAtomic(TOKEN_PROFILE, tokenProfileScript(), { mode: 0o644, uid: 0, gid: 0 });
+    // For containers (container-args adds it): read by docker's CLI, as root.
+    sys.writeFileAtomic(TOKEN_ENV_FILE, `CLAUDE_CODE_OAUTH_TOKEN=${token}\n`, { mode: 0o600, uid: 0, gid: 0 });
     sys.log(`long-lived token ${maskToken(token)} set`);
     io.out(`✓ stored ${maskToken(token)} in ${TOKEN_PATH} (root:${c.group} 0640), valid about ${tokenDaysLeft(sys.now().getTime(), sys.now().getTime())} days`);
     io.out(`✓ wrote ${TOKEN_PROFILE}: members' login shells get CLAUDE_CODE_OAUTH_TOKEN (from their next login)`);
@@ -81,7 +83,7 @@ function remove(sys: System, io: Io): number {
     }
     sys.unlink(TOKEN_PATH);
   }
-  if (sys.lstat(TOKEN_PROFILE)) sys.unlink(TOKEN_PROFILE);
+  for (const f of [TOKEN_PROFILE, TOKEN_ENV_FILE]) if (sys.lstat(f)) sys.unlink(f);
   io.out(had ? `✓ removed the long-lived token and ${TOKEN_PROFILE}: new login shells no longer get it` : 'no long-lived token was set: nothing to do');
   if (had) sys.log('long-lived token removed');
   return EXIT.ok;

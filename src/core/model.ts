@@ -33,6 +33,8 @@ export interface Desired {
   acceptAccount?: boolean;
   /** Only these users are examined and repaired (sync --user, add-user, the watcher). */
   onlyUsers?: string[];
+  /** The managed users that are containers (server add-container): their accounts get no login shell. */
+  containers?: string[];
 }
 
 /** What a member can multiply is counted, and only a few of its names are kept for the report. */
@@ -160,7 +162,9 @@ interface ActionCommon {
 export type Action = ActionCommon &
   (
     | { kind: 'create-group' | 'write-config' | 'remove-file' | 'archive-shared' }
-    | { kind: 'create-user' | 'make-claude-dir' | 'umask-block' | 'leave-group'; user: string }
+    | { kind: 'make-claude-dir' | 'umask-block' | 'leave-group'; user: string }
+    /** container: an account for a container (no login shell: nobody logs in as it). */
+    | { kind: 'create-user'; user: string; container?: boolean }
     | { kind: 'set-passwords' | 'add-to-group'; members: string[] }
     /** rootGroup: owned by group root (the backups) rather than the shared group. */
     | { kind: 'make-dir'; mode: number; rootGroup: boolean }

@@ -45,7 +45,11 @@ function planLinks(d: Desired, obs: Observed): Plan {
   const created = obs.users.filter((u) => !u.entry && toCreate.has(u.name)).map((u) => u.name);
   const isCreated = new Set(created);
   for (const name of created)
-    actions.push({ kind: 'create-user', code: 'user-missing', target: name, user: name, before: 'absent', after: 'account with home and /bin/bash', reason: 'new managed user' });
+    actions.push(
+      d.containers?.includes(name)
+        ? { kind: 'create-user', code: 'user-missing', target: name, user: name, container: true, before: 'absent', after: 'account with a home and no login shell', reason: 'new container' }
+        : { kind: 'create-user', code: 'user-missing', target: name, user: name, before: 'absent', after: 'account with home and /bin/bash', reason: 'new managed user' },
+    );
   // Accounts an interrupted init created but never gave their password (the journal names them) get it now.
   const pending = (d.pendingPasswords ?? []).filter((n) => obs.journal.includes(n) && !isCreated.has(n) && obs.users.some((u) => u.name === n && u.entry));
   const pw = [...created, ...pending];

@@ -18,7 +18,8 @@ export interface AccountTools {
   /** How to install them, for that refusal's fix line. */
   install: string;
   groupAdd(name: string): ToolRun;
-  userAdd(name: string): ToolRun;
+  /** A member gets a login shell; a container's account none (nobody logs in as it). */
+  userAdd(name: string, shell: 'login' | 'none'): ToolRun;
   /** All NAME:PASSWORD lines in one run. */
   setPasswords(lines: string[]): ToolRun;
   /** The group's whole member list, set in one run. */
@@ -32,7 +33,7 @@ export const SHADOW_UTILS: AccountTools = {
   commands: ['useradd', 'groupadd', 'chpasswd', 'gpasswd'],
   install: 'install the shadow utilities (Debian/Ubuntu: apt-get install passwd)',
   groupAdd: (name) => ({ argv: ['groupadd', name] }),
-  userAdd: (name) => ({ argv: ['useradd', '--create-home', '--shell', '/bin/bash', name] }),
+  userAdd: (name, shell) => ({ argv: ['useradd', '--create-home', '--shell', shell === 'login' ? '/bin/bash' : '/usr/sbin/nologin', name] }),
   setPasswords: (lines) => ({ argv: ['chpasswd'], stdin: lines.map((l) => `${l}\n`).join('') }),
   setGroupMembers: (group, members) => ({ argv: ['gpasswd', '-M', members.join(','), group] }),
   removeGroupMember: (group, member) => ({ argv: ['gpasswd', '-d', member, group] }),

@@ -135,6 +135,8 @@ export interface StatusModel {
   plan: Plan;
   problems: Problem[];
   healthy: boolean;
+  /** The managed users that are containers (server add-container). */
+  containers?: string[];
 }
 
 export function statusJson(m: StatusModel) {
@@ -161,6 +163,7 @@ export function statusJson(m: StatusModel) {
     token: tokenJson(plan.token ?? null),
     users: obs.users.map((u) => ({
       name: u.name,
+      container: !!m.containers?.includes(u.name),
       exists: !!u.entry,
       inGroup: u.inGroup,
       items: u.items.map((i) => ({ path: i.path, state: i.state, detail: i.detail })),
@@ -270,7 +273,7 @@ export function statusText(m: StatusModel, s: Style): string[] {
   if (plan.token)
     out.push(`token: ${plan.token.masked}, set ${isoOf(plan.token.setAtMs).slice(0, 10)}, ${!plan.token.ok ? 'expired' : `${plan.token.daysLeft} days left`} (long-lived token for agents)`);
   const heads = ['USER', 'GROUP', ...(obs.users[0]?.items.map((i) => i.item.rel.replace(/^\.claude\//, '')) ?? [])];
-  const rows = obs.users.map((u) => [u.name, u.entry ? (u.inGroup ? 'yes' : 'NO') : '-', ...u.items.map((i) => i.state)]);
+  const rows = obs.users.map((u) => [m.containers?.includes(u.name) ? `${u.name} (container)` : u.name, u.entry ? (u.inGroup ? 'yes' : 'NO') : '-', ...u.items.map((i) => i.state)]);
   const widths = heads.map((h, c) => Math.max(h.length, ...rows.map((r) => (r[c] ?? '').length)));
   const fmt = (r: string[]) =>
     r

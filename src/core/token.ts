@@ -14,6 +14,8 @@ export const TOKEN_PATH = '/etc/claude-share/oauth-token';
 export const TOKEN_MODE = 0o640;
 /** Exports it into every login shell that can read it: members of the group (the file's mode decides). */
 export const TOKEN_PROFILE = '/etc/profile.d/claude-share-token.sh';
+/** The same for `docker run --env-file` and compose's env_file: root-only, read by the engine's CLI as root. */
+export const TOKEN_ENV_FILE = '/etc/claude-share/oauth-token.env';
 /** setup-token says one year. */
 export const TOKEN_LIFE_DAYS = 365;
 /** status warns this many days before the year is over. */

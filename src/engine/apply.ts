@@ -163,7 +163,7 @@ async function applyOne(sys: System, d: Desired, a: Action, ctx: ApplyContext, b
       if (sys.getUser(a.target)) return 'unchanged';
       // Named in the journal first: if the run stops before chpasswd, the next init knows it still needs one.
       writeJournal(sys, [...new Set([...readJournal(sys), a.target])]);
-      await sys.userAdd(a.target);
+      await sys.userAdd(a.target, a.container ? 'none' : 'login');
       return 'created';
     case 'set-passwords': {
       // Only accounts that exist: a failed useradd must not turn into a failed chpasswd for everyone.

@@ -12,10 +12,12 @@ export interface Config {
   shareSettingsLocal: boolean;
   /** Backup runs older than this many days are pruned (never anyone's newest login backup). */
   backupKeepDays: number;
+  /** The managed users that are containers (server add-container); a subset of managedUsers. */
+  containers: string[];
 }
 
 export const DEFAULT_BACKUP_KEEP_DAYS = 30;
-const KEYS = ['SHARED_DIR', 'GROUP', 'SOURCE_USER', 'MANAGED_USERS', 'SHARE_SETTINGS_LOCAL', 'BACKUP_KEEP_DAYS'] as const;
+const KEYS = ['SHARED_DIR', 'GROUP', 'SOURCE_USER', 'MANAGED_USERS', 'SHARE_SETTINGS_LOCAL', 'BACKUP_KEEP_DAYS', 'CONTAINERS'] as const;
 
 export function configPath(flag?: string, env: NodeJS.ProcessEnv = process.env): string {
   return flag || env.CLAUDE_SHARE_CONFIG || DEFAULT_CONFIG_PATH;
@@ -30,6 +32,8 @@ export function serializeConfig(c: Config): string {
     `MANAGED_USERS=${c.managedUsers.join(',')}`,
     `SHARE_SETTINGS_LOCAL=${c.shareSettingsLocal ? 'yes' : 'no'}`,
     `BACKUP_KEEP_DAYS=${c.backupKeepDays}`,
+    // Only when there are containers: a config without them stays as earlier versions wrote it.
+    ...(c.containers.length ? [`CONTAINERS=${c.containers.join(',')}`] : []),
     '',
   ].join('\n');
 }
@@ -60,7 +64,14 @@ export function parseConfig(text: string, path: string): Config {
       .filter(Boolean),
     shareSettingsLocal: (values.get('SHARE_SETTINGS_LOCAL') ?? 'yes') !== 'no',
     backupKeepDays: DEFAULT_BACKUP_KEEP_DAYS,
+    containers: (values.get('CONTAINERS') ?? '')
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean),
   };
+  const stray = c.containers.find((n) => !c.managedUsers.includes(n));
+  if (stray !== undefined)
+    throw new CliError('config-invalid', EXIT.dataErr, `${path}: CONTAINERS names ${printable(stray)}, which is not in MANAGED_USERS`, `add it to MANAGED_USERS or remove it from CONTAINERS`);
   const keep = values.get('BACKUP_KEEP_DAYS');
   if (keep !== undefined) {
     if (!/^[1-9][0-9]{0,4}$/.test(keep))

@@ -35,6 +35,7 @@ export function desiredFrom(c: Config, extra: Partial<Desired> = {}): Desired {
     keepSourceCopy: false,
     copyFullClaudeJson: false,
     backupKeepDays: c.backupKeepDays,
+    containers: c.containers,
     ...extra,
   };
 }

@@ -452,8 +452,8 @@ export class RealSystem implements System {
   async groupAdd(name: string) {
     await this.changeAccounts(() => run(this.accountTools.groupAdd(name)));
   }
-  async userAdd(name: string) {
-    await this.changeAccounts(() => run(this.accountTools.userAdd(name)));
+  async userAdd(name: string, shell: 'login' | 'none' = 'login') {
+    await this.changeAccounts(() => run(this.accountTools.userAdd(name, shell)));
   }
   async setPasswords(entries: PasswordEntry[]) {
     const lines = entries.filter((e) => e.password !== null).map((e) => `${e.name}:${e.password}`);

@@ -156,7 +156,7 @@ export interface System {
   replaceFile(path: string, bytes: Buffer | string, opts: { mode: number; uid: number; gid: number }): void;
 
   groupAdd(name: string): Promise<void>;
-  userAdd(name: string): Promise<void>;
+  userAdd(name: string, shell?: 'login' | 'none'): Promise<void>;
   /** All passwords in one chpasswd call fed on stdin; null entries are locked. */
   setPasswords(entries: PasswordEntry[]): Promise<void>;
   /** Adds members to a group in one call. */

@@ -359,9 +359,10 @@ export class MemorySystem implements System {
     this.calls.push(`groupadd ${name}`);
     this.groups.set(name, { name, gid: 2000 + this.groups.size, members: [] });
   }
-  async userAdd(name: string) {
+  async userAdd(name: string, shell: 'login' | 'none' = 'login') {
     this.calls.push(`useradd ${name}`);
     this.addUser(name);
+    if (shell === 'none') this.users.get(name)!.shell = '/usr/sbin/nologin';
     this.passwords.set(name, null);
   }
   async setPasswords(entries: PasswordEntry[]) {
