@@ -65,13 +65,26 @@ describe('container-args', () => {
   it('docker: the container runs as its account with the group, its home as HOME, the shared copies at the same path', () => {
     const a = sys.getUser('agent1')!;
     const gid = sys.getGroup('claudeshare')!.gid;
-    expect(args('docker').split(' \\\n  ')).toEqual([`--user ${a.uid}:${a.gid} --group-add ${gid}`, '--volume /home/agent1:/home/agent1', `--volume ${SH}:${SH}`, '--env HOME=/home/agent1']);
+    expect(args('docker').split(' \\\n  ')).toEqual([
+      `--user ${a.uid}:${a.gid} --group-add ${gid} --security-opt no-new-privileges --cap-drop ALL`,
+      '--volume /home/agent1:/home/agent1',
+      `--volume ${SH}:${SH}`,
+      '--env HOME=/home/agent1',
+    ]);
   });
 
   it('compose and devcontainer say the same; with a long-lived token set, its env file is added to each', async () => {
-    expect(args('compose')).toMatch(
-      /^ {4}user: "\d+:\d+"\n {4}group_add: \["\d+"\]\n {4}volumes:\n {6}- \/home\/agent1:\/home\/agent1\n {6}- \/shared\/claude-share\/home\/\.claude:\/shared\/claude-share\/home\/\.claude\n {4}environment:\n {6}HOME: \/home\/agent1$/,
-    );
+    expect(args('compose').split('\n')).toEqual([
+      `    user: "${sys.getUser('agent1')!.uid}:${sys.getUser('agent1')!.gid}"`,
+      `    group_add: ["${sys.getGroup('claudeshare')!.gid}"]`,
+      '    security_opt: ["no-new-privileges:true"]',
+      '    cap_drop: [ALL]',
+      '    volumes:',
+      '      - "/home/agent1:/home/agent1"',
+      `      - "${SH}:${SH}"`,
+      '    environment:',
+      '      HOME: "/home/agent1"',
+    ]);
     expect(JSON.parse(args('devcontainer'))).toMatchObject({
       containerEnv: { HOME: '/home/agent1' },
       mounts: ['source=/home/agent1,target=/home/agent1,type=bind', `source=${SH},target=${SH},type=bind`],
@@ -97,7 +110,8 @@ describe('remove-container', () => {
     await expect(runRemoveContainer(sys, opts({ name: 'alice' }), captureIo())).rejects.toMatchObject({ exitCode: 65 });
     expect(await runRemoveContainer(sys, opts(), captureIo())).toBe(0);
     expect(sys.getUser('agent1')).toBeNull();
-    expect(sys.lstat('/home/agent1')?.type).toBe('dir');
+    // Its home stays, root's alone: the freed uid goes to the next account, which must not inherit it.
+    expect(sys.lstat('/home/agent1')).toMatchObject({ type: 'dir', uid: 0, gid: 0, mode: 0o700 });
     expect(loadConfig(sys, CFG)).toMatchObject({ managedUsers: ['alice'], containers: [] });
   });
 });

@@ -3,6 +3,7 @@ import { runInit } from '../src/commands/init.js';
 import { runStatus } from '../src/commands/status.js';
 import { runToken, type TokenOptions } from '../src/commands/token.js';
 import { runUninstall } from '../src/commands/uninstall.js';
+import { runRemoveUser } from '../src/commands/remove-user.js';
 import { prometheusText } from '../src/core/render.js';
 import { maskToken, TOKEN_PATH, TOKEN_PROFILE, tokenProblem } from '../src/core/token.js';
 import { statusModel } from '../src/commands/status.js';
@@ -58,7 +59,7 @@ describe('token set, show, remove', () => {
     expect(sys.content(TOKEN_PATH)).toBe(TOKEN + '\n');
     expect(sys.lstat(TOKEN_PROFILE)).toMatchObject({ uid: 0, gid: 0, mode: 0o644 });
     expect(sys.content(TOKEN_PROFILE)).toMatch(
-      /if \[ -r \/etc\/claude-share\/oauth-token \]; then\n\s+CLAUDE_CODE_OAUTH_TOKEN=\$\(cat \/etc\/claude-share\/oauth-token\)\n\s+export CLAUDE_CODE_OAUTH_TOKEN/,
+      /if \[ "\$\(id -u\)" != 0 \] && \[ -r \/etc\/claude-share\/oauth-token \]; then\n\s+CLAUDE_CODE_OAUTH_TOKEN=\$\(cat \/etc\/claude-share\/oauth-token\)\n\s+export CLAUDE_CODE_OAUTH_TOKEN/,
     );
     expect(sys.content(TOKEN_PROFILE)).not.toContain(TOKEN);
     const said = [...out.lines, ...out.errors, ...sys.logs].join('\n');
@@ -121,14 +122,27 @@ describe('token set, show, remove', () => {
     expect(again.lines.join('\n')).toMatch(/nothing to do/);
   });
 
-  it('uninstall stops the export and keeps the token, saying so; token remove then works without a config', async () => {
+  it('uninstall takes the token away too (the group stays, so it would stay readable), keeping a root-only copy', async () => {
     expect(await token({}, TOKEN)).toBe(0);
     const out = captureIo();
     expect(await runUninstall(sys, { purge: false, dryRun: false, json: false, config: CFG }, out)).toBe(0);
-    expect(sys.lstat(TOKEN_PROFILE)).toBeNull();
-    expect(sys.content(TOKEN_PATH)).toBe(TOKEN + '\n');
-    expect(out.errors.join('\n')).toMatch(/long-lived token was kept in \/etc\/claude-share\/oauth-token/);
-    expect(await runToken(sys, { action: 'remove', config: CFG }, captureIo())).toBe(0);
-    expect(sys.lstat(TOKEN_PATH)).toBeNull();
+    for (const f of [TOKEN_PROFILE, TOKEN_PATH, '/etc/claude-share/oauth-token.env']) expect(sys.lstat(f), f).toBeNull();
+    expect(out.errors.join('\n')).toMatch(/long-lived token was removed \(a root-only copy is in \/var\/lib\/claude-share\)/);
+    expect([...sys.files.keys()].some((p) => p.startsWith('/var/lib/claude-share/oauth-token.removed-'))).toBe(true);
+  });
+
+  it('a token that cannot be read is neither replaced nor removed without a copy (77)', async () => {
+    expect(await token({}, TOKEN)).toBe(0);
+    sys.files.get(TOKEN_PATH)!.nlink = 2;
+    await expect(runToken(sys, { action: 'remove', config: CFG }, captureIo())).rejects.toMatchObject({ exitCode: 77, message: expect.stringMatching(/cannot be kept \(hard-linked\)/) });
+    await expect(token({}, TOKEN)).rejects.toMatchObject({ exitCode: 77 });
+    expect(sys.lstat(TOKEN_PATH)).not.toBeNull();
+  });
+
+  it('removing a member while token mode is on says the token must be rotated', async () => {
+    expect(await token({}, TOKEN)).toBe(0);
+    const out = captureIo();
+    expect(await runRemoveUser(sys, { name: 'alice', deleteAccount: false, removeHome: false, dryRun: false, json: false, config: CFG }, out)).toBe(0);
+    expect(out.errors.join('\n')).toMatch(/alice could read the long-lived token.*claude setup-token.*token set.*revoke/);
   });
 });

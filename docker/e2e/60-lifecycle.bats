@@ -136,7 +136,7 @@ setup() {
 @test "completion bash completes subcommands and flags" {
   run bash -c 'eval "$(claude-share completion bash)"; COMP_WORDS=(claude-share server ad); COMP_CWORD=2; _claude_share; echo "${COMPREPLY[*]}"'
   assert_success
-  assert_output 'add-user'
+  assert_output 'add-container add-user'
   run bash -c 'eval "$(claude-share completion bash)"; COMP_WORDS=(claude-share sync --dr); COMP_CWORD=2; _claude_share; echo "${COMPREPLY[*]}"'
   assert_output -- '--dry-run'
 }

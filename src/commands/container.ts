@@ -1,6 +1,7 @@
 import { dataError, EXIT, usageError } from '../core/errors.js';
 import { sharedStore } from '../core/items.js';
 import { TOKEN_ENV_FILE } from '../core/token.js';
+import { shellQuote } from '../core/untrusted.js';
 import { assertValidName, isReserved, printable } from '../core/validate.js';
 import { type Config, configPath, requireConfig } from '../engine/config.js';
 import { configAction, converge, desiredFrom, preflight, underLock } from '../engine/converge.js';
@@ -45,8 +46,15 @@ export async function runAddContainer(sys: System, o: ContainerOptions, io: Io):
 export async function runRemoveContainer(sys: System, o: ContainerOptions, io: Io): Promise<number> {
   const c = requireConfig(sys, configPath(o.config));
   if (!c.containers.includes(o.name)) throw dataError(`${printable(o.name)} is not a container here`, `containers: ${c.containers.join(', ') || '(none)'}`);
-  // Its account goes; its home stays (what Claude wrote there, its projects and history, are kept).
-  return runRemoveUser(sys, { name: o.name, deleteAccount: true, removeHome: false, dryRun: o.dryRun, json: o.json, config: o.config }, io);
+  // Its account goes; its home stays (what Claude wrote there, its projects and history, are kept), root's alone
+  // from now on: the freed uid goes to the next account useradd makes, which must not inherit it.
+  const home = sys.getUser(o.name)?.home;
+  const code = await runRemoveUser(sys, { name: o.name, deleteAccount: true, removeHome: false, dryRun: o.dryRun, json: o.json, config: o.config }, io);
+  if (!o.dryRun && home && !sys.getUser(o.name) && sys.lstat(home)?.type === 'dir') {
+    sys.mkdir(home, 0o700, 0, 0);
+    io.err(`kept ${home}, now root's alone (0700)`);
+  }
+  return code;
 }
 
 export interface ContainerArgsOptions {
@@ -70,23 +78,36 @@ export function runContainerArgs(sys: System, o: ContainerArgsOptions, io: Io): 
     [store, store],
   ];
   const token = !!sys.lstat(TOKEN_ENV_FILE);
+  // The container's processes write into the shared copies' directory (setgid, group-executable): none of them may
+  // ever become root or another uid there (a setuid binary planted for the members). No new privileges, no
+  // capabilities, and every process as the container's account (devcontainer's remoteUser too, not the image's).
+  const user = `${u.uid}:${u.gid}`;
   const text =
     o.format === 'docker'
-      ? [`--user ${u.uid}:${u.gid} --group-add ${g.gid}`, ...mounts.map(([s, t]) => `--volume ${s}:${t}`), `--env HOME=${u.home}`, ...(token ? [`--env-file ${TOKEN_ENV_FILE}`] : [])].join(' \\\n  ')
+      ? [
+          `--user ${user} --group-add ${g.gid} --security-opt no-new-privileges --cap-drop ALL`,
+          ...mounts.map(([s, t]) => `--volume ${shellQuote(`${s}:${t}`)}`),
+          `--env HOME=${shellQuote(u.home)}`,
+          ...(token ? [`--env-file ${TOKEN_ENV_FILE}`] : []),
+        ].join(' \\\n  ')
       : o.format === 'compose'
         ? [
-            `    user: "${u.uid}:${u.gid}"`,
+            `    user: "${user}"`,
             `    group_add: ["${g.gid}"]`,
+            `    security_opt: ["no-new-privileges:true"]`,
+            `    cap_drop: [ALL]`,
             `    volumes:`,
-            ...mounts.map(([s, t]) => `      - ${s}:${t}`),
+            ...mounts.map(([s, t]) => `      - ${JSON.stringify(`${s}:${t}`)}`),
             `    environment:`,
-            `      HOME: ${u.home}`,
+            `      HOME: ${JSON.stringify(u.home)}`,
             ...(token ? [`    env_file: ${TOKEN_ENV_FILE}`] : []),
           ].join('\n')
         : JSON.stringify(
             {
-              runArgs: ['--user', `${u.uid}:${u.gid}`, '--group-add', String(g.gid), ...(token ? ['--env-file', TOKEN_ENV_FILE] : [])],
+              runArgs: ['--user', user, '--group-add', String(g.gid), '--security-opt', 'no-new-privileges', '--cap-drop', 'ALL', ...(token ? ['--env-file', TOKEN_ENV_FILE] : [])],
               mounts: mounts.map(([s, t]) => `source=${s},target=${t},type=bind`),
+              containerUser: user,
+              remoteUser: user,
               containerEnv: { HOME: u.home },
               updateRemoteUserUID: false,
             },

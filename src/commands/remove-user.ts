@@ -1,3 +1,4 @@
+import { TOKEN_PATH } from '../core/token.js';
 import { EXIT, usageError } from '../core/errors.js';
 import { planRemoval } from '../core/plan-removal.js';
 import { runJson } from '../core/render.js';
@@ -42,6 +43,9 @@ export async function runRemoveUser(sys: System, o: RemoveUserOptions, io: Io): 
       extraOnlyIfClean: true,
       planFn: (d, obs) => planRemoval(d, obs, spec),
     });
+    // The long-lived token was readable by the group: whoever leaves may have a copy that works for its whole year.
+    if (!o.dryRun && sys.lstat(TOKEN_PATH))
+      io.err(`warning: ${o.name} could read the long-lived token while in the group: make a new one (claude setup-token), set it (claude-share server token set), and revoke the old one at claude.ai`);
     return code;
   });
 }

@@ -25,7 +25,7 @@ export async function runToken(sys: System, o: TokenOptions, io: Io): Promise<nu
   if (sys.euid() !== 0) throw unsafeError('the token is readable by root and the group only: run it as root', 'run it with sudo');
   if (o.fromFile && o.action !== 'set') throw usageError('--from-file goes with token set only');
   // remove needs no config: it also cleans up after an uninstall, which keeps the token.
-  if (o.action === 'remove') return underLock(sys, false, async () => remove(sys, io));
+  if (o.action === 'remove') return underLock(sys, false, async () => removeToken(sys, io));
   const c = requireConfig(sys, configPath(o.config));
   if (o.action === 'show') return show(sys, c.group, o, io);
   const group = sys.getGroup(c.group);
@@ -46,7 +46,8 @@ export async function runToken(sys: System, o: TokenOptions, io: Io): Promise<nu
   const token = text.trim();
   return underLock(sys, false, async () => {
     if (sys.lstat('/etc/profile.d')?.type !== 'dir') sys.mkdir('/etc/profile.d', 0o755, 0, 0);
-    // A replaced token's set time starts again (the file's mtime is when it was set: only root can write it).
+    // The token it replaces is kept root-only first; the new one's set time starts now (the file's mtime).
+    if (sys.lstat(TOKEN_PATH)) keepCopy(sys, io);
     sys.writeFileAtomic(TOKEN_PATH, token + '\n', { mode: TOKEN_MODE, uid: 0, gid: group.gid });
     sys.writeFileAtomic(TOKEN_PROFILE, tokenProfileScript(), { mode: 0o644, uid: 0, gid: 0 });
     // For containers (container-args adds it): read by docker's CLI, as root.
@@ -70,17 +71,21 @@ function show(sys: System, groupName: string, o: TokenOptions, io: Io): number {
   return problems.some((p) => p.severity === 'operator') ? EXIT.operator : problems.length ? EXIT.drift : EXIT.ok;
 }
 
-/** The token is kept root-only first (nothing is deleted without a copy), then the two files go. */
-function remove(sys: System, io: Io): number {
+/** A root-only copy of the token file, or a refusal when it cannot be read (nothing is deleted without a copy). */
+function keepCopy(sys: System, io: Io) {
+  const r = sys.readFileNoFollow(TOKEN_PATH, { owner: 0, maxBytes: MAX_INPUT });
+  if (!r.ok) throw unsafeError(`${TOKEN_PATH} cannot be kept (${r.reason}): not replaced or removed`, `look at it by hand (ls -l ${TOKEN_PATH}), move it away, then run this again`);
+  const kept = `${STATE_DIR}/oauth-token.removed-${sys.now().toISOString().replace(/:/g, '-')}`;
+  if (sys.lstat(STATE_DIR)?.type !== 'dir') sys.mkdir(STATE_DIR, 0o700, 0, 0);
+  sys.writeFileAtomic(kept, r.bytes, { mode: 0o600, uid: 0, gid: 0 });
+  io.out(`backup: ${kept} (root-only)`);
+}
+
+/** The token is kept root-only first, then it and its two exports go (token remove, uninstall). */
+export function removeToken(sys: System, io: Io): number {
   const had = sys.lstat(TOKEN_PATH);
   if (had) {
-    const r = sys.readFileNoFollow(TOKEN_PATH, { owner: 0, maxBytes: MAX_INPUT });
-    if (r.ok) {
-      const kept = `${STATE_DIR}/oauth-token.removed-${sys.now().toISOString().replace(/:/g, '-')}`;
-      if (sys.lstat(STATE_DIR)?.type !== 'dir') sys.mkdir(STATE_DIR, 0o700, 0, 0);
-      sys.writeFileAtomic(kept, r.bytes, { mode: 0o600, uid: 0, gid: 0 });
-      io.out(`backup: ${kept} (root-only)`);
-    }
+    keepCopy(sys, io);
     sys.unlink(TOKEN_PATH);
   }
   for (const f of [TOKEN_PROFILE, TOKEN_ENV_FILE]) if (sys.lstat(f)) sys.unlink(f);

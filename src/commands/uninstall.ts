@@ -1,4 +1,5 @@
 import { TOKEN_PATH, TOKEN_PROFILE } from '../core/token.js';
+import { removeToken } from './token.js';
 import { PROBE_MEMO } from '../engine/probe-memo.js';
 import { CRON_PATH, stopService } from './service.js';
 import { EXIT, dataError, unsafeError } from '../core/errors.js';
@@ -86,7 +87,11 @@ async function uninstallLocked(sys: System, o: UninstallOptions, io: Io, cfgPath
         ? 'the shared directory was archived root-only; the group was kept (groupdel it when no longer needed)'
         : `the shared directory ${c.sharedDir} and its backups were left in place; the group ${c.group} was kept`,
     );
-  if (!o.dryRun && !o.json && sys.lstat(TOKEN_PATH)) io.err(`the long-lived token was kept in ${TOKEN_PATH}, exported to nobody now (claude-share server token remove deletes it)`);
+  // The group stays, so a token left in place would stay readable by the members: it goes, a root-only copy kept.
+  if (!o.dryRun && code !== EXIT.operator && sys.lstat(TOKEN_PATH)) {
+    removeToken(sys, o.json ? { ...io, out: () => undefined } : io);
+    io.err(`the long-lived token was removed (a root-only copy is in /var/lib/claude-share); it stays valid until its year ends: revoke it at claude.ai if nobody should use it`);
+  } else if (o.dryRun && sys.lstat(TOKEN_PATH)) io.err(`would remove the long-lived token ${TOKEN_PATH} (a root-only copy kept)`);
   return code;
 }
 

@@ -51,9 +51,9 @@ export const tokenExpired = (setAtMs: number, nowMs: number) => nowMs - setAtMs 
 /** The profile.d script: a shell that cannot read the token file (not in the group) skips it silently. */
 export const tokenProfileScript = () => `# Written by claude-share server token set; removed by claude-share server token remove.
 # The long-lived Claude token for members of the claude-share group: the token file's mode (root:<group> 0640) keeps
-# everyone else out, and their shells skip this. An interactive member who wants the full login instead (Remote
+# everyone else out, and their shells skip this; root's too (su without '-' would pass it on). An interactive member who wants the full login instead (Remote
 # Control, connectors) runs: unset CLAUDE_CODE_OAUTH_TOKEN
-if [ -r ${TOKEN_PATH} ]; then
+if [ "$(id -u)" != 0 ] && [ -r ${TOKEN_PATH} ]; then
   CLAUDE_CODE_OAUTH_TOKEN=$(cat ${TOKEN_PATH})
   export CLAUDE_CODE_OAUTH_TOKEN
 fi

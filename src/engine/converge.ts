@@ -209,7 +209,8 @@ export async function converge(sys: System, io: Io, s: ConvergeSpec): Promise<Co
     progress.flush();
     // Nothing changed: what was seen under the lock is still the truth, no need to look again.
     const after = outcomes.some((o) => o.result !== 'unchanged') ? planFn(s.desired, probe(sys, s.desired, memo)) : current;
-    memo.save(sys);
+    // Not after a removal: uninstall removes the memo itself, and must not write it back.
+    if (!s.planFn) memo.save(sys);
     // What is still wrong, plus the warnings about what was just done (e.g. a forked login).
     const same = (p: Problem, q: Problem) => p.code === q.code && p.user === q.user && p.path === q.path;
     // An account this run deleted is missing afterwards by design, not a problem to report.

@@ -12,6 +12,7 @@ import type { FileStat, System } from '../system/system.js';
  */
 export const PROBE_MEMO = '/var/lib/claude-share/probe-memo';
 const VERSION = 1;
+const RACY_MS = 2000;
 
 type Key = string;
 const keyOf = (st: FileStat): Key => `${st.ino}:${st.size}:${st.mtimeMs}:${st.ctimeMs}`;
@@ -19,6 +20,11 @@ const keyOf = (st: FileStat): Key => `${st.ino}:${st.size}:${st.mtimeMs}:${st.ct
 export class ProbeMemo {
   private changed = false;
   private saving = false;
+  /**
+   * Git's "racy clean" rule: a file changed within the last RACY_MS is not remembered, since a change within the same
+   * clock tick (kernels before 6.13 move ctime once a tick) may not move the key; the next look remembers it.
+   */
+  private notAfterMs = Number.POSITIVE_INFINITY;
   private constructor(
     private readonly rcs: Map<string, [Key, boolean]>,
     private readonly homes: Map<string, Key>,
@@ -40,6 +46,7 @@ export class ProbeMemo {
   static load(sys: System): ProbeMemo {
     const memo = ProbeMemo.read(sys);
     memo.saving = true;
+    memo.notAfterMs = sys.now().getTime() - RACY_MS;
     return memo;
   }
 
@@ -61,6 +68,7 @@ export class ProbeMemo {
     return e && e[0] === keyOf(st) ? e[1] : undefined;
   }
   private remember<V>(m: Map<string, [Key, V]>, path: string, st: FileStat, value: V) {
+    if (st.ctimeMs > this.notAfterMs) return;
     const k = keyOf(st);
     const e = m.get(path);
     if (e?.[0] === k && e[1] === value) return;
@@ -80,6 +88,7 @@ export class ProbeMemo {
     return this.homes.get(home) === keyOf(st);
   }
   setHomeClean(home: string, st: FileStat, clean: boolean) {
+    if (clean && st.ctimeMs > this.notAfterMs) return;
     const k = keyOf(st);
     if (clean ? this.homes.get(home) === k : !this.homes.has(home)) return;
     if (clean) this.homes.set(home, k);
