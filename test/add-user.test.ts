@@ -1,9 +1,8 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import { runAddUser, type AddUserOptions } from '../src/commands/add-user.js';
-import { runInit } from '../src/commands/init.js';
 import { runStatus } from '../src/commands/status.js';
 import { loadConfig } from '../src/engine/config.js';
-import { captureIo, creds, HOUR, initOpts, machineWithRootLogin } from './helpers/fixtures.js';
+import { HOUR, captureIo, creds, initializedMachine } from './helpers/fixtures.js';
 import type { MemorySystem } from './helpers/memory-system.js';
 
 // server add-user: one account created or adopted, linked, in the group and the config; every refusal changes nothing.
@@ -14,9 +13,7 @@ const opts = (o: Partial<AddUserOptions> = {}): AddUserOptions => ({ name: 'dana
 const managed = () => loadConfig(sys, CFG)!.managedUsers;
 
 beforeEach(async () => {
-  sys = machineWithRootLogin(Date.parse('2026-11-23T12:00:00Z') + 2 * HOUR);
-  sys.addFile('/root/users', 'alice:a\n', 0, 0, 0o600);
-  expect(await runInit(sys, initOpts({ usersFromFile: '/root/users' }), captureIo())).toBe(0);
+  sys = await initializedMachine('alice:a\n');
 });
 
 describe('add-user', () => {

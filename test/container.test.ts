@@ -1,11 +1,10 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import { runAddContainer, runContainerArgs, runRemoveContainer, type ContainerOptions } from '../src/commands/container.js';
-import { runInit } from '../src/commands/init.js';
 import { runStatus } from '../src/commands/status.js';
 import { runSync } from '../src/commands/sync.js';
 import { runToken } from '../src/commands/token.js';
 import { loadConfig } from '../src/engine/config.js';
-import { captureIo, creds, HOUR, initOpts, machineWithRootLogin } from './helpers/fixtures.js';
+import { HOUR, captureIo, creds, initializedMachine } from './helpers/fixtures.js';
 import type { MemorySystem } from './helpers/memory-system.js';
 
 // Containers managed like members (issue 15.2): an account with no login shell whose home a container mounts as HOME.
@@ -20,9 +19,7 @@ const args = (format: string) => {
 };
 
 beforeEach(async () => {
-  sys = machineWithRootLogin(Date.parse('2026-11-23T12:00:00Z') + 2 * HOUR);
-  sys.addFile('/root/users', 'alice:a\n', 0, 0, 0o600);
-  expect(await runInit(sys, initOpts({ usersFromFile: '/root/users' }), captureIo())).toBe(0);
+  sys = await initializedMachine('alice:a\n');
 });
 
 describe('add-container', () => {

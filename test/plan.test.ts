@@ -1,11 +1,10 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { runInit } from '../src/commands/init.js';
 import type { Observed } from '../src/core/model.js';
 import { plan } from '../src/core/plan.js';
 import { loadConfig } from '../src/engine/config.js';
 import { syncDesired } from '../src/engine/converge.js';
 import { probe } from '../src/engine/probe.js';
-import { captureIo, HOUR, initOpts, machineWithRootLogin } from './helpers/fixtures.js';
+import { initializedMachine } from './helpers/fixtures.js';
 import type { MemorySystem } from './helpers/memory-system.js';
 
 // The pure plan as a table: one healthy observation, changed the way the world changes, and what plan() must make
@@ -14,9 +13,7 @@ let sys: MemorySystem;
 const CFG = '/etc/claude-share/config';
 
 beforeAll(async () => {
-  sys = machineWithRootLogin(Date.parse('2026-11-23T12:00:00Z') + 2 * HOUR);
-  sys.addFile('/root/users', 'alice:a\nbob:b\n', 0, 0, 0o600);
-  expect(await runInit(sys, initOpts({ usersFromFile: '/root/users' }), captureIo())).toBe(0);
+  sys = await initializedMachine('alice:a\nbob:b\n');
 });
 
 const desired = () => syncDesired(loadConfig(sys, CFG)!);

@@ -1,10 +1,9 @@
 import { beforeEach, describe, expect, it } from 'vitest';
-import { runInit } from '../src/commands/init.js';
 import { runStatus } from '../src/commands/status.js';
 import { runSync } from '../src/commands/sync.js';
 import { UMASK_BLOCK } from '../src/core/items.js';
 import { PROBE_MEMO } from '../src/engine/probe-memo.js';
-import { captureIo, HOUR, initOpts, machineWithRootLogin } from './helpers/fixtures.js';
+import { captureIo, initializedMachine } from './helpers/fixtures.js';
 import type { MemorySystem } from './helpers/memory-system.js';
 
 // The probe memo (src/engine/probe-memo.ts) saves reading what did not change; it must never hide what did.
@@ -18,9 +17,7 @@ const status = () => {
 };
 
 beforeEach(async () => {
-  sys = machineWithRootLogin(Date.parse('2026-11-23T12:00:00Z') + 2 * HOUR);
-  sys.addFile('/root/users', 'alice:a\nbob:b\n', 0, 0, 0o600);
-  expect(await runInit(sys, initOpts({ usersFromFile: '/root/users' }), captureIo())).toBe(0);
+  sys = await initializedMachine('alice:a\nbob:b\n');
   const real = sys.readFileNoFollow.bind(sys);
   reads = [];
   sys.readFileNoFollow = (p, o) => (reads.push(p), real(p, o));

@@ -1,11 +1,10 @@
 import { beforeEach, describe, expect, it } from 'vitest';
-import { runInit } from '../src/commands/init.js';
 import { statusModel } from '../src/commands/status.js';
 import { ACTION_KINDS, type ActionKind } from '../src/core/action-kinds.js';
 import type { Action, Outcome } from '../src/core/model.js';
 import { actionJson, backupsJson, describeAction, driftProblems, prometheusFailureText, prometheusText, renderOutcomeLine, renderPlanText, statusText } from '../src/core/render.js';
 import { loadConfig } from '../src/engine/config.js';
-import { captureIo, HOUR, initOpts, machineWithRootLogin } from './helpers/fixtures.js';
+import { initializedMachine } from './helpers/fixtures.js';
 import type { MemorySystem } from './helpers/memory-system.js';
 
 // The renderers on their own: text, JSON and Prometheus from data, with no machine behind them but the model.
@@ -17,9 +16,7 @@ const group: Action = { ...base, code: 'not-in-group', kind: 'add-to-group', tar
 let sys: MemorySystem;
 
 beforeEach(async () => {
-  sys = machineWithRootLogin(Date.parse('2026-11-23T12:00:00Z') + 2 * HOUR);
-  sys.addFile('/root/users', 'alice:a\nbob:b\n', 0, 0, 0o600);
-  expect(await runInit(sys, initOpts({ usersFromFile: '/root/users' }), captureIo())).toBe(0);
+  sys = await initializedMachine('alice:a\nbob:b\n');
 });
 
 describe('actions in words', () => {

@@ -1,9 +1,8 @@
 import { beforeEach, describe, expect, it } from 'vitest';
-import { runInit } from '../src/commands/init.js';
 import { runInstallService } from '../src/commands/service.js';
 import { runUninstall } from '../src/commands/uninstall.js';
 import { SYSTEMD } from '../src/core/platform.js';
-import { captureIo, HOUR, initOpts, machineWithRootLogin } from './helpers/fixtures.js';
+import { captureIo, initializedMachine } from './helpers/fixtures.js';
 import type { MemorySystem } from './helpers/memory-system.js';
 
 // install-service through the service-manager seam (src/core/platform.ts): the unit, the manager's own commands, in
@@ -14,9 +13,7 @@ let sys: MemorySystem;
 const ran = () => sys.toolRuns.map((t) => t.argv.join(' '));
 
 beforeEach(async () => {
-  sys = machineWithRootLogin(Date.parse('2026-11-23T12:00:00Z') + 2 * HOUR);
-  sys.addFile('/root/users', 'alice:a\n', 0, 0, 0o600);
-  expect(await runInit(sys, initOpts({ usersFromFile: '/root/users' }), captureIo())).toBe(0);
+  sys = await initializedMachine('alice:a\n');
   for (const d of ['/etc/systemd', '/etc/systemd/system']) sys.addDir(d, 0, 0, 0o755);
 });
 const systemdRunning = () => {

@@ -1,7 +1,6 @@
 import { beforeEach, describe, expect, it } from 'vitest';
-import { runInit } from '../src/commands/init.js';
 import { runStatus, type StatusOptions } from '../src/commands/status.js';
-import { captureIo, HOUR, initOpts, machineWithRootLogin } from './helpers/fixtures.js';
+import { captureIo, initializedMachine } from './helpers/fixtures.js';
 import type { MemorySystem } from './helpers/memory-system.js';
 
 // status --user: one member's links and group, plus the shared copies and the login everyone depends on.
@@ -14,9 +13,7 @@ const status = (o: Partial<StatusOptions> = {}) => {
 };
 
 beforeEach(async () => {
-  sys = machineWithRootLogin(Date.parse('2026-11-23T12:00:00Z') + 2 * HOUR);
-  sys.addFile('/root/users', 'alice:a\nbob:b\n', 0, 0, 0o600);
-  expect(await runInit(sys, initOpts({ usersFromFile: '/root/users' }), captureIo())).toBe(0);
+  sys = await initializedMachine('alice:a\nbob:b\n');
   sys.unlink('/home/bob/.claude/settings.json');
 });
 

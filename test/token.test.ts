@@ -1,5 +1,4 @@
 import { beforeEach, describe, expect, it } from 'vitest';
-import { runInit } from '../src/commands/init.js';
 import { runStatus } from '../src/commands/status.js';
 import { runToken, type TokenOptions } from '../src/commands/token.js';
 import { runUninstall } from '../src/commands/uninstall.js';
@@ -8,7 +7,7 @@ import { prometheusText } from '../src/core/render.js';
 import { maskToken, TOKEN_PATH, TOKEN_PROFILE, tokenProblem } from '../src/core/token.js';
 import { statusModel } from '../src/commands/status.js';
 import { loadConfig } from '../src/engine/config.js';
-import { captureIo, HOUR, initOpts, machineWithRootLogin } from './helpers/fixtures.js';
+import { captureIo, initializedMachine } from './helpers/fixtures.js';
 import type { MemorySystem } from './helpers/memory-system.js';
 
 // The long-lived token mode (issue 15.1): stored for root and the group only, exported to members' login shells,
@@ -27,9 +26,7 @@ const status = () => {
 };
 
 beforeEach(async () => {
-  sys = machineWithRootLogin(Date.parse('2026-11-23T12:00:00Z') + 2 * HOUR);
-  sys.addFile('/root/users', 'alice:a\n', 0, 0, 0o600);
-  expect(await runInit(sys, initOpts({ usersFromFile: '/root/users' }), captureIo())).toBe(0);
+  sys = await initializedMachine('alice:a\n');
   sys.addDir('/etc/profile.d', 0, 0, 0o755);
 });
 

@@ -1,8 +1,7 @@
 import { beforeEach, describe, expect, it } from 'vitest';
-import { runInit } from '../src/commands/init.js';
 import { isRelevant, runWatch, watchTargets } from '../src/commands/watch.js';
 import { loadConfig } from '../src/engine/config.js';
-import { captureIo, creds, HOUR, initOpts, machineWithRootLogin } from './helpers/fixtures.js';
+import { HOUR, captureIo, creds, initializedMachine } from './helpers/fixtures.js';
 import type { MemorySystem } from './helpers/memory-system.js';
 
 // The watcher on the in-memory system: its inotify events and signals are sys.watched and sys.signal(), so the
@@ -13,9 +12,7 @@ let sys: MemorySystem;
 const settle = (ms = 80) => new Promise((r) => setTimeout(r, ms));
 
 beforeEach(async () => {
-  sys = machineWithRootLogin(Date.parse('2026-11-23T12:00:00Z') + 2 * HOUR);
-  sys.addFile('/root/users', 'alice:a\nbob:b\n', 0, 0, 0o600);
-  expect(await runInit(sys, initOpts({ usersFromFile: '/root/users' }), captureIo())).toBe(0);
+  sys = await initializedMachine('alice:a\nbob:b\n');
 });
 
 describe('what the watcher watches', () => {

@@ -53,3 +53,13 @@ export const initOpts = (extra: Record<string, unknown> = {}) => ({
   config: '/etc/claude-share/config',
   ...extra,
 });
+
+/** A machine where root is logged in (token valid 2 more hours), after `server init` of these name:password lines. */
+export async function initializedMachine(users = 'alice:a\nbob:b\n') {
+  const sys = machineWithRootLogin(Date.parse('2026-11-23T12:00:00Z') + 2 * HOUR);
+  sys.addFile('/root/users', users, 0, 0, 0o600);
+  const { runInit } = await import('../../src/commands/init.js');
+  const code = await runInit(sys, initOpts({ usersFromFile: '/root/users' }), captureIo());
+  if (code !== 0) throw new Error(`init failed with ${code}`);
+  return sys;
+}
