@@ -24,7 +24,7 @@ const STATE_DIR = '/var/lib/claude-share';
 export async function runToken(sys: System, o: TokenOptions, io: Io): Promise<number> {
   if (sys.euid() !== 0) throw unsafeError('the token is readable by root and the group only: run it as root', 'run it with sudo');
   if (o.fromFile && o.action !== 'set') throw usageError('--from-file goes with token set only');
-  // remove needs no config: it also cleans up after an uninstall, which keeps the token.
+  // remove needs no config: a token left behind after the config went can still be removed.
   if (o.action === 'remove') return underLock(sys, false, async () => removeToken(sys, io));
   const c = requireConfig(sys, configPath(o.config));
   if (o.action === 'show') return show(sys, c.group, o, io);
@@ -45,7 +45,8 @@ export async function runToken(sys: System, o: TokenOptions, io: Io): Promise<nu
   if (bad) throw dataError(bad, FIX);
   const token = text.trim();
   return underLock(sys, false, async () => {
-    if (sys.lstat('/etc/profile.d')?.type !== 'dir') sys.mkdir('/etc/profile.d', 0o755, 0, 0);
+    // A config given with --config elsewhere: the token's own directory may not exist yet.
+    for (const dir of ['/etc/claude-share', '/etc/profile.d']) if (sys.lstat(dir)?.type !== 'dir') sys.mkdir(dir, 0o755, 0, 0);
     // The token it replaces is kept root-only first; the new one's set time starts now (the file's mtime).
     if (sys.lstat(TOKEN_PATH)) keepCopy(sys, io);
     sys.writeFileAtomic(TOKEN_PATH, token + '\n', { mode: TOKEN_MODE, uid: 0, gid: group.gid });
