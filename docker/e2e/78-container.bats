@@ -66,7 +66,10 @@ in_container() {
   start_watch
   local t
   t=$(fake_creds "$(ms_from_now 9000)" from-the-container)
-  printf '%s\n' "$t" | in_container csagent bash "$FAKE" sever
+  # The fake client from outside /home: the repository may be in a home (a fresh system's newcomer clones it there),
+  # and /home inside holds only the container's own.
+  install -m 0755 "$FAKE" /tmp/fake-claude-container.sh
+  printf '%s\n' "$t" | in_container csagent bash /tmp/fake-claude-container.sh sever
   for _ in $(seq 50); do [[ -L /home/csagent/.claude/.credentials.json ]] && break; sleep 0.1; done
   assert_equal "$(readlink /home/csagent/.claude/.credentials.json)" "$SHARED"
   assert_equal "$(cat "$SHARED")" "$t"
