@@ -372,6 +372,16 @@ sandbox_init() {
     mount -o remount,bind,ro "$r$node_prefix"
   fi
 
+  # A container engine inside (the real-client suite's containers.bats runs dockerd here): its data root on the
+  # host's disk (overlayfs cannot be the upper layer of the engine's own overlays), and the cgroup hierarchies
+  # writable (the fresh sysfs above is read-only). Only when the caller asks for it.
+  if [[ -n "${CLAUDE_SHARE_E2E_DOCKER_DATA:-}" ]]; then
+    [[ -d "$CLAUDE_SHARE_E2E_DOCKER_DATA" ]] || die 2 "CLAUDE_SHARE_E2E_DOCKER_DATA=$CLAUDE_SHARE_E2E_DOCKER_DATA is not a directory."
+    mkdir -p "$r/var/lib/docker"
+    mount --bind "$CLAUDE_SHARE_E2E_DOCKER_DATA" "$r/var/lib/docker"
+    mount --rbind /sys/fs/cgroup "$r/sys/fs/cgroup"
+  fi
+
   # Mark the root as disposable (see MARKER), name the host, bring lo up.
   touch "$r$MARKER"
   hostname claude-share-e2e
@@ -389,7 +399,7 @@ sandbox_init() {
     "TERM=${TERM:-dumb}" "LANG=${LANG:-C.UTF-8}" CLAUDE_SHARE_E2E_INSIDE=1
   )
   local v
-  for v in CI LC_ALL TZ NO_COLOR CLAUDE_SHARE_REAL_CLIENT_VERSIONS CLAUDE_SHARE_REAL_CLIENT_CACHE CLAUDE_SHARE_REAL_CLIENT_CA; do
+  for v in CI LC_ALL TZ NO_COLOR CLAUDE_SHARE_REAL_CLIENT_VERSIONS CLAUDE_SHARE_REAL_CLIENT_CACHE CLAUDE_SHARE_REAL_CLIENT_CA CLAUDE_SHARE_E2E_DOCKER_DATA CLAUDE_SHARE_CONTAINER_TREE; do
     [[ -n "${!v:-}" ]] && envv+=("$v=${!v}")
   done
   # Run it in the background and wait: pid 1 of a pid namespace only

@@ -8,8 +8,9 @@
 # 1. Installs each version once into /var/cache/claude-share-real-client/VERSION (npm, --ignore-scripts: the native
 #    builds' binary is taken from the platform package directly).
 # 2. Makes a throw-away CA and a certificate for platform.claude.com and api.anthropic.com (openssl).
-# 3. Runs test/real-client/real-client.bats in the e2e sandbox (docker/e2e/run.sh): its own network namespace, where
-#    the suite points both hosts at 127.0.0.1 in the sandbox's /etc/hosts and serves fake-anthropic.mjs there.
+# 3. Runs test/real-client/real-client.bats and containers.bats (or the .bats files named) in the e2e sandbox
+#    (docker/e2e/run.sh): its own network namespace, where the suites point both hosts at 127.0.0.1 in the sandbox's
+#    /etc/hosts and serve fake-anthropic.mjs there. containers.bats starts a real Docker engine in the sandbox (below).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd -P)
 repo=$(cd "$here/../.." && pwd -P)
@@ -44,9 +45,33 @@ openssl x509 -req -in "$ca/server.csr" -CA "$ca/ca.crt" -CAkey "$ca/ca.key" -CAc
 chmod 0644 "$ca/ca.crt"
 chmod 0600 "$ca/ca.key" "$ca/server.key"
 
+# containers.bats runs a real Docker engine inside the sandbox (the server claude-share manages): Debian's docker.io,
+# a data root on this disk for it (one run at a time uses it), and a debootstrapped Debian 12 tree for the containers'
+# base image (test/fresh/tree.sh, cached; held shared meanwhile so it is not replaced under the import).
+files=()
+for a in "$@"; do [[ $a == *.bats ]] && files+=("$a"); done
+[[ ${#files[@]} -gt 0 ]] || files=(test/real-client/real-client.bats test/real-client/containers.bats)
+if printf '%s\n' "${files[@]}" | grep -q 'containers\.bats$'; then
+  [[ -x /usr/sbin/dockerd && -x /usr/bin/docker && -x /usr/bin/docker-compose ]] || {
+    say "installing docker.io and docker-compose (apt-get)"
+    apt-get -o DPkg::Lock::Timeout=600 install -y -qq --no-install-recommends docker.io docker-compose >/dev/null 2>&1 ||
+      { apt-get -o DPkg::Lock::Timeout=600 update -qq && apt-get -o DPkg::Lock::Timeout=600 install -y -qq --no-install-recommends docker.io docker-compose >/dev/null; }
+  }
+  data=${CLAUDE_SHARE_CONTAINERS_CACHE:-/var/cache/claude-share-containers}
+  mkdir -p "$data/data" && chmod 0700 "$data"
+  exec 8>"$data/run.lock"
+  flock -n 8 || { say "another run holds $data/run.lock; waiting"; flock 8; }
+  tree=$(bash "$repo/test/fresh/tree.sh" bookworm) || { say "test/fresh/tree.sh bookworm failed"; exit 2; }
+  exec 7>"$(dirname "$tree")/.bookworm.use"
+  flock -s 7
+  export CLAUDE_SHARE_E2E_DOCKER_DATA="$data/data" CLAUDE_SHARE_CONTAINER_TREE="$tree"
+fi
+
 export CLAUDE_SHARE_REAL_CLIENT_VERSIONS="$versions" CLAUDE_SHARE_REAL_CLIENT_CA="$ca"
 say "versions: $versions"
 cd "$repo"
 # The sandbox: the cache and the CA are on this machine's disk, which the sandbox sees (overlay on /).
 export CLAUDE_SHARE_E2E_MODE=${CLAUDE_SHARE_E2E_MODE:-sandbox}
-bash docker/e2e/run.sh test/real-client/real-client.bats "$@"
+args=()
+for a in "$@"; do [[ $a == *.bats ]] || args+=("$a"); done
+bash docker/e2e/run.sh "${files[@]}" ${args[@]+"${args[@]}"}
