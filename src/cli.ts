@@ -17,7 +17,7 @@ export async function buildProgram(run: Run, done: (code: number) => void): Prom
     import('./cli/flags/version.js'),
     import('./cli/flags/watch.js'),
   ]);
-  const [{ registerRemove }, { registerCompletion }, { registerBackups }, { registerDoctor }, { registerLogin }, { registerToken }, { registerContainer }] = await Promise.all([
+  const [{ registerRemove }, { registerCompletion }, { registerBackups }, { registerDoctor }, { registerLogin }, { registerToken }, { registerContainer }, { registerUsage }] = await Promise.all([
     import('./cli/flags/remove.js'),
     import('./cli/flags/completion.js'),
     import('./cli/flags/backups.js'),
@@ -25,6 +25,7 @@ export async function buildProgram(run: Run, done: (code: number) => void): Prom
     import('./cli/flags/login.js'),
     import('./cli/flags/token.js'),
     import('./cli/flags/container.js'),
+    import('./cli/flags/usage.js'),
   ]);
   const program = new Command('claude-share')
     .description('share one Claude Code login between the users of one Linux server')
@@ -42,6 +43,7 @@ export async function buildProgram(run: Run, done: (code: number) => void): Prom
   registerBackups(program, run, done);
   registerDoctor(program, run, done);
   registerLogin(program, run, done);
+  registerUsage(program, run, done);
   for (const parent of [server, program]) {
     registerInit(parent, run, done);
     registerAddUser(parent, run, done);
@@ -76,6 +78,11 @@ const EXAMPLES: Record<string, string> = {
   'add-container': 'sudo claude-share server add-container agent1',
   'container-args': 'sudo claude-share server container-args agent1 --format compose',
   'remove-container': 'sudo claude-share server remove-container agent1',
+  usage: 'sudo claude-share usage --since 7d --by user',
+  report: 'sudo claude-share usage report --since 2026-11-01 --by model --json',
+  enable: 'sudo claude-share usage enable',
+  disable: 'sudo claude-share usage disable',
+  receive: 'sudo claude-share usage receive   # what claude-share-usage.service runs',
 };
 
 function helpFooter(name: string): string {

@@ -44,6 +44,7 @@ export const COMMANDS = {
   addContainer: entry(async () => (await import('../commands/container.js')).runAddContainer),
   containerArgs: entry(async () => (await import('../commands/container.js')).runContainerArgs),
   removeContainer: entry(async () => (await import('../commands/container.js')).runRemoveContainer),
+  usage: entry(async () => (await import('../commands/usage.js')).runUsage, undefined, true),
   login: entry(
     async () => (await import('../commands/login.js')).runLogin,
     () => true,

@@ -7,6 +7,7 @@ import { oct } from './plan.js';
 import { isoOf } from './untrusted.js';
 import { DOCTOR_CODES, INTERNAL_CODES, PROBLEM_CODES, severityOf, type ProblemCode } from './problem-codes.js';
 import { safeText } from './validate.js';
+import type { UsageBy, UsageTotals } from './usage.js';
 
 /**
  * --json, schema 2: one vocabulary for every command. A file is `path`, an account `user` (several: `users`), a group
@@ -355,4 +356,72 @@ const tokenJson = (t: TokenHealth | null) => (t ? { masked: t.masked, setAt: iso
 
 export function tokenShowJson(t: TokenHealth | null, problems: Problem[]) {
   return { schemaVersion: SCHEMA_VERSION, command: 'token show', token: tokenJson(t), problems };
+}
+
+/** What `usage` shows: totals per user, day or model since a time, and how the telemetry stands. */
+export interface UsageView {
+  since: number;
+  by: UsageBy;
+  enabled: boolean;
+  receiverUp: boolean;
+  totals: UsageTotals[];
+  dropped: Record<string, { count: number; last: number }>;
+}
+
+const usd = (n: number) => `$${n.toFixed(n >= 100 ? 0 : 2)}`;
+
+export function usageText(v: UsageView, s: Style): string[] {
+  const head = `usage since ${isoOf(v.since)} by ${v.by}; telemetry ${v.enabled ? 'enabled' : paint(s, 33, 'NOT enabled (claude-share usage enable)')}, receiver ${v.receiverUp ? 'up' : paint(s, 33, 'down')}`;
+  if (!v.totals.length) return [head, 'nothing recorded in that time'];
+  const cols = [v.by.toUpperCase(), 'SESSIONS', 'REQUESTS', 'INPUT', 'OUTPUT', 'CACHE-READ', 'CACHE-WRITE', 'EST-USD', 'LAST-SEEN', 'RELABELLED'];
+  const rows = v.totals.map((t) => [
+    safeText(t.key),
+    String(t.sessions),
+    String(t.requests),
+    String(t.input),
+    String(t.output),
+    String(t.cacheRead),
+    String(t.cacheCreation),
+    usd(t.costUsd),
+    t.lastSeen ? isoOf(t.lastSeen).slice(0, 16).replace('T', ' ') : '-',
+    t.relabelled ? String(t.relabelled) : '',
+  ]);
+  const width = cols.map((c, i) => Math.max(c.length, ...rows.map((r) => r[i].length)));
+  const line = (r: string[]) =>
+    r
+      .map((c, i) => (i === 0 ? c.padEnd(width[i]) : c.padStart(width[i])))
+      .join('  ')
+      .trimEnd();
+  const dropped = Object.entries(v.dropped).filter(([, d]) => d.last >= v.since);
+  return [
+    head,
+    line(cols),
+    ...rows.map(line),
+    ...dropped.map(([k, d]) => paint(s, 33, `dropped from ${safeText(k)}: ${d.count} (flood limits; last ${isoOf(d.last)})`)),
+    "EST-USD is the client's own estimate at API prices; RELABELLED counts rows whose client claimed another name (counted as the user the kernel named).",
+  ];
+}
+
+export function usageJson(v: UsageView) {
+  return {
+    schemaVersion: SCHEMA_VERSION,
+    command: 'usage',
+    since: isoOf(v.since),
+    by: v.by,
+    enabled: v.enabled,
+    receiverUp: v.receiverUp,
+    rows: v.totals.map((t) => ({
+      [v.by]: t.key,
+      sessions: t.sessions,
+      requests: t.requests,
+      inputTokens: t.input,
+      outputTokens: t.output,
+      cacheReadTokens: t.cacheRead,
+      cacheCreationTokens: t.cacheCreation,
+      costUsd: t.costUsd,
+      lastSeen: t.lastSeen ? isoOf(t.lastSeen) : null,
+      relabelled: t.relabelled,
+    })),
+    dropped: Object.entries(v.dropped).map(([user, d]) => ({ user, count: d.count, last: isoOf(d.last) })),
+  };
 }

@@ -4,7 +4,8 @@ import * as fs from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import type { ChildProcess } from 'node:child_process';
 import { childProcess } from './lazy.js';
-import type { FileStat, FileType, GroupEntry, PasswordEntry, ReadOptions, SafeRead, Signal, System, UserEntry } from './system.js';
+import type { FileStat, FileType, GroupEntry, HttpHandlers, PasswordEntry, ReadOptions, SafeRead, Signal, System, UserEntry } from './system.js';
+import { parseProcNetTcp, type TcpSocket } from '../core/usage.js';
 import { safeText } from '../core/validate.js';
 import { processesByUid, runAsMember, runAsMemberOnTerminal, trustedExecutable } from './member-exec.js';
 
@@ -492,6 +493,76 @@ export class RealSystem implements System {
       onError();
     });
     return w;
+  }
+  async serveHttp(o: { host: string; port: number; maxBodyBytes: number }, h: HttpHandlers): Promise<{ close(): void }> {
+    const http = await import('node:http');
+    const server = http.createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      let size = 0;
+      let over = false;
+      const answer = () => {
+        const reply = h.request({
+          method: req.method ?? '',
+          path: (req.url ?? '').split('?')[0],
+          contentType: String(req.headers['content-type'] ?? ''),
+          body: over ? null : Buffer.concat(chunks),
+          remotePort: req.socket.remotePort ?? 0,
+          localPort: req.socket.localPort ?? 0,
+        });
+        res.writeHead(reply.status, { 'content-type': 'application/json', ...(over ? { connection: 'close' } : {}) });
+        res.end(reply.body);
+      };
+      req.on('data', (c: Buffer) => {
+        if (over) return;
+        size += c.length;
+        if (size > o.maxBodyBytes) {
+          over = true;
+          chunks.length = 0;
+          answer();
+          req.socket.destroySoon();
+        } else chunks.push(c);
+      });
+      req.on('end', () => over || answer());
+      req.on('error', () => req.socket.destroy());
+    });
+    server.headersTimeout = 5_000;
+    server.requestTimeout = 10_000;
+    server.keepAliveTimeout = 5_000;
+    server.maxConnections = 512;
+    server.on('connection', (sock) => {
+      const c = { remotePort: sock.remotePort ?? 0, localPort: sock.localPort ?? 0 };
+      if (!h.accept(c)) return void sock.destroy();
+      sock.on('close', () => h.closed(c));
+    });
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(o.port, o.host, () => resolve());
+    });
+    return { close: () => void server.close() };
+  }
+  tcpSockets(): TcpSocket[] {
+    return ['/proc/net/tcp', '/proc/net/tcp6'].flatMap((f) => {
+      try {
+        return parseProcNetTcp(fs.readFileSync(f, 'utf8'));
+      } catch {
+        return [];
+      }
+    });
+  }
+  userNameOf(uid: number): string | null {
+    for (const u of this.localAccounts().users.values()) if (u.uid === uid) return u.name;
+    const f = nssLookup('passwd', String(uid));
+    return f && f.length >= 7 && Number(f[2]) === uid ? f[0] : null;
+  }
+  appendRootOnly(path: string, text: string) {
+    const fd = fs.openSync(path, fs.constants.O_WRONLY | fs.constants.O_APPEND | fs.constants.O_CREAT | fs.constants.O_NOFOLLOW, 0o600);
+    try {
+      const st = fs.fstatSync(fd);
+      if (!st.isFile() || st.uid !== 0 || st.nlink !== 1 || (st.mode & 0o077) !== 0) throw new Error(`${path} is not a root-only regular file`);
+      fs.writeSync(fd, text);
+    } finally {
+      fs.closeSync(fd);
+    }
   }
   rename(from: string, to: string) {
     try {

@@ -4,6 +4,7 @@
  * could have planted (see real-system.ts): root never follows a path a managed user controls, and never changes identity.
  */
 import type { AccountTools, ServiceManager, ToolRun } from '../core/platform.js';
+import type { TcpSocket } from '../core/usage.js';
 
 export type Signal = 'SIGINT' | 'SIGTERM' | 'SIGHUP';
 
@@ -21,6 +22,22 @@ export interface FileStat {
   mtimeMs: number;
   /** Changed by the kernel at every write, chmod, chown or utimes; nobody can set it back (probe-memo.ts). */
   ctimeMs: number;
+}
+
+export interface HttpRequest {
+  method: string;
+  path: string;
+  contentType: string;
+  /** null: longer than maxBodyBytes (not read to the end). */
+  body: Buffer | null;
+  remotePort: number;
+  localPort: number;
+}
+export interface HttpHandlers {
+  accept(c: { remotePort: number; localPort: number }): boolean;
+  request(r: HttpRequest): { status: number; body: string };
+  /** A connection accepted earlier is gone. */
+  closed(c: { remotePort: number; localPort: number }): void;
 }
 
 export interface UserEntry {
@@ -87,6 +104,19 @@ export interface System {
   onSignal(signals: Signal[], handler: (s: Signal) => void): () => void;
   /** Watches one directory (inotify): onChange gets the name that changed (null: not known), onError when it broke. */
   watchDir(dir: string, onChange: (name: string | null) => void, onError: () => void): { close(): void };
+  /**
+   * Serves HTTP on host:port until closed (the usage receiver). accept() decides at each new connection (by its ports:
+   * the peer's uid is the kernel's, tcpSockets()); request() answers each request. A body over maxBodyBytes is not read
+   * further: request() gets null, and the connection is closed after the answer. Short timeouts: a client that sends
+   * slowly holds nothing for long.
+   */
+  serveHttp(o: { host: string; port: number; maxBodyBytes: number }, h: HttpHandlers): Promise<{ close(): void }>;
+  /** The TCP sockets of this network namespace (/proc/net/tcp and tcp6), with the uid that owns each. */
+  tcpSockets(): TcpSocket[];
+  /** The name of the account with this uid, null when there is none. */
+  userNameOf(uid: number): string | null;
+  /** Appends to a root-only file: created root 0600 if missing, never through a symlink, never someone else's file. */
+  appendRootOnly(path: string, text: string): void;
 
   euid(): number;
   platform(): string;

@@ -1,5 +1,6 @@
 import { SHADOW_UTILS, SYSTEMD, type ToolRun } from '../../src/core/platform.js';
-import type { FileStat, FileType, GroupEntry, MemberProcess, MemberRun, PasswordEntry, ReadOptions, SafeRead, Signal, System, UserEntry } from '../../src/system/system.js';
+import type { FileStat, FileType, GroupEntry, HttpHandlers, MemberProcess, MemberRun, PasswordEntry, ReadOptions, SafeRead, Signal, System, UserEntry } from '../../src/system/system.js';
+import type { TcpSocket } from '../../src/core/usage.js';
 
 interface Node {
   type: FileType;
@@ -57,6 +58,10 @@ export class MemorySystem implements System {
   signalHandlers = new Set<{ signals: Signal[]; handler: (s: Signal) => void }>();
   /** Watched directories (watchDir): fire(dir, name) is an inotify event. */
   watched = new Map<string, { onChange: (name: string | null) => void; onError: () => void }>();
+  /** The HTTP server serveHttp started (the usage receiver): its handlers, as the kernel would call them. */
+  http: { host: string; port: number; maxBodyBytes: number; h: HttpHandlers; closed: boolean } | null = null;
+  /** What tcpSockets() returns (the peers of the receiver's connections). */
+  sockets: TcpSocket[] = [];
   files = new FileMap();
   users = new Map<string, UserEntry>();
   groups = new Map<string, GroupEntry>();
@@ -228,6 +233,28 @@ export class MemorySystem implements System {
   getGroup(name: string) {
     const g = this.groups.get(name);
     return g ? { ...g, members: [...g.members] } : null;
+  }
+  async serveHttp(o: { host: string; port: number; maxBodyBytes: number }, h: HttpHandlers) {
+    const server = { ...o, h, closed: false };
+    this.http = server;
+    return { close: () => void (server.closed = true) };
+  }
+  tcpSockets() {
+    return this.sockets.map((x) => ({ ...x }));
+  }
+  userNameOf(uid: number) {
+    for (const u of this.users.values()) if (u.uid === uid) return u.name;
+    return null;
+  }
+  appendRootOnly(path: string, text: string) {
+    const p = this.pinned(path);
+    const n = this.files.get(p);
+    if (n && (n.type !== 'file' || n.uid !== 0 || (n.mode & 0o077) !== 0)) throw new Error(`${path} is not a root-only regular file`);
+    if (!n) this.checkWrite(p);
+    const file = n ?? this.node('file', 0, 0, 0o600);
+    file.content = Buffer.concat([file.content ?? Buffer.alloc(0), Buffer.from(text)]);
+    this.files.set(p, file);
+    this.calls.push(`append ${p}`);
   }
   processUids() {
     return new Set(this.running);

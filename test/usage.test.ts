@@ -1,0 +1,265 @@
+import { readFileSync } from 'node:fs';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { runUsage, type UsageOptions } from '../src/commands/usage.js';
+import {
+  aggregate,
+  dropInPort,
+  monthFilesSince,
+  parseProcNetTcp,
+  parseSince,
+  peerUid,
+  RateLimit,
+  rowsFromOtlp,
+  USAGE_DIR,
+  USAGE_DROPIN,
+  USAGE_LIMITS,
+  USAGE_STATE,
+  usageDropIn,
+  type UsageRow,
+} from '../src/core/usage.js';
+import { captureIo } from './helpers/fixtures.js';
+import { MemorySystem } from './helpers/memory-system.js';
+
+// Issue 18: usage from Claude Code's own telemetry, attributed by the kernel. The fixtures are what the real clients
+// 2.1.112 and 2.1.330 sent (captured by the real-client suite's set-up, fake API, `claude -p hi`, with
+// OTEL_RESOURCE_ATTRIBUTES=user.name=csbob set by the member who ran them).
+const fixture = (name: string) => JSON.parse(readFileSync(new URL(`./fixtures/otlp/${name}.json`, import.meta.url), 'utf8')) as unknown;
+const T = Date.parse('2026-11-23T12:00:00Z');
+const alice = { uid: 1001, user: 'alice' };
+
+describe('what a client sends, read as rows', () => {
+  it.each(['2.1.112', '2.1.330'])('%s: one api_request row with the fake API token counts and cost, and one session', (v) => {
+    const req = rowsFromOtlp('/v1/logs', fixture(`${v}-logs`), alice, T);
+    expect(req).toHaveLength(1);
+    expect(req[0]).toMatchObject({ kind: 'request', uid: 1001, user: 'alice', model: 'claude-sonnet-4-5', input: 1, output: 1, cacheRead: 0, cacheCreation: 0, t: T });
+    expect(req[0].costUsd).toBeGreaterThan(0);
+    expect(req[0].session).toMatch(/^[0-9a-f-]{36}$/);
+    const ses = rowsFromOtlp('/v1/metrics', fixture(`${v}-metrics`), alice, T);
+    expect(ses).toEqual([expect.objectContaining({ kind: 'session', sessions: 1, session: req[0].session })]);
+  });
+
+  it('the label the member set (user.name=csbob) is kept as a claim beside the user the kernel named, never instead of it', () => {
+    const [r] = rowsFromOtlp('/v1/logs', fixture('2.1.330-logs'), alice, T);
+    expect(r).toMatchObject({ user: 'alice', uid: 1001, claimed: 'csbob' });
+    // The same claim by the user it names is no claim.
+    expect(rowsFromOtlp('/v1/logs', fixture('2.1.330-logs'), { uid: 1002, user: 'csbob' }, T)[0].claimed).toBeUndefined();
+  });
+
+  it('hostile bodies give no rows and no exception; hostile values are cut, and numbers that are not counts are 0', () => {
+    for (const b of [null, 42, 'x', [], { resourceLogs: 'no' }, { resourceLogs: [{ scopeLogs: [{ logRecords: [null, 1, { attributes: 'x' }] }] }] }])
+      expect(rowsFromOtlp('/v1/logs', b, alice, T)).toEqual([]);
+    const rec = (attrs: [string, unknown][]) => ({
+      resourceLogs: [{ scopeLogs: [{ logRecords: [{ attributes: attrs.map(([key, value]) => ({ key, value })) }] }] }],
+    });
+    const [r] = rowsFromOtlp(
+      '/v1/logs',
+      rec([
+        ['event.name', { stringValue: 'api_request' }],
+        ['input_tokens', { intValue: '-5' }],
+        ['output_tokens', { doubleValue: Infinity }],
+        ['cache_read_tokens', { stringValue: '1e300' }],
+        ['cost_usd', { stringValue: 'NaN' }],
+        ['model', { stringValue: '\x1b[31mred' + 'x'.repeat(500) }],
+        ['session.id', { intValue: 7 }],
+      ]),
+      alice,
+      T,
+    );
+    expect(r).toMatchObject({ input: 0, output: 0, cacheRead: 0, costUsd: 0, session: '7' });
+    expect(r.model).toBe('?[31mred' + 'x'.repeat(72));
+    // Another path, or a metric that is not session.count, is nothing.
+    expect(rowsFromOtlp('/v1/traces', fixture('2.1.330-logs'), alice, T)).toEqual([]);
+    expect(rowsFromOtlp('/v1/metrics', fixture('2.1.330-logs'), alice, T)).toEqual([]);
+  });
+});
+
+describe('the drop-in', () => {
+  it('pins the general and per-signal endpoints to the receiver, JSON over HTTP, deltas, and never asks for prompt text', () => {
+    const env = (JSON.parse(usageDropIn(14318)) as { env: Record<string, string> }).env;
+    expect(env).toMatchObject({
+      CLAUDE_CODE_ENABLE_TELEMETRY: '1',
+      OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
+      OTEL_EXPORTER_OTLP_ENDPOINT: 'http://127.0.0.1:14318',
+      OTEL_EXPORTER_OTLP_METRICS_ENDPOINT: 'http://127.0.0.1:14318/v1/metrics',
+      OTEL_EXPORTER_OTLP_LOGS_ENDPOINT: 'http://127.0.0.1:14318/v1/logs',
+    });
+    expect(Object.keys(env)).not.toContain('OTEL_LOG_USER_PROMPTS');
+    expect(dropInPort(usageDropIn(20000))).toBe(20000);
+    expect(dropInPort('{"env":{"OTEL_EXPORTER_OTLP_ENDPOINT":"http://evil:1"}}')).toBeNull();
+  });
+});
+
+describe('who is calling: the kernel, not the body', () => {
+  const tcp = `  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode
+   0: 0100007F:37EE 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 100 1 0
+   1: 0100007F:C4F2 0100007F:37EE 01 00000000:00000000 00:00000000 00000000  1001        0 101 1 0
+   2: 0100007F:37EE 0100007F:C4F2 01 00000000:00000000 00:00000000 00000000     0        0 102 1 0
+   3: 0A000001:C4F3 0A000002:37EE 01 00000000:00000000 00:00000000 00000000  1002        0 103 1 0
+`;
+  it('the uid of the client end of the connection (its local port is the peer port, its remote port ours), on loopback only', () => {
+    const s = parseProcNetTcp(tcp);
+    expect(s).toHaveLength(4);
+    expect(peerUid(s, 0xc4f2, 0x37ee)).toBe(1001);
+    // The server's own end is root's: never taken for the client's.
+    expect(peerUid(s, 0x37ee, 0xc4f2)).toBe(0);
+    expect(peerUid(s, 0xc4f3, 0x37ee)).toBeNull();
+    expect(peerUid(s, 1, 2)).toBeNull();
+  });
+});
+
+describe('time and limits', () => {
+  it('--since takes hours, days, weeks or a date, and nothing else', () => {
+    expect(parseSince('30d', T)).toBe(T - 30 * 86_400_000);
+    expect(parseSince('12h', T)).toBe(T - 12 * 3_600_000);
+    expect(parseSince('2w', T)).toBe(T - 14 * 86_400_000);
+    expect(parseSince('2026-11-01', T)).toBe(Date.parse('2026-11-01T00:00:00Z'));
+    for (const bad of ['0d', '-1d', '30', 'd', '2027-01-01', '2026-13-45', '1e3d']) expect(parseSince(bad, T)).toBeNull();
+    expect(monthFilesSince(Date.parse('2025-12-15T00:00:00Z'), T)).toEqual(['2025-12.jsonl', ...Array.from({ length: 11 }, (_, i) => `2026-${String(i + 1).padStart(2, '0')}.jsonl`)]);
+  });
+  it('a member gets a burst, then one request a second; another member is not slowed by her', () => {
+    const l = new RateLimit(3, 1);
+    expect([1, 2, 3, 4].map(() => l.take(1, T))).toEqual([true, true, true, false]);
+    expect(l.take(2, T)).toBe(true);
+    expect(l.take(1, T + 999)).toBe(false);
+    expect(l.take(1, T + 2000)).toBe(true);
+  });
+  it('totals by user, day and model add the same rows', () => {
+    const rows: UsageRow[] = [
+      { t: T, kind: 'request', uid: 1, user: 'a', session: 's', model: 'm1', input: 1, output: 2, cacheRead: 3, cacheCreation: 4, costUsd: 0.5 },
+      { t: T + 1, kind: 'request', uid: 2, user: 'b', session: 't', model: 'm2', input: 10, output: 20, cacheRead: 0, cacheCreation: 0, costUsd: 1, claimed: 'a' },
+      { t: T + 2, kind: 'session', uid: 1, user: 'a', session: 's', sessions: 1 },
+      { t: T - 10, kind: 'request', uid: 9, user: null, session: 'old', model: 'm1', input: 100 },
+    ];
+    expect(aggregate(rows, 'user', T).map((g) => [g.key, g.requests, g.sessions, g.input, g.relabelled])).toEqual([
+      ['a', 1, 1, 1, 0],
+      ['b', 1, 0, 10, 1],
+    ]);
+    expect(aggregate(rows, 'user', 0).map((g) => g.key)).toContain('uid:9');
+    expect(aggregate(rows, 'model', T).map((g) => g.key)).toEqual(['(sessions)', 'm1', 'm2']);
+    expect(aggregate(rows, 'day', T).map((g) => [g.key, g.requests])).toEqual([['2026-11-23', 2]]);
+  });
+});
+
+describe('the receiver, on the in-memory system', () => {
+  let sys: MemorySystem;
+  let stopped: Promise<number>;
+  const CLIENT = 0xc4f2;
+  const PORT = 14318;
+  const logsOf = (v = '2.1.330') => Buffer.from(JSON.stringify(fixture(`${v}-logs`)));
+  // A connection from uid: its socket in /proc/net/tcp, then accept().
+  const connect = (uid: number, port = CLIENT) => {
+    sys.sockets.push({ localAddr: '0100007F', localPort: port, remoteAddr: '0100007F', remotePort: PORT, uid });
+    return sys.http!.h.accept({ remotePort: port, localPort: PORT });
+  };
+  const post = (body: Buffer | null, o: { path?: string; type?: string; port?: number } = {}) =>
+    sys.http!.h.request({ method: 'POST', path: o.path ?? '/v1/logs', contentType: o.type ?? 'application/json', body, remotePort: o.port ?? CLIENT, localPort: PORT });
+  const stored = () =>
+    (sys.files.get(`${USAGE_DIR}/2026-11.jsonl`)?.content?.toString() ?? '')
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l) as UsageRow);
+  const state = () => JSON.parse(sys.files.get(USAGE_STATE)!.content!.toString()) as { totals: Record<string, { requests: number }>; dropped: Record<string, { count: number }> };
+  const io = captureIo();
+  const advance = (ms: number) => {
+    sys.clock += ms;
+    vi.advanceTimersByTime(ms);
+  };
+
+  beforeEach(async () => {
+    vi.useFakeTimers();
+    sys = new MemorySystem();
+    sys.addUser('alice', { uid: 1001 });
+    sys.addUser('bob', { uid: 1002 });
+    stopped = runUsage(sys, { action: 'receive' } as UsageOptions, io);
+    await vi.waitFor(() => expect(sys.http).not.toBeNull());
+  });
+  afterEach(async () => {
+    sys.signal('SIGTERM');
+    expect(await stopped).toBe(0);
+    vi.useRealTimers();
+  });
+
+  it('listens on 127.0.0.1 only, and stores each row under the uid that owns the calling socket, whatever the body claims', () => {
+    expect(sys.http).toMatchObject({ host: '127.0.0.1', port: 14318 });
+    expect(connect(1001)).toBe(true);
+    expect(post(logsOf())).toMatchObject({ status: 200 });
+    expect(stored()).toEqual([expect.objectContaining({ kind: 'request', uid: 1001, user: 'alice', claimed: 'csbob', input: 1 })]);
+    const f = sys.files.get(`${USAGE_DIR}/2026-11.jsonl`)!;
+    expect([f.uid, f.mode]).toEqual([0, 0o600]);
+    expect(sys.files.get(USAGE_DIR)!.mode).toBe(0o700);
+    advance(1500);
+    expect(state().totals.alice.requests).toBe(1);
+  });
+
+  it('a connection whose owner the kernel does not show is refused, and nothing is stored', () => {
+    expect(sys.http!.h.accept({ remotePort: 4242, localPort: PORT })).toBe(false);
+    expect(post(logsOf(), { port: 4242 })).toMatchObject({ status: 403 });
+    expect(stored()).toEqual([]);
+  });
+
+  it('protobuf gets 415 with a line that names the fix; not-JSON 400; other paths 404; nothing stored', () => {
+    connect(1001);
+    expect(post(Buffer.from([0x0a, 0x01]), { type: 'application/x-protobuf' })).toMatchObject({ status: 415 });
+    expect(io.errors.join('\n')).toMatch(/only OTLP\/HTTP JSON.*OTEL_EXPORTER_OTLP_PROTOCOL=http\/json/);
+    expect(post(Buffer.from('{nope'))).toMatchObject({ status: 400 });
+    expect(post(logsOf(), { path: '/v1/traces' })).toMatchObject({ status: 404 });
+    expect(stored()).toEqual([]);
+  });
+
+  it("one member's flood is bounded (rate, size, connections) and counted; another member still gets through", () => {
+    connect(1001);
+    const codes = Array.from({ length: USAGE_LIMITS.burst + 20 }, () => post(logsOf()).status);
+    expect(codes.filter((c) => c === 200)).toHaveLength(USAGE_LIMITS.burst);
+    expect(codes.filter((c) => c === 429)).toHaveLength(20);
+    advance(1000);
+    expect(post(null)).toMatchObject({ status: 413 });
+    for (let i = 0; i < 15; i++) connect(1001, 50000 + i);
+    expect(connect(1001, 51000)).toBe(false);
+    connect(1002, 0xc4f3);
+    expect(post(logsOf(), { port: 0xc4f3 })).toMatchObject({ status: 200 });
+    advance(1500);
+    expect(state().dropped.alice.count).toBe(22);
+    expect(stored().filter((r) => r.user === 'bob')).toHaveLength(1);
+    // Logged once a minute, not once per request.
+    expect(io.errors.filter((l) => l.includes('dropped') && l.includes('alice')).length).toBeLessThanOrEqual(2);
+  });
+});
+
+describe('usage enable, disable and the report', () => {
+  it('enable writes the drop-in root 0644 and the store root 0700, and says it applies to every user; disable removes it and keeps the rows', async () => {
+    const sys = new MemorySystem();
+    const io = captureIo();
+    expect(await runUsage(sys, { action: 'enable' }, io)).toBe(0);
+    const d = sys.files.get(USAGE_DROPIN)!;
+    expect([d.uid, d.mode]).toEqual([0, 0o644]);
+    expect(dropInPort(d.content!.toString())).toBe(14318);
+    expect(io.lines.join('\n')).toMatch(/every user of this machine/);
+    sys.appendRootOnly(
+      `${USAGE_DIR}/2026-11.jsonl`,
+      JSON.stringify({ t: T - 1000, kind: 'request', uid: 1001, user: 'alice', session: 's', model: 'm', input: 7, output: 3, cacheRead: 0, cacheCreation: 0, costUsd: 0.25 }) + '\n',
+    );
+    const rep = captureIo();
+    expect(await runUsage(sys, { action: 'report', json: true }, rep)).toBe(0);
+    expect(JSON.parse(rep.lines.join(''))).toMatchObject({
+      command: 'usage',
+      by: 'user',
+      enabled: true,
+      receiverUp: false,
+      rows: [{ user: 'alice', requests: 1, inputTokens: 7, outputTokens: 3, costUsd: 0.25 }],
+    });
+    expect(await runUsage(sys, { action: 'disable' }, captureIo())).toBe(0);
+    expect(sys.files.has(USAGE_DROPIN)).toBe(false);
+    expect(sys.files.has(`${USAGE_DIR}/2026-11.jsonl`)).toBe(true);
+  });
+
+  it('bad flags change nothing and name the fix; a member cannot run it', async () => {
+    const sys = new MemorySystem();
+    await expect(runUsage(sys, { action: 'enable', port: '80' }, captureIo())).rejects.toMatchObject({ exitCode: 64 });
+    await expect(runUsage(sys, { action: 'report', since: 'yesterday' }, captureIo())).rejects.toMatchObject({ exitCode: 64, message: expect.stringMatching(/12h, 30d, 2w/) });
+    await expect(runUsage(sys, { action: 'report' }, captureIo())).rejects.toMatchObject({ exitCode: 65, hint: expect.stringMatching(/usage enable/) });
+    expect(sys.files.has(USAGE_DROPIN)).toBe(false);
+    sys.addDir('/etc/claude-code', 1001, 1001, 0o755);
+    await expect(runUsage(sys, { action: 'enable' }, captureIo())).rejects.toMatchObject({ exitCode: 77 });
+    expect(sys.files.has(USAGE_DROPIN)).toBe(false);
+  });
+});
