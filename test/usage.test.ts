@@ -17,7 +17,11 @@ import {
   usageDropIn,
   type UsageRow,
 } from '../src/core/usage.js';
-import { captureIo } from './helpers/fixtures.js';
+import { runStatus, statusModel } from '../src/commands/status.js';
+import { prometheusText } from '../src/core/render.js';
+import { loadConfig } from '../src/engine/config.js';
+import { lastSessionStart } from '../src/engine/usage-store.js';
+import { captureIo, initializedMachine } from './helpers/fixtures.js';
 import { MemorySystem } from './helpers/memory-system.js';
 
 // Issue 18: usage from Claude Code's own telemetry, attributed by the kernel. The fixtures are what the real clients
@@ -261,5 +265,88 @@ describe('usage enable, disable and the report', () => {
     sys.addDir('/etc/claude-code', 1001, 1001, 0o755);
     await expect(runUsage(sys, { action: 'enable' }, captureIo())).rejects.toMatchObject({ exitCode: 77 });
     expect(sys.files.has(USAGE_DROPIN)).toBe(false);
+  });
+});
+
+describe('status and Prometheus see the usage telemetry', () => {
+  const CFG = '/etc/claude-share/config';
+  const status = (sys: MemorySystem) => {
+    const out = captureIo();
+    const code = runStatus(sys, { json: true, quiet: false, config: CFG }, out);
+    return { code, doc: JSON.parse(out.lines.join('\n')) as { usage: { receiverUp: boolean; reportedLast7Days: string[]; silent: string[] } | null; problems: { code: string; user?: string }[] } };
+  };
+  const writeState = (sys: MemorySystem, o: { updatedAt: number; pid: number; lastSeen: Record<string, number>; dropped?: Record<string, { count: number; last: number }> }) =>
+    sys.writeFileAtomic(
+      USAGE_STATE,
+      JSON.stringify({
+        pid: o.pid,
+        port: 14318,
+        startedAt: 0,
+        updatedAt: o.updatedAt,
+        totals: Object.fromEntries(
+          Object.entries(o.lastSeen).map(([k, t]) => [k, { key: k, sessions: 2, requests: 5, input: 10, output: 20, cacheRead: 30, cacheCreation: 40, costUsd: 1.5, relabelled: 0, lastSeen: t }]),
+        ),
+        dropped: o.dropped ?? {},
+      }),
+      { mode: 0o600, uid: 0, gid: 0 },
+    );
+
+  it('never enabled: no usage block, no problem, status unchanged', async () => {
+    const sys = await initializedMachine();
+    const s = status(sys);
+    expect(s.doc.usage).toBeNull();
+    expect(s.code).toBe(0);
+  });
+
+  it('up, who reported, who is silent (sessions started after their last report), the counters per member; down is exit 1 with the fix', async () => {
+    const sys = await initializedMachine();
+    await runUsage(sys, { action: 'enable' }, captureIo());
+    const now = sys.clock;
+    sys.addDir('/proc', 0, 0, 0o555);
+    sys.addDir('/proc/4242', 0, 0, 0o555);
+    writeState(sys, { pid: 4242, updatedAt: now - 10_000, lastSeen: { alice: now - 3_600_000 * 30 }, dropped: { bob: { count: 7, last: now - 1000 } } });
+    // bob started a session 2 hours ago and never reported; alice's last session is older than her report.
+    // (The in-memory ctime is a change counter: set to the time the kernel would have.)
+    for (const [u, uid, ago] of [
+      ['bob', sys.getUser('bob')!.uid, 2],
+      ['alice', sys.getUser('alice')!.uid, 31],
+    ] as const) {
+      sys.addDir(`/home/${u}/.claude/projects`, uid, uid, 0o700);
+      sys.addDir(`/home/${u}/.claude/projects/-home-${u}-proj`, uid, uid, 0o700);
+      sys.files.get(`/home/${u}/.claude/projects/-home-${u}-proj`)!.changes = now - ago * 3_600_000;
+    }
+    let s = status(sys);
+    expect(s.doc.usage).toEqual({ enabled: true, receiverUp: true, reportedLast7Days: ['alice'], silent: ['bob'] });
+    expect(s.doc.problems.filter((p) => p.code.startsWith('usage-')).map((p) => [p.code, p.user])).toEqual([
+      ['usage-silent', 'bob'],
+      ['usage-dropped', 'bob'],
+    ]);
+    expect(s.code).toBe(0);
+    const m = statusModel(sys, loadConfig(sys, CFG)!);
+    const prom = prometheusText(m);
+    expect(prom).toContain('claude_share_usage_receiver_up 1');
+    expect(prom).toContain('claude_share_usage_requests_total{user="alice"} 5');
+    expect(prom).toContain('claude_share_usage_tokens_total{user="alice",type="cache_creation"} 40');
+    expect(prom).toContain('claude_share_usage_dropped_total{user="bob"} 7');
+    // The receiver's process is gone: down, exit 1, and the line names the fix.
+    sys.files.delete('/proc/4242');
+    s = status(sys);
+    expect(s.doc.usage!.receiverUp).toBe(false);
+    expect(s.code).toBe(1);
+    expect(s.doc.problems.map((p) => p.code)).toContain('usage-receiver-down');
+    const text = captureIo();
+    runStatus(sys, { json: false, quiet: false, config: CFG }, text);
+    expect(text.lines.join('\n')).toMatch(/usage: telemetry enabled, receiver DOWN, 1 of 2 members reported in the last 7 days; silent: bob/);
+  });
+
+  it("a member's ~/.claude that is a link is not followed: no session start is read through it", async () => {
+    const sys = await initializedMachine();
+    await runUsage(sys, { action: 'enable' }, captureIo());
+    const bob = sys.getUser('bob')!;
+    for (const d of ['/srv', '/srv/elsewhere', '/srv/elsewhere/projects', '/srv/elsewhere/projects/x']) sys.addDir(d, bob.uid, bob.uid, 0o755);
+    sys.files.get('/srv/elsewhere/projects/x')!.changes = sys.clock - 1000;
+    sys.files.delete('/home/bob/.claude');
+    sys.addLink('/home/bob/.claude', '/srv/elsewhere');
+    expect(lastSessionStart(sys, bob)).toBeNull();
   });
 });

@@ -10,6 +10,7 @@ import { syncDesired } from '../engine/converge.js';
 import { cronReport } from '../engine/cron-report.js';
 import type { Io } from '../engine/io.js';
 import { probe } from '../engine/probe.js';
+import { usageHealth } from '../engine/usage-store.js';
 import type { System } from '../system/system.js';
 
 export interface StatusOptions {
@@ -28,8 +29,27 @@ export function statusModel(sys: System, c: Config, onlyUsers?: string[]): Statu
   const obs = probe(sys, desired, memo);
   memo.save(sys);
   const p = plan(desired, obs);
-  const problems = [...p.problems.filter((x) => x.severity === 'operator'), ...driftProblems(p.actions), ...p.problems.filter((x) => x.severity !== 'operator')];
-  return { sharedDir: c.sharedDir, group: c.group, containers: c.containers, obs, plan: p, problems, healthy: exitCode({ problems: p.problems, remaining: p.actions, reportsState: true }) === 0 };
+  // Usage telemetry (claude-share usage): every member, so not for a look at one.
+  const usage = onlyUsers
+    ? null
+    : usageHealth(
+        sys,
+        c.managedUsers.map((n) => sys.getUser(n)).filter((u) => u !== null),
+        obs.nowMs,
+      );
+  const problems = [...p.problems.filter((x) => x.severity === 'operator'), ...driftProblems(p.actions), ...p.problems.filter((x) => x.severity !== 'operator'), ...(usage?.problems ?? [])];
+  const stateProblems = [...p.problems, ...(usage?.problems ?? [])];
+  return {
+    sharedDir: c.sharedDir,
+    group: c.group,
+    containers: c.containers,
+    obs,
+    plan: p,
+    problems,
+    stateProblems,
+    usage: usage?.health ?? null,
+    healthy: exitCode({ problems: stateProblems, remaining: p.actions, reportsState: true }) === 0,
+  };
 }
 
 /** status: probe + plan + render; read-only. */
@@ -53,7 +73,7 @@ export function runStatus(sys: System, o: StatusOptions, io: Io): number {
   else if (o.cron) cronReport(sys, 'status', m.problems, io.style, io.out);
   else if (o.quiet) renderProblems(m.problems, io.style, ['operator', 'drift']).forEach((l) => io.out(l));
   else statusText(m, io.style).forEach((l) => io.out(l));
-  return exitCode({ problems: m.plan.problems, remaining: m.plan.actions, reportsState: true });
+  return exitCode({ problems: m.stateProblems ?? m.plan.problems, remaining: m.plan.actions, reportsState: true });
 }
 
 /** A usage error before anything runs, naming the fix: the README's path needs node-exporter's directory. */

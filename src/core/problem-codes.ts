@@ -64,6 +64,12 @@ export const PROBLEM_CODES = {
     "doctor: no claude that only root could have installed (root-owned, every directory to it too) is on root's PATH, so the live check (claude auth status as each member) was skipped. Install it system-wide (npm install -g @anthropic-ai/claude-code), or pass --claude PATH.",
   'claude-check-failed':
     'doctor: claude auth status (or claude --version), run as the member, did not answer: it timed out, crashed, or printed something that is not its JSON. Run it by hand as the member to see why. doctor exits 1.',
+  'usage-receiver-down':
+    "usage is enabled (claude-share usage enable) but its receiver has not written its heartbeat for 2 minutes, or its process is gone: Claude Code's usage is not recorded meanwhile. Start it (systemctl restart claude-share-usage, or claude-share usage receive as root); see its log (journalctl -u claude-share-usage). status exits 1.",
+  'usage-silent':
+    'usage: the member started Claude sessions in the last 7 days (new transcripts under ~/.claude/projects) after their last report reached the receiver: their client sent no telemetry (a version without it, switched off in ways the drop-in cannot stop, or the receiver was down). Ask them; README, "Who used what".',
+  'usage-dropped':
+    "usage: the receiver refused or did not store some of a member's telemetry in the last 7 days (more than its rate, size or daily limits: a flood, or a very busy member). Their counts are low by that much; the number is in claude-share usage.",
   'login-not-copied':
     'remove-user and uninstall give leaving users no copy of the shared login (its refresh token is single-use: a copy would log the others out at its first refresh); they run claude and /login with their own account. uninstall --keep-login USER hands the live login to that one user.',
   // Internal action codes (never problems in status).
@@ -85,7 +91,7 @@ export const INTERNAL_CODES: ProblemCode[] = ['config', 'source-copy', 'leaving'
 /** Found by doctor only (it runs the member's client and reads their processes); status never reports them. */
 export const DOCTOR_CODES: ProblemCode[] = ['member-logged-out', 'session-without-group', 'session-umask', 'claude-not-found', 'claude-check-failed'];
 /** Warnings that still make status and doctor exit 1: nothing sync can do, but someone must act soon. */
-export const EXIT_1_WARNINGS: ProblemCode[] = ['login-ending', 'token-ending', 'session-without-group', 'session-umask', 'claude-check-failed'];
+export const EXIT_1_WARNINGS: ProblemCode[] = ['login-ending', 'token-ending', 'session-without-group', 'session-umask', 'claude-check-failed', 'usage-receiver-down'];
 
 /** What a problem is built from: its severity is the one its code is filed under above, unless the call says otherwise. */
 export type ProblemInput = Omit<Problem, 'severity'> & { severity?: Severity };

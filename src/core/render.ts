@@ -138,6 +138,24 @@ export interface StatusModel {
   healthy: boolean;
   /** The managed users that are containers (server add-container). */
   containers?: string[];
+  /** The problems the exit code is decided on: the plan's and usage's (problems adds the drift of the plan's actions). */
+  stateProblems?: Problem[];
+  /** Usage telemetry (claude-share usage): null when it was never enabled here. */
+  usage?: UsageHealth | null;
+}
+
+/** How the usage telemetry stands, for status. */
+export interface UsageHealth {
+  enabled: boolean;
+  receiverUp: boolean;
+  /** Members whose client reported in the last 7 days. */
+  reported: string[];
+  /** Members who started sessions in the last 7 days after their last report. */
+  silent: string[];
+  /** The receiver's running totals per member (Prometheus counters). */
+  totals: UsageTotals[];
+  /** What was dropped per member, all time (counters). */
+  dropped: Record<string, number>;
 }
 
 export function statusJson(m: StatusModel) {
@@ -178,6 +196,8 @@ export function statusJson(m: StatusModel) {
       gid: s.stat?.gid ?? null,
       state: sharedState(m, s.path),
     })),
+    // Usage telemetry (claude-share usage): null when never enabled here.
+    usage: m.usage ? { enabled: m.usage.enabled, receiverUp: m.usage.receiverUp, reportedLast7Days: m.usage.reported, silent: m.usage.silent } : null,
     problems: m.problems,
     // What `sync` would do about it (status is the same plan, not applied).
     remaining: plan.actions.map((a) => actionJson(a)),
@@ -233,9 +253,41 @@ export function prometheusText(m: StatusModel): string {
     '# HELP claude_share_managed_users Users in MANAGED_USERS.',
     '# TYPE claude_share_managed_users gauge',
     `claude_share_managed_users ${m.obs.users.length}`,
+    ...(m.usage ? usageMetrics(m.usage) : []),
     ...runLines(true, Math.floor(m.obs.nowMs / 1000)),
   ];
   return lines.join('\n') + '\n';
+}
+
+const promLabel = (v: string) => v.replace(/[\\"\n]/g, (c) => (c === '\n' ? '\\n' : `\\${c}`));
+
+/** Per-member counters from the receiver's totals (they survive its restarts), and whether it is up. */
+function usageMetrics(u: UsageHealth): string[] {
+  const per = (name: string, help: string, value: (t: UsageTotals) => number, extra = '') => [
+    `# HELP claude_share_usage_${name} ${help}`,
+    `# TYPE claude_share_usage_${name} counter`,
+    ...u.totals.map((t) => `claude_share_usage_${name}{user="${promLabel(t.key)}"${extra}} ${value(t)}`),
+  ];
+  const tokens: [string, (t: UsageTotals) => number][] = [
+    ['input', (t) => t.input],
+    ['output', (t) => t.output],
+    ['cache_read', (t) => t.cacheRead],
+    ['cache_creation', (t) => t.cacheCreation],
+  ];
+  return [
+    '# HELP claude_share_usage_receiver_up 1 when the usage receiver wrote its heartbeat in the last 2 minutes.',
+    '# TYPE claude_share_usage_receiver_up gauge',
+    `claude_share_usage_receiver_up ${u.receiverUp ? 1 : 0}`,
+    ...per('sessions_total', "Claude Code sessions per member (the client's session.count).", (t) => t.sessions),
+    ...per('requests_total', 'API requests per member (api_request events).', (t) => t.requests),
+    '# HELP claude_share_usage_tokens_total Tokens per member and type.',
+    '# TYPE claude_share_usage_tokens_total counter',
+    ...u.totals.flatMap((t) => tokens.map(([type, f]) => `claude_share_usage_tokens_total{user="${promLabel(t.key)}",type="${type}"} ${f(t)}`)),
+    ...per('cost_usd_total', "Estimated USD per member (the client's own estimate at API prices).", (t) => t.costUsd),
+    '# HELP claude_share_usage_dropped_total Telemetry requests or rows of a member refused or not stored (flood limits).',
+    '# TYPE claude_share_usage_dropped_total counter',
+    ...Object.entries(u.dropped).map(([k, n]) => `claude_share_usage_dropped_total{user="${promLabel(k)}"} ${n}`),
+  ];
 }
 
 const runLines = (ok: boolean, lastSuccess: number | undefined) => [
@@ -273,6 +325,10 @@ export function statusText(m: StatusModel, s: Style): string[] {
   if (l.newerSevered) out.push(`       ${l.newerSevered} severed cop${l.newerSevered === 1 ? 'y holds' : 'ies hold'} a newer token than the shared copy`);
   if (plan.token)
     out.push(`token: ${plan.token.masked}, set ${isoOf(plan.token.setAtMs).slice(0, 10)}, ${!plan.token.ok ? 'expired' : `${plan.token.daysLeft} days left`} (long-lived token for agents)`);
+  if (m.usage)
+    out.push(
+      `usage: telemetry ${m.usage.enabled ? 'enabled' : 'NOT enabled'}, receiver ${m.usage.receiverUp ? 'up' : 'DOWN'}, ${m.usage.reported.length} of ${obs.users.length} member${obs.users.length === 1 ? '' : 's'} reported in the last 7 days${m.usage.silent.length ? `; silent: ${m.usage.silent.join(', ')}` : ''} (claude-share usage)`,
+    );
   const heads = ['USER', 'GROUP', ...(obs.users[0]?.items.map((i) => i.item.rel.replace(/^\.claude\//, '')) ?? [])];
   const rows = obs.users.map((u) => [m.containers?.includes(u.name) ? `${u.name} (container)` : u.name, u.entry ? (u.inGroup ? 'yes' : 'NO') : '-', ...u.items.map((i) => i.state)]);
   const widths = heads.map((h, c) => Math.max(h.length, ...rows.map((r) => (r[c] ?? '').length)));

@@ -1,5 +1,8 @@
-import { emptyTotals, monthFilesSince, parseRow, USAGE_DIR, USAGE_LIMITS, USAGE_STATE, type UsageRow, type UsageTotals } from '../core/usage.js';
-import type { System } from '../system/system.js';
+import type { Problem } from '../core/model.js';
+import { problem } from '../core/problem-codes.js';
+import type { UsageHealth } from '../core/render.js';
+import { emptyTotals, monthFilesSince, parseRow, USAGE_DIR, USAGE_DROPIN, USAGE_LIMITS, USAGE_STATE, type UsageRow, type UsageTotals } from '../core/usage.js';
+import type { System, UserEntry } from '../system/system.js';
 
 /**
  * The usage store: root-only /var/lib/claude-share/usage, one JSON line per row in a file per month (append-only, so
@@ -69,4 +72,74 @@ export function saveUsageState(sys: System, s: UsageState): void {
 /** Is the receiver that wrote this state alive: its process exists and its heartbeat is recent. */
 export function receiverUp(sys: System, s: UsageState | null, now: number): boolean {
   return !!s && now - s.updatedAt < DOWN_AFTER_MS && !!sys.lstat(`/proc/${s.pid}`);
+}
+
+const WEEK_MS = 7 * 86_400_000;
+/** A session's telemetry reaches the receiver within seconds of its end, but a long session reports later. */
+const SILENT_GRACE_MS = 3_600_000;
+const MAX_PROJECTS = 2000;
+
+/**
+ * When the member last started a Claude session: the newest ctime of the project directories under
+ * ~/.claude/projects (a new session adds its transcript there, which moves the directory's ctime; nobody can set a
+ * ctime back). Only looked at, never followed: ~/.claude and projects must be the member's own directories.
+ */
+export function lastSessionStart(sys: System, u: UserEntry): number | null {
+  const own = (p: string) => {
+    const st = sys.lstat(p);
+    return st && st.type === 'dir' && st.uid === u.uid ? st : null;
+  };
+  const projects = `${u.home}/.claude/projects`;
+  if (!own(`${u.home}/.claude`) || !own(projects)) return null;
+  let newest: number | null = null;
+  for (const name of sys.readdir(projects).slice(0, MAX_PROJECTS)) {
+    const st = sys.lstat(`${projects}/${name}`);
+    if (st?.type === 'dir') newest = Math.max(newest ?? 0, st.ctimeMs);
+  }
+  return newest;
+}
+
+/** How the usage telemetry stands (status): null when it was never enabled here. */
+export function usageHealth(sys: System, members: UserEntry[], now: number): { health: UsageHealth; problems: Problem[] } | null {
+  const enabled = !!sys.lstat(USAGE_DROPIN);
+  const state = loadUsageState(sys);
+  if (!enabled && !state) return null;
+  const up = receiverUp(sys, state, now);
+  const totals = Object.values(state?.totals ?? {});
+  const seen = new Map(totals.map((t) => [t.key, t.lastSeen]));
+  const reported = members.filter((u) => (seen.get(u.name) ?? 0) >= now - WEEK_MS).map((u) => u.name);
+  const silent = enabled
+    ? members
+        .filter((u) => {
+          const started = lastSessionStart(sys, u);
+          return started !== null && started >= now - WEEK_MS && started < now - 60_000 && started > (seen.get(u.name) ?? 0) + SILENT_GRACE_MS;
+        })
+        .map((u) => u.name)
+    : [];
+  const problems: Problem[] = [];
+  if (enabled && !up)
+    problems.push(
+      problem({
+        code: 'usage-receiver-down',
+        path: USAGE_STATE,
+        message: `the usage receiver is not running${state ? ` (last heartbeat ${new Date(state.updatedAt).toISOString()})` : ''}: usage is not recorded`,
+        fix: 'systemctl restart claude-share-usage (or, without systemd: claude-share usage receive, as root)',
+      }),
+    );
+  for (const name of silent)
+    problems.push(problem({ code: 'usage-silent', user: name, message: `${name} started Claude sessions in the last 7 days that sent no usage`, fix: `ask ${name}; see the README, "Who used what"` }));
+  for (const [name, d] of Object.entries(state?.dropped ?? {}))
+    if (d.last >= now - WEEK_MS)
+      problems.push(
+        problem({
+          code: 'usage-dropped',
+          message: `the receiver dropped ${d.count} requests or rows of ${name} (flood limits)`,
+          fix: 'claude-share usage shows the counts; a flood from one member never reaches the disk or the others',
+          ...(name.startsWith('uid:') ? {} : { user: name }),
+        }),
+      );
+  return {
+    health: { enabled, receiverUp: up, reported, silent, totals, dropped: Object.fromEntries(Object.entries(state?.dropped ?? {}).map(([k, d]) => [k, d.count])) },
+    problems,
+  };
 }
