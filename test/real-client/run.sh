@@ -8,7 +8,7 @@
 # 1. Installs each version once into /var/cache/claude-share-real-client/VERSION (npm, --ignore-scripts: the native
 #    builds' binary is taken from the platform package directly).
 # 2. Makes a throw-away CA and a certificate for platform.claude.com and api.anthropic.com (openssl).
-# 3. Runs test/real-client/real-client.bats and containers.bats (or the .bats files named) in the e2e sandbox
+# 3. Runs test/real-client/real-client.bats, usage.bats and containers.bats (or the .bats files named) in the e2e sandbox
 #    (docker/e2e/run.sh): its own network namespace, where the suites point both hosts at 127.0.0.1 in the sandbox's
 #    /etc/hosts and serve fake-anthropic.mjs there. containers.bats starts a real Docker engine in the sandbox (below).
 set -euo pipefail
@@ -50,7 +50,7 @@ chmod 0600 "$ca/ca.key" "$ca/server.key"
 # base image (test/fresh/tree.sh, cached; held shared meanwhile so it is not replaced under the import).
 files=()
 for a in "$@"; do [[ $a == *.bats ]] && files+=("$a"); done
-[[ ${#files[@]} -gt 0 ]] || files=(test/real-client/real-client.bats test/real-client/containers.bats)
+[[ ${#files[@]} -gt 0 ]] || files=(test/real-client/real-client.bats test/real-client/usage.bats test/real-client/containers.bats)
 if printf '%s\n' "${files[@]}" | grep -q 'containers\.bats$'; then
   [[ -x /usr/sbin/dockerd && -x /usr/bin/docker && -x /usr/bin/docker-compose ]] || {
     say "installing docker.io and docker-compose (apt-get)"
