@@ -18,6 +18,7 @@ import {
   type UsageRow,
 } from '../src/core/usage.js';
 import { runStatus, statusModel } from '../src/commands/status.js';
+import { runUninstall } from '../src/commands/uninstall.js';
 import { prometheusText } from '../src/core/render.js';
 import { loadConfig } from '../src/engine/config.js';
 import { lastSessionStart } from '../src/engine/usage-store.js';
@@ -348,5 +349,20 @@ describe('status and Prometheus see the usage telemetry', () => {
     sys.files.delete('/home/bob/.claude');
     sys.addLink('/home/bob/.claude', '/srv/elsewhere');
     expect(lastSessionStart(sys, bob)).toBeNull();
+  });
+});
+
+describe('uninstall', () => {
+  it('removes the drop-in (every client would go on sending to a receiver that is gone) and keeps the rows; --dry-run only says so', async () => {
+    const sys = await initializedMachine();
+    await runUsage(sys, { action: 'enable' }, captureIo());
+    sys.appendRootOnly(`${USAGE_DIR}/2026-11.jsonl`, '{}\n');
+    const dry = captureIo();
+    await runUninstall(sys, { yes: true, dryRun: true, json: false, purge: false, config: '/etc/claude-share/config' }, dry);
+    expect(dry.errors.join('\n')).toMatch(/would remove .*claude-share-usage.json/);
+    expect(sys.files.has(USAGE_DROPIN)).toBe(true);
+    expect(await runUninstall(sys, { yes: true, dryRun: false, json: false, purge: false, config: '/etc/claude-share/config' }, captureIo())).toBe(0);
+    expect(sys.files.has(USAGE_DROPIN)).toBe(false);
+    expect(sys.files.has(`${USAGE_DIR}/2026-11.jsonl`)).toBe(true);
   });
 });

@@ -1,5 +1,7 @@
 import { TOKEN_PATH, TOKEN_PROFILE } from '../core/token.js';
 import { removeToken } from './token.js';
+import { disableUsage } from './usage.js';
+import { USAGE_DIR, USAGE_DROPIN, USAGE_UNIT_PATH } from '../core/usage.js';
 import { PROBE_MEMO } from '../engine/probe-memo.js';
 import { CRON_PATH, stopService } from './service.js';
 import { EXIT, dataError, unsafeError } from '../core/errors.js';
@@ -92,6 +94,11 @@ async function uninstallLocked(sys: System, o: UninstallOptions, io: Io, cfgPath
     removeToken(sys, o.json ? { ...io, out: () => undefined } : io);
     io.err(`the long-lived token was removed (a root-only copy is in /var/lib/claude-share); it stays valid until its year ends: revoke it at claude.ai if nobody should use it`);
   } else if (o.dryRun && sys.lstat(TOKEN_PATH)) io.err(`would remove the long-lived token ${TOKEN_PATH} (a root-only copy kept)`);
+  // Usage telemetry: every client on the machine would go on sending to a receiver that is gone.
+  if (sys.lstat(USAGE_DROPIN) || sys.lstat(USAGE_UNIT_PATH)) {
+    if (o.dryRun) io.err(`would remove ${USAGE_DROPIN} and the usage receiver (the rows in ${USAGE_DIR} stay)`);
+    else if (code !== EXIT.operator) await disableUsage(sys, o.json ? { ...io, out: () => undefined } : { ...io, out: io.err });
+  }
   return code;
 }
 

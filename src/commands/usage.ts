@@ -40,7 +40,7 @@ export interface UsageOptions {
 export async function runUsage(sys: System, o: UsageOptions, io: Io): Promise<number> {
   if (sys.euid() !== 0) throw unsafeError('usage is root-only: the store is, and enable writes /etc/claude-code', 'run it with sudo');
   if (o.action === 'enable') return enable(sys, o, io);
-  if (o.action === 'disable') return disable(sys, io);
+  if (o.action === 'disable') return disableUsage(sys, io);
   if (o.action === 'receive') return receive(sys, o, io);
   return report(sys, o, io);
 }
@@ -83,7 +83,8 @@ async function enable(sys: System, o: UsageOptions, io: Io): Promise<number> {
   return EXIT.ok;
 }
 
-async function disable(sys: System, io: Io): Promise<number> {
+/** Removes the drop-in and the receiver's unit (the receiver stopped first); the rows stay. uninstall calls it too. */
+export async function disableUsage(sys: System, io: Io): Promise<number> {
   if (sys.lstat(USAGE_DROPIN)) {
     sys.unlink(USAGE_DROPIN);
     io.out(`removed ${USAGE_DROPIN}: Claude Code sends no usage any more (sessions started before keep sending until they end)`);
