@@ -19,6 +19,10 @@ import type { FileStat, UserEntry } from '../system/system.js';
  *   symlinkOverExpected), and backs up what it replaces first.
  * - A member can fill only her own quota, never root's: her oversized or repeated files are set aside in her home or
  *   under a byte budget (apply.ts, keepPrivateCopy), and a file over MAX_READ_BYTES is never read.
+ * - What a member's client sends over the network is hers too: the usage receiver (commands/usage.ts, core/usage.ts)
+ *   listens on loopback only, names the sender by the uid the kernel gives for the connection (/proc/net/tcp), never
+ *   by the body, and bounds each member (body size, rate, connections, rows a day, a month's bytes) so that a flood
+ *   neither fills root's disk nor crowds out the others. It runs apart from the watcher, which has no network.
  *
  * The rules below decide, from what lstat/fstat said, whether root may act on something at all. They are pure:
  * the probe, the apply and the pinned walk all ask them.
