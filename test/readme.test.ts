@@ -17,3 +17,12 @@ describe('README troubleshooting table', () => {
     expect(readme).toContain('sudo npm cit');
   });
 });
+
+describe('README "Many servers"', () => {
+  it('shows the example inventory and playbook exactly as ansible/example holds them (the files the Ansible test runs)', () => {
+    for (const f of ['inventory.yml', 'playbook.yml']) {
+      const text = readFileSync(new URL(`../ansible/example/${f}`, import.meta.url), 'utf8');
+      expect(readme, f).toContain('```yaml\n' + text + '```');
+    }
+  });
+});

@@ -17,4 +17,14 @@ say "$(ansible-playbook --version | head -1)"
 cd "$repo"
 rc=0
 CLAUDE_SHARE_E2E_MODE=${CLAUDE_SHARE_E2E_MODE:-sandbox} bash docker/e2e/run.sh test/ansible/ansible.bats "$@" || rc=$?
+# ansible-lint, Debian's (6.13 on Debian 12): the role and the README's playbook, production profile, no violation.
+command -v ansible-lint >/dev/null || { say "installing ansible-lint (apt-get)"; apt_install ansible-lint || true; }
+if command -v ansible-lint >/dev/null; then
+  if (cd ansible && ansible-lint --nocolor --strict -p roles/claude_share example/playbook.yml); then say "ansible-lint: clean"; else
+    say "ansible-lint found violations (above)"
+    rc=1
+  fi
+else
+  say "ansible-lint is not packaged here: not run"
+fi
 exit "$rc"
