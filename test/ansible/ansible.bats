@@ -132,7 +132,7 @@ host_state() {
   [[ -L $f ]]
 }
 
-@test "6. a password that is not a string, or an unknown variable, fails with a clear message before anything changes" {
+@test "6. a password that is not a string, an unknown variable, or a name the CLI refuses (its code and fix) fail with a clear message before anything changes" {
   local b1 b2
   b1=$(host_state host1) b2=$(host_state host2)
   play -e '{"claude_share_members": [{"name": "csnew", "password": ["not", "a", "string"]}]}'
@@ -144,6 +144,11 @@ host_state() {
   play -e claude_share_memebers=oops
   assert_failure
   assert_output --partial 'unknown variable(s) claude_share_memebers'
+  # What only the CLI knows (a name shadow-utils refuses): its problem code and fix line reach Ansible's failure.
+  play -e '{"claude_share_members": [{"name": "csann", "password": "ann-pw-1"}, {"name": "Bad Name", "password": "x"}]}'
+  assert_failure
+  assert_output --partial '"code": "bad-input"'
+  assert_output --regexp '"fix": "[^"]+'
   [[ "$(host_state host1)" == "$b1" && "$(host_state host2)" == "$b2" ]] || { echo "a refused run changed a host"; false; }
 }
 
