@@ -71,7 +71,7 @@ describe('what a client sends, read as rows', () => {
       T,
     );
     expect(r).toMatchObject({ input: 0, output: 0, cacheRead: 0, costUsd: 0, session: '7' });
-    expect(r.model).toBe('?[31mred' + 'x'.repeat(72));
+    expect(r.model).toBe('?[31mred' + 'x'.repeat(56));
     // Another path, or a metric that is not session.count, is nothing.
     expect(rowsFromOtlp('/v1/traces', fixture('2.1.330-logs'), alice, T)).toEqual([]);
     expect(rowsFromOtlp('/v1/metrics', fixture('2.1.330-logs'), alice, T)).toEqual([]);
@@ -100,14 +100,19 @@ describe('who is calling: the kernel, not the body', () => {
    1: 0100007F:C4F2 0100007F:37EE 01 00000000:00000000 00:00000000 00000000  1001        0 101 1 0
    2: 0100007F:37EE 0100007F:C4F2 01 00000000:00000000 00:00000000 00000000     0        0 102 1 0
    3: 0A000001:C4F3 0A000002:37EE 01 00000000:00000000 00:00000000 00000000  1002        0 103 1 0
+   4: 0100007F:C4F4 0100007F:37EE 06 00000000:00000000 03:00000F5A 00000000     0        0 0 3 0
 `;
   it('the uid of the client end of the connection (its local port is the peer port, its remote port ours), on loopback only', () => {
     const s = parseProcNetTcp(tcp);
-    expect(s).toHaveLength(4);
+    expect(s).toHaveLength(5);
     expect(peerUid(s, 0xc4f2, 0x37ee)).toBe(1001);
     // The server's own end is root's: never taken for the client's.
     expect(peerUid(s, 0x37ee, 0xc4f2)).toBe(0);
     expect(peerUid(s, 0xc4f3, 0x37ee)).toBeNull();
+    // A client that closed at once left a TIME_WAIT socket, whose uid column reads 0: never root, refused.
+    expect(peerUid(s, 0xc4f4, 0x37ee)).toBeNull();
+    // Two matches (cannot happen on one kernel): no guess.
+    expect(peerUid([...s, { ...s[1], uid: 1003 }], 0xc4f2, 0x37ee)).toBeNull();
     expect(peerUid(s, 1, 2)).toBeNull();
   });
 });
@@ -149,15 +154,15 @@ describe('the receiver, on the in-memory system', () => {
   let sys: MemorySystem;
   let stopped: Promise<number>;
   const CLIENT = 0xc4f2;
-  const PORT = 14318;
+  const PORT = 931;
   const logsOf = (v = '2.1.330') => Buffer.from(JSON.stringify(fixture(`${v}-logs`)));
   // A connection from uid: its socket in /proc/net/tcp, then accept().
   const connect = (uid: number, port = CLIENT) => {
-    sys.sockets.push({ localAddr: '0100007F', localPort: port, remoteAddr: '0100007F', remotePort: PORT, uid });
-    return sys.http!.h.accept({ remotePort: port, localPort: PORT });
+    sys.sockets.push({ localAddr: '0100007F', localPort: port, remoteAddr: '0100007F', remotePort: PORT, uid, state: '01', inode: 5000 + port });
+    return sys.http!.h.accept({ id: port, remotePort: port, localPort: PORT });
   };
   const post = (body: Buffer | null, o: { path?: string; type?: string; port?: number } = {}) =>
-    sys.http!.h.request({ method: 'POST', path: o.path ?? '/v1/logs', contentType: o.type ?? 'application/json', body, remotePort: o.port ?? CLIENT, localPort: PORT });
+    sys.http!.h.request({ method: 'POST', path: o.path ?? '/v1/logs', contentType: o.type ?? 'application/json', body, connection: o.port ?? CLIENT, remotePort: o.port ?? CLIENT, localPort: PORT });
   const stored = () =>
     (sys.files.get(`${USAGE_DIR}/2026-11.jsonl`)?.content?.toString() ?? '')
       .split('\n')
@@ -185,7 +190,7 @@ describe('the receiver, on the in-memory system', () => {
   });
 
   it('listens on 127.0.0.1 only, and stores each row under the uid that owns the calling socket, whatever the body claims', () => {
-    expect(sys.http).toMatchObject({ host: '127.0.0.1', port: 14318 });
+    expect(sys.http).toMatchObject({ host: '127.0.0.1', port: 931 });
     expect(connect(1001)).toBe(true);
     expect(post(logsOf())).toMatchObject({ status: 200 });
     expect(stored()).toEqual([expect.objectContaining({ kind: 'request', uid: 1001, user: 'alice', claimed: 'csbob', input: 1 })]);
@@ -196,8 +201,53 @@ describe('the receiver, on the in-memory system', () => {
     expect(state().totals.alice.requests).toBe(1);
   });
 
+  it("a client port reused by another member after a close is that member's: the uid belongs to the connection, not the port", () => {
+    expect(connect(1001)).toBe(true);
+    expect(post(logsOf())).toMatchObject({ status: 200 });
+    sys.http!.h.closed({ id: CLIENT, remotePort: CLIENT, localPort: PORT });
+    sys.sockets = [];
+    // bob's new connection happens to get the same client port: a new connection id.
+    sys.sockets.push({ localAddr: '0100007F', localPort: CLIENT, remoteAddr: '0100007F', remotePort: PORT, uid: 1002, state: '01', inode: 7777 });
+    expect(sys.http!.h.accept({ id: 99, remotePort: CLIENT, localPort: PORT })).toBe(true);
+    expect(sys.http!.h.request({ method: 'POST', path: '/v1/logs', contentType: 'application/json', body: logsOf(), connection: 99, remotePort: CLIENT, localPort: PORT })).toMatchObject({
+      status: 200,
+    });
+    // A request on a connection that was never accepted has no owner.
+    expect(post(logsOf(), { port: 4343 })).toMatchObject({ status: 403 });
+    expect(stored().map((r) => r.user)).toEqual(['alice', 'bob']);
+  });
+
+  it('a uid with no account (a subuid a member maps) is refused: a flood cannot be spread over 65,536 uids', () => {
+    expect(connect(231072)).toBe(false);
+    expect(post(logsOf())).toMatchObject({ status: 403 });
+    expect(stored()).toEqual([]);
+  });
+
+  it("one member's share of the month's file is bounded, whatever the rate", () => {
+    connect(1001);
+    const row = JSON.stringify(rowsFromOtlp('/v1/logs', fixture('2.1.330-logs'), alice, T)[0]).length + 1;
+    const fits = Math.floor(USAGE_LIMITS.memberMonthBytes / row);
+    sys.signal('SIGTERM');
+    return stopped.then(async () => {
+      // Past days' rows, as a restart finds them in state.json.
+      sys.writeFileAtomic(
+        USAGE_STATE,
+        JSON.stringify({ pid: 1, port: 931, startedAt: 0, updatedAt: 0, totals: {}, dropped: {}, month: { month: '2026-11.jsonl', bytes: { alice: (fits - 1) * row } } }),
+        { mode: 0o600, uid: 0, gid: 0 },
+      );
+      stopped = runUsage(sys, { action: 'receive' } as UsageOptions, io);
+      await vi.waitFor(() => expect(sys.http!.closed).toBe(false));
+      connect(1001, 0xc500);
+      expect(post(logsOf(), { port: 0xc500 })).toMatchObject({ status: 200 });
+      post(logsOf(), { port: 0xc500 });
+      expect(stored()).toHaveLength(1);
+      advance(1500);
+      expect(state().dropped.alice.count).toBe(1);
+    });
+  });
+
   it('a connection whose owner the kernel does not show is refused, and nothing is stored', () => {
-    expect(sys.http!.h.accept({ remotePort: 4242, localPort: PORT })).toBe(false);
+    expect(sys.http!.h.accept({ id: 4242, remotePort: 4242, localPort: PORT })).toBe(false);
     expect(post(logsOf(), { port: 4242 })).toMatchObject({ status: 403 });
     expect(stored()).toEqual([]);
   });
@@ -237,7 +287,7 @@ describe('usage enable, disable and the report', () => {
     expect(await runUsage(sys, { action: 'enable' }, io)).toBe(0);
     const d = sys.files.get(USAGE_DROPIN)!;
     expect([d.uid, d.mode]).toEqual([0, 0o644]);
-    expect(dropInPort(d.content!.toString())).toBe(14318);
+    expect(dropInPort(d.content!.toString())).toBe(931);
     expect(io.lines.join('\n')).toMatch(/every user of this machine/);
     sys.appendRootOnly(
       `${USAGE_DIR}/2026-11.jsonl`,
@@ -259,7 +309,7 @@ describe('usage enable, disable and the report', () => {
 
   it('bad flags change nothing and name the fix; a member cannot run it', async () => {
     const sys = new MemorySystem();
-    await expect(runUsage(sys, { action: 'enable', port: '80' }, captureIo())).rejects.toMatchObject({ exitCode: 64 });
+    await expect(runUsage(sys, { action: 'enable', port: '70000' }, captureIo())).rejects.toMatchObject({ exitCode: 64 });
     await expect(runUsage(sys, { action: 'report', since: 'yesterday' }, captureIo())).rejects.toMatchObject({ exitCode: 64, message: expect.stringMatching(/12h, 30d, 2w/) });
     await expect(runUsage(sys, { action: 'report' }, captureIo())).rejects.toMatchObject({ exitCode: 65, hint: expect.stringMatching(/usage enable/) });
     expect(sys.files.has(USAGE_DROPIN)).toBe(false);

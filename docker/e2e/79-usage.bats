@@ -33,7 +33,7 @@ start_receiver() {
 post_as() {
   su - "$1" -c "node -e '
     const b = require(\"fs\").readFileSync(\"/tmp/otlp-logs.json\");
-    const r = require(\"http\").request({ host: \"127.0.0.1\", port: 14318, path: \"/v1/logs\", method: \"POST\", headers: { \"content-type\": \"${2:-application/json}\" } },
+    const r = require(\"http\").request({ host: \"127.0.0.1\", port: 931, path: \"/v1/logs\", method: \"POST\", headers: { \"content-type\": \"${2:-application/json}\" } },
       (res) => { console.log(res.statusCode); res.resume(); });
     r.on(\"error\", (e) => console.log(e.code));
     r.end(b);'"
@@ -46,9 +46,9 @@ post_as() {
   assert_equal "$(stat -c '%U:%G %a' /etc/claude-code/managed-settings.d/claude-share-usage.json)" 'root:root 644'
   assert_equal "$(stat -c '%U %a' /var/lib/claude-share/usage)" 'root 700'
   start_receiver
-  # Listening on 127.0.0.1:14318 only (the kernel's table: state 0A is LISTEN; 37EE is 14318).
-  run awk '$4 == "0A" && $2 ~ /:37EE$/ { print $2 }' /proc/net/tcp /proc/net/tcp6
-  assert_output '0100007F:37EE'
+  # Listening on 127.0.0.1:931 only (the kernel's table: state 0A is LISTEN; 03A3 is 931).
+  run awk '$4 == "0A" && $2 ~ /:03A3$/ { print $2 }' /proc/net/tcp /proc/net/tcp6
+  assert_output '0100007F:03A3'
   assert_equal "$(post_as csalice)" 200
   assert_equal "$(post_as csbob)" 200
   assert_equal "$(post_as csbob)" 200
@@ -89,7 +89,7 @@ post_as() {
   assert_output --partial 'usage enable --port'
   local before
   before=$(etc_state)
-  run claude-share usage enable --port 80
+  run claude-share usage enable --port 70000
   assert_failure 64
   run claude-share usage --since yesterday
   assert_failure 64

@@ -1,6 +1,7 @@
 import { dataError, EXIT, operatorError, unsafeError, usageError } from '../core/errors.js';
 import {
   addRow,
+  label,
   aggregate,
   dropInPort,
   emptyTotals,
@@ -47,7 +48,8 @@ export async function runUsage(sys: System, o: UsageOptions, io: Io): Promise<nu
 
 function portOf(o: UsageOptions): number | null {
   if (o.port === undefined) return null;
-  if (!/^[0-9]{1,5}$/.test(o.port) || Number(o.port) < 1024 || Number(o.port) > 65535) throw usageError(`--port ${o.port}: a port from 1024 to 65535`);
+  if (!/^[0-9]{1,5}$/.test(o.port) || Number(o.port) < 1 || Number(o.port) > 65535)
+    throw usageError(`--port ${o.port}: a port from 1 to 65535 (below 1024 keeps members from taking it while the receiver restarts)`);
   return Number(o.port);
 }
 
@@ -111,14 +113,34 @@ async function receive(sys: System, o: UsageOptions, io: Io): Promise<number> {
   ensureUsageDir(sys);
   const now = () => sys.now().getTime();
   const old = loadUsageState(sys);
-  const state: UsageState = { pid: process.pid, port, startedAt: now(), updatedAt: now(), totals: old?.totals ?? {}, dropped: old?.dropped ?? {} };
+  const state: UsageState = {
+    pid: process.pid,
+    port,
+    startedAt: now(),
+    updatedAt: now(),
+    totals: old?.totals ?? {},
+    dropped: old?.dropped ?? {},
+    month: old?.month ?? { month: '', bytes: {} },
+  };
   const limiter = new RateLimit();
-  const conns = new Map<number, number>(); // client port -> uid
+  const conns = new Map<number, number>(); // connection id -> uid
   const open = new Map<number, number>(); // uid -> open connections
   const perDay = new Map<number, { day: string; rows: number }>();
   const lastLog = new Map<string, number>();
-  const nameOf = (uid: number) => sys.userNameOf(uid);
-  const keyOf = (uid: number) => nameOf(uid) ?? `uid:${uid}`;
+  // Names: only accounts are counted. A uid with none (a subuid a member maps, an unknown container) is refused, so a
+  // member cannot spread a flood over 65,536 uids; names not in /etc/passwd cost a getent run, so they are rationed
+  // and remembered.
+  const names = new Map<number, string | null>();
+  const lookups = new RateLimit(USAGE_LIMITS.lookupBurst, USAGE_LIMITS.lookupPerSecond);
+  const nameOf = (uid: number): string | null | undefined => {
+    if (names.has(uid)) return names.get(uid);
+    if (!lookups.take(-1, now())) return undefined;
+    if (names.size >= 10_000) names.clear();
+    const n = sys.userNameOf(uid);
+    names.set(uid, n);
+    return n;
+  };
+  const keyOf = (uid: number) => names.get(uid) ?? `uid:${uid}`;
 
   /** One log line per kind and member per minute: a flood must not flood the journal too. */
   const say = (kind: string, uid: number, text: string) => {
@@ -139,12 +161,17 @@ async function receive(sys: System, o: UsageOptions, io: Io): Promise<number> {
   let dirty = false;
   const flush = () => {
     state.updatedAt = now();
-    saveUsageState(sys, state);
-    dirty = false;
+    try {
+      saveUsageState(sys, state);
+      dirty = false;
+    } catch (e) {
+      // A full disk: the rows are refused meanwhile (500), the heartbeat goes stale and status says so.
+      say('state', 0, `cannot write ${USAGE_DIR}/state.json: ${(e as Error).message}`);
+    }
   };
 
   const handle = (r: HttpRequest): { status: number; body: string } => {
-    const uid = conns.get(r.remotePort) ?? peerUid(sys.tcpSockets(), r.remotePort, r.localPort);
+    const uid = conns.get(r.connection) ?? null;
     if (uid === null) return { status: 403, body: '{"error":"the calling process is not known"}' };
     if (r.method !== 'POST') return { status: 405, body: '{"error":"POST only"}' };
     if (r.path !== '/v1/logs' && r.path !== '/v1/metrics') return { status: 404, body: '{}' };
@@ -157,7 +184,11 @@ async function receive(sys: System, o: UsageOptions, io: Io): Promise<number> {
       return { status: 413, body: '{"error":"too large"}' };
     }
     if (!/^application\/json\b/i.test(r.contentType)) {
-      say('proto', uid, `refused a ${r.contentType || 'typeless'} body from ${keyOf(uid)}: only OTLP/HTTP JSON is read here (OTEL_EXPORTER_OTLP_PROTOCOL=http/json, which ${USAGE_DROPIN} sets)`);
+      say(
+        'proto',
+        uid,
+        `refused a ${label(r.contentType) || 'typeless'} body from ${keyOf(uid)}: only OTLP/HTTP JSON is read here (OTEL_EXPORTER_OTLP_PROTOCOL=http/json, which ${USAGE_DROPIN} sets)`,
+      );
       return { status: 415, body: '{"error":"only application/json (OTLP/HTTP JSON)"}' };
     }
     let body: unknown;
@@ -167,7 +198,7 @@ async function receive(sys: System, o: UsageOptions, io: Io): Promise<number> {
       return { status: 400, body: '{"error":"not JSON"}' };
     }
     const t = now();
-    let rows: UsageRow[] = rowsFromOtlp(r.path, body, { uid, user: nameOf(uid) }, t);
+    let rows: UsageRow[] = rowsFromOtlp(r.path, body, { uid, user: names.get(uid) ?? null }, t);
     if (!rows.length) return { status: 200, body: '{}' };
     const day = new Date(t).toISOString().slice(0, 10);
     const used = perDay.get(uid)?.day === day ? perDay.get(uid)! : { day, rows: 0 };
@@ -181,11 +212,19 @@ async function receive(sys: System, o: UsageOptions, io: Io): Promise<number> {
       drop(uid, rows.length, `${USAGE_DIR}/${file} is full (${USAGE_LIMITS.monthBytes} bytes)`);
       rows = [];
     }
+    // One member's share of the month's file: a flood of long rows cannot fill it for the others.
+    if (state.month.month !== file) state.month = { month: file, bytes: {} };
+    const k = keyOf(uid);
+    const bytes = rows.reduce((n, row) => n + JSON.stringify(row).length + 1, 0);
+    if (rows.length && (state.month.bytes[k] ?? 0) + bytes > USAGE_LIMITS.memberMonthBytes) {
+      drop(uid, rows.length, `more than ${USAGE_LIMITS.memberMonthBytes} bytes this month`);
+      rows = [];
+    }
+    state.month.bytes[k] = (state.month.bytes[k] ?? 0) + (rows.length ? bytes : 0);
     used.rows += rows.length;
     perDay.set(uid, used);
     appendRows(sys, file, rows);
     for (const row of rows) {
-      const k = keyOf(uid);
       addRow((state.totals[k] ??= emptyTotals(k)), row);
       if (row.claimed !== undefined) say('claim', uid, `${k} sent telemetry labelled ${row.claimed}: counted as ${k}, flagged`);
     }
@@ -201,18 +240,23 @@ async function receive(sys: System, o: UsageOptions, io: Io): Promise<number> {
         accept: (c) => {
           const uid = peerUid(sys.tcpSockets(), c.remotePort, c.localPort);
           if (uid === null) return false;
+          const name = nameOf(uid);
+          if (!name) {
+            if (name === null) say('noaccount', -1, `refused connections from uids with no account (uid ${uid} among them): only accounts are counted`);
+            return false;
+          }
           if ((open.get(uid) ?? 0) >= MAX_CONNECTIONS_PER_UID) {
             drop(uid, 1, `more than ${MAX_CONNECTIONS_PER_UID} connections at once`);
             return false;
           }
           open.set(uid, (open.get(uid) ?? 0) + 1);
-          conns.set(c.remotePort, uid);
+          conns.set(c.id, uid);
           return true;
         },
         request: handle,
         closed: (c) => {
-          const uid = conns.get(c.remotePort);
-          conns.delete(c.remotePort);
+          const uid = conns.get(c.id);
+          conns.delete(c.id);
           if (uid !== undefined) open.set(uid, Math.max(0, (open.get(uid) ?? 1) - 1));
         },
       },

@@ -18,8 +18,11 @@ export const USAGE_DROPIN = `${USAGE_DROPIN_DIR}/claude-share-usage.json`;
 /** Root-only: the rows (one JSON line each, a file per month) and the receiver's state. */
 export const USAGE_DIR = '/var/lib/claude-share/usage';
 export const USAGE_STATE = `${USAGE_DIR}/state.json`;
-/** Not OTLP's 4318: a collector the admin already runs there keeps its port. */
-export const USAGE_DEFAULT_PORT = 14318;
+/**
+ * Below 1024, so that no member can bind it while the receiver restarts and read the others' telemetry (or keep the
+ * receiver from starting); not OTLP's 4318, where a collector the admin runs keeps its port. Unassigned by IANA.
+ */
+export const USAGE_DEFAULT_PORT = 931;
 export const USAGE_HOST = '127.0.0.1';
 
 /** Limits that keep one member's flood from filling the disk or starving the receiver. */
@@ -31,8 +34,13 @@ export const USAGE_LIMITS = {
   perSecond: 1,
   /** Rows stored per member per day; the rest are counted as dropped. */
   rowsPerDay: 20_000,
+  /** What one member may add to a month's file: one member alone can never fill it for the others. */
+  memberMonthBytes: 32 << 20,
   /** A month's file stops growing at this size (every member's rows are then dropped and counted). */
   monthBytes: 256 << 20,
+  /** Names looked up for uids not in /etc/passwd (getent, synchronous): a burst, then per second. */
+  lookupBurst: 20,
+  lookupPerSecond: 2,
 };
 
 /** The drop-in: telemetry on, JSON over HTTP, every signal pinned to the receiver, deltas, no prompt text. */
@@ -110,11 +118,14 @@ function amount(v: string | number | undefined, max: number): number {
   return Number.isFinite(n) && n >= 0 && n <= max ? n : 0;
 }
 
-/** A label for the store and the terminal: printable ASCII, at most 80 characters. */
+/**
+ * A label for the store and the terminal: printable ASCII without quote or backslash (JSON would double them), at
+ * most 64 characters (a session id is 36, a model name about 30).
+ */
 export function label(v: string | number | undefined): string {
   return String(v ?? '')
-    .replace(/[^\x20-\x7e]/g, '?')
-    .slice(0, 80);
+    .replace(/[^\x20-\x7e]|["\\]/g, '?')
+    .slice(0, 64);
 }
 
 const arr = (x: unknown): unknown[] => (Array.isArray(x) ? x : []);
@@ -291,13 +302,17 @@ export class RateLimit {
   }
 }
 
-/** One socket of /proc/net/tcp or tcp6: local and remote port on loopback, and the uid that owns it. */
+/** One socket of /proc/net/tcp or tcp6: local and remote port on loopback, its state, its owner and its inode. */
 export interface TcpSocket {
   localAddr: string;
   localPort: number;
   remoteAddr: string;
   remotePort: number;
   uid: number;
+  /** The kernel's state, hex: 01 ESTABLISHED, 06 TIME_WAIT, 0A LISTEN, ... */
+  state?: string;
+  /** 0 for a socket no process holds any more (TIME_WAIT, orphans): its uid column then says 0, not the owner's. */
+  inode?: number;
 }
 
 /** 127.0.0.1 as /proc/net/tcp writes it, and as tcp6 writes it (v4-mapped). The receiver listens there only. */
@@ -313,18 +328,20 @@ export function parseProcNetTcp(text: string): TcpSocket[] {
     const [ra, rp] = f[2].split(':');
     const uid = Number(f[7]);
     if (!la || !lp || !ra || !rp || !Number.isInteger(uid)) continue;
-    out.push({ localAddr: la, localPort: parseInt(lp, 16), remoteAddr: ra, remotePort: parseInt(rp, 16), uid });
+    out.push({ localAddr: la, localPort: parseInt(lp, 16), remoteAddr: ra, remotePort: parseInt(rp, 16), uid, state: f[3], inode: Number(f[9] ?? 0) });
   }
   return out;
 }
 
 /**
  * The uid of the client end of a connection the receiver accepted: the socket whose local port is the client's port
- * and whose remote port is ours. null when not found (the client already closed it; the request is then refused).
+ * and whose remote port is ours, on loopback, ESTABLISHED and held by a process (inode not 0). A client that already
+ * closed its end has left a TIME_WAIT socket whose uid column reads 0: never taken for root, the connection is
+ * refused. null when there is not exactly one such socket.
  */
 export function peerUid(sockets: TcpSocket[], clientPort: number, serverPort: number): number | null {
-  const s = sockets.find((x) => x.localPort === clientPort && x.remotePort === serverPort && LOOPBACK.has(x.remoteAddr) && LOOPBACK.has(x.localAddr));
-  return s ? s.uid : null;
+  const found = sockets.filter((x) => x.localPort === clientPort && x.remotePort === serverPort && LOOPBACK.has(x.remoteAddr) && LOOPBACK.has(x.localAddr) && x.state === '01' && !!x.inode);
+  return found.length === 1 ? found[0].uid : null;
 }
 
 export const USAGE_UNIT_NAME = 'claude-share-usage.service';

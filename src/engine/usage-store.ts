@@ -18,6 +18,8 @@ export interface UsageState {
   totals: Record<string, UsageTotals>;
   /** What was refused or not stored, per member: flood (rate, size, rows per day) or a full month. */
   dropped: Record<string, { count: number; last: number }>;
+  /** Bytes each member added to this month's file (USAGE_LIMITS.memberMonthBytes). */
+  month: { month: string; bytes: Record<string, number> };
 }
 
 export const HEARTBEAT_MS = 30_000;
@@ -59,7 +61,7 @@ export function loadUsageState(sys: System): UsageState | null {
     if (typeof s.updatedAt !== 'number' || typeof s.pid !== 'number') return null;
     const totals: Record<string, UsageTotals> = {};
     for (const [k, v] of Object.entries(s.totals ?? {})) totals[k] = { ...emptyTotals(k), ...v, key: k };
-    return { pid: s.pid, port: s.port ?? 0, startedAt: s.startedAt ?? 0, updatedAt: s.updatedAt, totals, dropped: s.dropped ?? {} };
+    return { pid: s.pid, port: s.port ?? 0, startedAt: s.startedAt ?? 0, updatedAt: s.updatedAt, totals, dropped: s.dropped ?? {}, month: s.month ?? { month: '', bytes: {} } };
   } catch {
     return null;
   }
@@ -78,6 +80,8 @@ const WEEK_MS = 7 * 86_400_000;
 /** A session's telemetry reaches the receiver within seconds of its end, but a long session reports later. */
 const SILENT_GRACE_MS = 3_600_000;
 const MAX_PROJECTS = 2000;
+/** About 20,000 names on ext4: a projects directory larger than this is not listed. */
+const MAX_PROJECTS_DIR_BYTES = 1 << 20;
 
 /**
  * When the member last started a Claude session: the newest ctime of the project directories under
@@ -90,7 +94,9 @@ export function lastSessionStart(sys: System, u: UserEntry): number | null {
     return st && st.type === 'dir' && st.uid === u.uid ? st : null;
   };
   const projects = `${u.home}/.claude/projects`;
-  if (!own(`${u.home}/.claude`) || !own(projects)) return null;
+  const dir = own(projects);
+  // A directory of millions of names (a member's doing) is not listed: status stays quick for everyone.
+  if (!own(`${u.home}/.claude`) || !dir || dir.size > MAX_PROJECTS_DIR_BYTES) return null;
   let newest: number | null = null;
   for (const name of sys.readdir(projects).slice(0, MAX_PROJECTS)) {
     const st = sys.lstat(`${projects}/${name}`);

@@ -496,19 +496,28 @@ export class RealSystem implements System {
   }
   async serveHttp(o: { host: string; port: number; maxBodyBytes: number }, h: HttpHandlers): Promise<{ close(): void }> {
     const http = await import('node:http');
+    const connectionIds = new WeakMap<object, number>();
+    let lastId = 0;
     const server = http.createServer((req, res) => {
       const chunks: Buffer[] = [];
       let size = 0;
       let over = false;
       const answer = () => {
-        const reply = h.request({
-          method: req.method ?? '',
-          path: (req.url ?? '').split('?')[0],
-          contentType: String(req.headers['content-type'] ?? ''),
-          body: over ? null : Buffer.concat(chunks),
-          remotePort: req.socket.remotePort ?? 0,
-          localPort: req.socket.localPort ?? 0,
-        });
+        let reply: { status: number; body: string };
+        try {
+          reply = h.request({
+            method: req.method ?? '',
+            path: (req.url ?? '').split('?')[0],
+            contentType: String(req.headers['content-type'] ?? ''),
+            body: over ? null : Buffer.concat(chunks),
+            connection: connectionIds.get(req.socket) ?? -1,
+            remotePort: req.socket.remotePort ?? 0,
+            localPort: req.socket.localPort ?? 0,
+          });
+        } catch {
+          // One request that could not be handled (a full disk, say) must not take the server down for everyone.
+          reply = { status: 500, body: '{"error":"not stored"}' };
+        }
         res.writeHead(reply.status, { 'content-type': 'application/json', ...(over ? { connection: 'close' } : {}) });
         res.end(reply.body);
       };
@@ -530,7 +539,8 @@ export class RealSystem implements System {
     server.keepAliveTimeout = 5_000;
     server.maxConnections = 512;
     server.on('connection', (sock) => {
-      const c = { remotePort: sock.remotePort ?? 0, localPort: sock.localPort ?? 0 };
+      const c = { id: ++lastId, remotePort: sock.remotePort ?? 0, localPort: sock.localPort ?? 0 };
+      connectionIds.set(sock, c.id);
       if (!h.accept(c)) return void sock.destroy();
       sock.on('close', () => h.closed(c));
     });
@@ -559,7 +569,8 @@ export class RealSystem implements System {
     try {
       const st = fs.fstatSync(fd);
       if (!st.isFile() || st.uid !== 0 || st.nlink !== 1 || (st.mode & 0o077) !== 0) throw new Error(`${path} is not a root-only regular file`);
-      fs.writeSync(fd, text);
+      const bytes = Buffer.from(text);
+      for (let off = 0; off < bytes.length;) off += fs.writeSync(fd, bytes, off);
     } finally {
       fs.closeSync(fd);
     }

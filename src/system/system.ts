@@ -30,14 +30,23 @@ export interface HttpRequest {
   contentType: string;
   /** null: longer than maxBodyBytes (not read to the end). */
   body: Buffer | null;
+  /** The connection it came on (HttpConnection.id). */
+  connection: number;
+  remotePort: number;
+  localPort: number;
+}
+/** One TCP connection: an id of its own (a port is reused as soon as it is closed), and its two ports. */
+export interface HttpConnection {
+  id: number;
   remotePort: number;
   localPort: number;
 }
 export interface HttpHandlers {
-  accept(c: { remotePort: number; localPort: number }): boolean;
+  accept(c: HttpConnection): boolean;
+  /** Its answer; a throw is answered 500 (logged by the caller's own code, never a crash of the server). */
   request(r: HttpRequest): { status: number; body: string };
   /** A connection accepted earlier is gone. */
-  closed(c: { remotePort: number; localPort: number }): void;
+  closed(c: HttpConnection): void;
 }
 
 export interface UserEntry {

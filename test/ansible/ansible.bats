@@ -144,6 +144,11 @@ host_state() {
   play -e claude_share_memebers=oops
   assert_failure
   assert_output --partial 'unknown variable(s) claude_share_memebers'
+  # A line break in a password would be a second line of the users file: refused by the module.
+  play -e '{"claude_share_members": [{"name": "csnew", "password": "pw\nroot:owned"}]}'
+  assert_failure
+  assert_output --partial 'the password of csnew has a line break'
+  refute_output --partial 'root:owned'
   # What only the CLI knows (a name shadow-utils refuses): its problem code and fix line reach Ansible's failure.
   play -e '{"claude_share_members": [{"name": "csann", "password": "ann-pw-1"}, {"name": "Bad Name", "password": "x"}]}'
   assert_failure

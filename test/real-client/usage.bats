@@ -111,7 +111,7 @@ wait_requests() {
       { key: \"event.name\", value: { stringValue: \"api_request\" } }, { key: \"input_tokens\", value: { intValue: 999999 } } ] }] }] }] });
     let done = 0, codes = {};
     for (let i = 0; i < 300; i++) {
-      const r = http.request({ host: \"127.0.0.1\", port: 14318, path: \"/v1/logs\", method: \"POST\", agent: false, headers: { \"content-type\": \"application/json\" } }, (res) => {
+      const r = http.request({ host: \"127.0.0.1\", port: 931, path: \"/v1/logs\", method: \"POST\", agent: false, headers: { \"content-type\": \"application/json\" } }, (res) => {
         codes[res.statusCode] = (codes[res.statusCode] || 0) + 1; res.resume(); res.on(\"end\", () => ++done === 300 && console.log(JSON.stringify(codes)));
       });
       r.on(\"error\", () => { codes.err = (codes.err || 0) + 1; ++done === 300 && console.log(JSON.stringify(codes)); });

@@ -12,7 +12,7 @@ export const registerUsage: Register = (parent, run, done) => {
   usage
     .command('enable')
     .description("turn Claude Code's telemetry on for every user of this machine (a managed-settings drop-in) and start the receiver on 127.0.0.1")
-    .option('--port <port>', "the receiver's port on 127.0.0.1 (default 14318)")
+    .option('--port <port>', "the receiver's port on 127.0.0.1 (default 931: below 1024, so no member can take it while the receiver restarts)")
     .action(async (o) => done(await run('usage', { action: 'enable', port: o.port })));
   usage
     .command('disable')

@@ -197,6 +197,10 @@ def main():
     names = [m["name"] for m in p["members"]]
     if len(set(names)) != len(names):
         module.fail_json(msg="claude_share_members names a member twice: %s" % ", ".join(sorted(n for n in set(names) if names.count(n) > 1)))
+    # A line break would give the users file (and chpasswd) a second "name:password" line: refused, as the CLI does.
+    bad = [m["name"] for m in p["members"] if m.get("password") and any(ord(c) < 32 or ord(c) == 127 for c in m["password"])]
+    if bad:
+        module.fail_json(msg="the password of %s has a line break or another control character: not allowed" % ", ".join(bad))
     if not p["no_password"]:
         missing = [m["name"] for m in p["members"] if not m.get("password")]
         if missing:
