@@ -109,7 +109,25 @@ host_state() {
   [[ $status -eq 0 && $(changed "$RECAP_host1") == 0 && $(changed "$RECAP_host2") == 0 ]] || { echo "$output"; false; }
 }
 
-@test "4. a member dropped from the inventory is removed on every host (remove-user: data kept)" {
+@test "4. the healer and the Prometheus path: written once (changed), then changed=0; healer none takes them away again" {
+  local h
+  # A cron daemon on both hosts (install-cron refuses to write a cron file nobody reads): its binary is what it checks.
+  for h in host1 host2; do install -m 0755 /dev/null $HOSTS/$h/root/usr/sbin/cron; done
+  play -e claude_share_healer=cron-heal -e claude_share_prometheus_path=/var/lib/prom/cs.prom
+  [[ $status -eq 0 && $(changed "$RECAP_host1") -ge 1 && $(changed "$RECAP_host2") -ge 1 ]] || { echo "$output"; false; }
+  for h in host1 host2; do
+    grep -q 'root /usr/local/bin/claude-share sync --cron' $HOSTS/$h/root/etc/cron.d/claude-share
+    grep -q 'status --quiet --prometheus /var/lib/prom/cs.prom' $HOSTS/$h/root/etc/cron.d/claude-share-prometheus
+  done
+  play -e claude_share_healer=cron-heal -e claude_share_prometheus_path=/var/lib/prom/cs.prom
+  [[ $status -eq 0 && $(changed "$RECAP_host1") == 0 && $(changed "$RECAP_host2") == 0 ]] || { echo "$output"; false; }
+  play
+  [[ $status -eq 0 && $(changed "$RECAP_host1") -ge 1 ]] || { echo "$output"; false; }
+  [[ ! -e $HOSTS/host1/root/etc/cron.d/claude-share && ! -e $HOSTS/host1/root/etc/cron.d/claude-share-prometheus ]]
+  for h in host1 host2; do rm -f $HOSTS/$h/root/usr/sbin/cron; done
+}
+
+@test "5. a member dropped from the inventory is removed on every host (remove-user: data kept)" {
   sed -i '/csben/d' $A/vars.yml
   play --diff
   [[ $status -eq 0 && $(changed "$RECAP_host1") -ge 1 && $(changed "$RECAP_host2") -ge 1 ]] || { echo "$output"; false; }
@@ -122,7 +140,7 @@ host_state() {
   done
 }
 
-@test "5. a link severed on one host: re-apply heals it there (changed=1) and changes nothing on the other" {
+@test "6. a link severed on one host: re-apply heals it there (changed=1) and changes nothing on the other" {
   local f=$HOSTS/host1/root/home/csann/.claude/settings.json
   [[ -L $f ]]
   rm $f && echo '{"mine":true}' >$f && in_host host1 chown csann: /home/csann/.claude/settings.json
@@ -132,7 +150,7 @@ host_state() {
   [[ -L $f ]]
 }
 
-@test "6. a password that is not a string, an unknown variable, or a name the CLI refuses (its code and fix) fail with a clear message before anything changes" {
+@test "7. a password that is not a string, an unknown variable, or a name the CLI refuses (its code and fix) fail with a clear message before anything changes" {
   local b1 b2
   b1=$(host_state host1) b2=$(host_state host2)
   play -e '{"claude_share_members": [{"name": "csnew", "password": ["not", "a", "string"]}]}'
@@ -157,7 +175,7 @@ host_state() {
   [[ "$(host_state host1)" == "$b1" && "$(host_state host2)" == "$b2" ]] || { echo "a refused run changed a host"; false; }
 }
 
-@test "7. state absent: uninstalls on every host (members keep private copies), the program goes; again: changed=0" {
+@test "8. state absent: uninstalls on every host (members keep private copies), the program goes; again: changed=0" {
   play -e claude_share_state=absent
   [[ $status -eq 0 && $(changed "$RECAP_host1") -ge 1 ]] || { echo "$output"; false; }
   [[ ! -e $HOSTS/host1/root/etc/claude-share/config && ! -e $HOSTS/host1/root/usr/local/bin/claude-share ]]
