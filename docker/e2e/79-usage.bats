@@ -21,14 +21,6 @@ teardown() {
   return 0
 }
 
-start_receiver() {
-  claude-share usage receive >/tmp/cs-usage.log 2>&1 3>&- &
-  RECEIVER_PID=$!
-  for _ in $(seq 50); do grep -q receiving /tmp/cs-usage.log && return 0; sleep 0.1; done
-  cat /tmp/cs-usage.log
-  return 1
-}
-
 # post_as USER [CONTENT-TYPE] -- USER's process posts the fixture to the receiver; prints the HTTP status.
 post_as() {
   su - "$1" -c "node -e '
@@ -45,7 +37,7 @@ post_as() {
   assert_output --partial 'every user of this machine'
   assert_equal "$(stat -c '%U:%G %a' /etc/claude-code/managed-settings.d/claude-share-usage.json)" 'root:root 644'
   assert_equal "$(stat -c '%U %a' /var/lib/claude-share/usage)" 'root 700'
-  start_receiver
+  start_usage_receiver
   # Listening on 127.0.0.1:931 only (the kernel's table: state 0A is LISTEN; 03A3 is 931).
   run awk '$4 == "0A" && $2 ~ /:03A3$/ { print $2 }' /proc/net/tcp /proc/net/tcp6
   assert_output '0100007F:03A3'
@@ -68,7 +60,7 @@ post_as() {
 
 @test "protobuf is refused with 415 and a log line naming the fix; status says the receiver is up, and down (exit 1) when it stops" {
   claude-share usage enable >/dev/null
-  start_receiver
+  start_usage_receiver
   assert_equal "$(post_as csalice application/x-protobuf)" 415
   run cat /tmp/cs-usage.log
   assert_output --partial 'OTEL_EXPORTER_OTLP_PROTOCOL=http/json'
@@ -83,7 +75,7 @@ post_as() {
 
 @test "a second receiver on a port in use is refused with the fix; bad flags change nothing; uninstall removes the drop-in and keeps the rows" {
   claude-share usage enable >/dev/null
-  start_receiver
+  start_usage_receiver
   run claude-share usage receive
   assert_failure 2
   assert_output --partial 'usage enable --port'

@@ -239,6 +239,16 @@ etc_state() {
     fi
 }
 
+# start_usage_receiver -- claude-share usage receive in the background (RECEIVER_PID), logging to /tmp/cs-usage.log,
+# once it says it is receiving. fd 3 closed, as for the watcher.
+start_usage_receiver() {
+  claude-share usage receive >/tmp/cs-usage.log 2>&1 3>&- &
+  RECEIVER_PID=$!
+  for _ in $(seq 50); do grep -q receiving /tmp/cs-usage.log && return 0; sleep 0.1; done
+  cat /tmp/cs-usage.log
+  return 1
+}
+
 # start_watch -- the watcher in the background, logging to $LOG (emptied first), once it says it is watching.
 # fd 3 is closed for it: bats waits for whatever holds fd 3, and the watcher outlives the test's commands.
 start_watch() {

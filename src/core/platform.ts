@@ -61,6 +61,20 @@ export interface ServiceManager {
 
 const SYSTEMD_UNIT = 'claude-share-watch.service';
 
+/** What every unit of claude-share's denies its service (the watcher's and the usage receiver's). */
+export const SYSTEMD_SANDBOXING = `PrivateTmp=yes
+PrivateDevices=yes
+ProtectKernelTunables=yes
+ProtectKernelModules=yes
+ProtectKernelLogs=yes
+ProtectControlGroups=yes
+ProtectClock=yes
+ProtectHostname=yes
+RestrictNamespaces=yes
+RestrictRealtime=yes
+LockPersonality=yes
+SystemCallArchitectures=native`;
+
 /**
  * The watcher needs root's powers over homes (it acts as each user) and the shared dir, and nothing else:
  * no network, no kernel tunables, no new privileges. RestrictSUIDSGID stays off: the shared dirs are setgid.
@@ -84,19 +98,8 @@ ProtectSystem=yes
 RuntimeDirectory=claude-share
 RuntimeDirectoryMode=0700
 RuntimeDirectoryPreserve=yes
-PrivateTmp=yes
 PrivateNetwork=yes
-PrivateDevices=yes
-ProtectKernelTunables=yes
-ProtectKernelModules=yes
-ProtectKernelLogs=yes
-ProtectControlGroups=yes
-ProtectClock=yes
-ProtectHostname=yes
-RestrictNamespaces=yes
-RestrictRealtime=yes
-LockPersonality=yes
-SystemCallArchitectures=native
+${SYSTEMD_SANDBOXING}
 RestrictAddressFamilies=AF_UNIX
 CapabilityBoundingSet=CAP_CHOWN CAP_FOWNER CAP_FSETID CAP_SETUID CAP_SETGID CAP_DAC_OVERRIDE CAP_DAC_READ_SEARCH CAP_KILL
 

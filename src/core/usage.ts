@@ -1,3 +1,5 @@
+import { SYSTEMD_SANDBOXING } from './platform.js';
+
 /**
  * Who used the shared subscription, from Claude Code's own telemetry (OpenTelemetry, OTLP/HTTP with JSON bodies).
  * Pure: the managed-settings drop-in that turns it on, reading what a client sent, attributing it, adding it up.
@@ -367,18 +369,7 @@ NoNewPrivileges=yes
 ProtectSystem=strict
 ReadWritePaths=${USAGE_DIR}
 ProtectHome=yes
-PrivateTmp=yes
-PrivateDevices=yes
-ProtectKernelTunables=yes
-ProtectKernelModules=yes
-ProtectKernelLogs=yes
-ProtectControlGroups=yes
-ProtectClock=yes
-ProtectHostname=yes
-RestrictNamespaces=yes
-RestrictRealtime=yes
-LockPersonality=yes
-SystemCallArchitectures=native
+${SYSTEMD_SANDBOXING}
 RestrictAddressFamilies=AF_INET AF_INET6 AF_UNIX
 CapabilityBoundingSet=
 MemoryMax=256M

@@ -54,17 +54,14 @@ teardown_file() {
 setup() {
   load ../../docker/e2e/test_helper
   load helpers
-  reset_state
-  grep -q platform.claude.com /etc/hosts || echo '127.0.0.1 platform.claude.com api.anthropic.com claude.ai console.anthropic.com statsig.anthropic.com' >>/etc/hosts
+  real_client_setup
   WATCH_PID=
 }
 
 teardown() {
   docker ps -aq 2>/dev/null | xargs -r docker rm -f >/dev/null 2>&1
   [[ -n "${WATCH_PID:-}" ]] && kill "$WATCH_PID" 2>/dev/null
-  pkill -f fake-anthropic.mjs 2>/dev/null
-  pkill -u csbob 2>/dev/null
-  return 0
+  real_client_teardown
 }
 
 # build_image N -- (re)build the agents' image: the base plus a build number, so each build is a new image; prints its id.
@@ -101,6 +98,15 @@ in_container() {
 # once, short_tokens, may refresh again within the same run, so "the last one presented" would be too strict).
 presented_once() { [[ "$(grep -c "\"refresh\":\"$1\"" $FAKE/log.jsonl)" -eq 1 ]]; }
 
+# refreshes WHO REFRESH CMD... -- CMD (WHO's client) answers, having refreshed with REFRESH exactly once.
+refreshes() {
+  local who=$1 token=$2
+  shift 2
+  run "$@"
+  [[ $status -eq 0 && "$output" == *pong* ]] || fail_v "$who -p: $status $output"
+  presented_once "$token" || fail_v "$who did not refresh with $token"
+}
+
 # healed NAME -- wait until NAME's link is back and the shared copy holds the newest token the endpoint issued.
 healed() {
   local i
@@ -122,23 +128,15 @@ containers_with_watcher() {
 }
 
 @test "links in real containers: a refresh inside one container reaches the shared copy on the host (written through the link up to 2.1.117; from 2.1.118 it severs the link and the watcher heals it), a second container and a member go on with the promoted token, never a used one" {
-  local v promoted
+  local v
   for v in $(versions); do
     containers_with_watcher "$(ms_from_now -3600)" csc1 csc2
     short_tokens
-    run in_container csc1 "$v" -p hi
-    [[ $status -eq 0 && "$output" == *pong* ]] || fail_v "csc1 -p: $status $output"
-    presented_once sk-ant-ort01-r0 || fail_v "csc1 did not refresh with the shared login"
+    refreshes csc1 sk-ant-ort01-r0 in_container csc1 "$v" -p hi
     healed csc1 || fail_v "csc1's refresh was not healed on the host"
-    promoted=$(issued)
-    run in_container csc2 "$v" -p hi
-    [[ $status -eq 0 && "$output" == *pong* ]] || fail_v "csc2 -p: $status $output"
-    presented_once "$promoted" || fail_v "csc2 did not refresh with the promoted $promoted"
+    refreshes csc2 "$(issued)" in_container csc2 "$v" -p hi
     healed csc2 || fail_v "csc2's refresh was not healed"
-    promoted=$(issued)
-    run as_member csbob "$v" -p hi
-    [[ $status -eq 0 && "$output" == *pong* ]] || fail_v "csbob -p: $status $output"
-    presented_once "$promoted" || fail_v "csbob did not refresh with the promoted $promoted"
+    refreshes csbob "$(issued)" as_member csbob "$v" -p hi
     healed csbob || fail_v "csbob's refresh was not healed"
     [[ "$(reused)" -eq 0 ]] || fail_v "a rotated refresh token was presented again"
     # Nothing the containers wrote is left outside their homes, and status sees them healthy and lists them.
@@ -228,7 +226,7 @@ containers_with_watcher() {
 }
 
 @test "a compose service as container-args prints it (docker-compose run): a refresh inside it is shared, and a member goes on with the promoted token" {
-  local v dir promoted
+  local v dir
   command -v docker-compose >/dev/null || fail "docker-compose not found: apt-get install docker-compose"
   for v in $(versions); do
     containers_with_watcher "$(ms_from_now -3600)" csc1
@@ -245,10 +243,7 @@ containers_with_watcher() {
     [[ $status -eq 0 && "$output" == *pong* ]] || fail_v "compose run: $status $output $(cat "$dir/docker-compose.yml")"
     presented_once sk-ant-ort01-r0 || fail_v "the compose service did not refresh with the shared login"
     healed csc1 || fail_v "the compose service's refresh was not shared"
-    promoted=$(issued)
-    run as_member csbob "$v" -p hi
-    [[ $status -eq 0 && "$output" == *pong* ]] || fail_v "csbob -p: $status $output"
-    presented_once "$promoted" || fail_v "csbob did not refresh with the promoted $promoted"
+    refreshes csbob "$(issued)" as_member csbob "$v" -p hi
     [[ "$(reused)" -eq 0 ]] || fail_v "a rotated refresh token was presented again"
     rm -rf "$dir"
     kill $WATCH_PID; wait $WATCH_PID 2>/dev/null || true; WATCH_PID=

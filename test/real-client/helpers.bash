@@ -9,6 +9,21 @@ FAKE=/tmp/cs-fake
 ACCOUNT=00000000-0000-4000-8000-000000000001
 
 # ---------------------------------------------------------------------------------------------------------------
+# real_client_setup -- what every case starts from: a clean sandbox whose /etc/hosts sends the real endpoints to the
+# fake one on 127.0.0.1.
+real_client_setup() {
+  reset_state
+  grep -q platform.claude.com /etc/hosts || echo '127.0.0.1 platform.claude.com api.anthropic.com claude.ai console.anthropic.com statsig.anthropic.com' >>/etc/hosts
+}
+
+# real_client_teardown -- the fake endpoint and the members' clients stopped, whatever the case left running.
+real_client_teardown() {
+  pkill -f fake-anthropic.mjs 2>/dev/null
+  pkill -u csalice 2>/dev/null
+  pkill -u csbob 2>/dev/null
+  return 0
+}
+
 start_fake() {
   pkill -f fake-anthropic.mjs 2>/dev/null && sleep 0.2
   rm -rf $FAKE && mkdir -p $FAKE && chmod 0755 $FAKE

@@ -7,16 +7,13 @@
 setup() {
   load ../../docker/e2e/test_helper
   load helpers
-  reset_state
-  grep -q platform.claude.com /etc/hosts || echo '127.0.0.1 platform.claude.com api.anthropic.com claude.ai console.anthropic.com statsig.anthropic.com' >>/etc/hosts
+  real_client_setup
   WATCH_PID=
 }
 
 teardown() {
   [[ -n "${WATCH_PID:-}" ]] && kill "$WATCH_PID" 2>/dev/null
-  pkill -f fake-anthropic.mjs 2>/dev/null
-  pkill -u csalice 2>/dev/null; pkill -u csbob 2>/dev/null
-  return 0
+  real_client_teardown
 }
 
 @test "the login is read through the link: claude auth status is logged in for every member, and nothing is refreshed" {

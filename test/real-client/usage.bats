@@ -7,32 +7,24 @@
 setup() {
   load ../../docker/e2e/test_helper
   load helpers
-  reset_state
   CS_RESET_PATHS+=(/etc/claude-code)
-  grep -q platform.claude.com /etc/hosts || echo '127.0.0.1 platform.claude.com api.anthropic.com claude.ai console.anthropic.com statsig.anthropic.com' >>/etc/hosts
+  real_client_setup
   RECEIVER_PID=
 }
 
 teardown() {
   [[ -n "${RECEIVER_PID:-}" ]] && kill "$RECEIVER_PID" 2>/dev/null
-  pkill -f fake-anthropic.mjs 2>/dev/null
-  pkill -u csalice 2>/dev/null; pkill -u csbob 2>/dev/null
   rm -rf /etc/claude-code
-  return 0
+  real_client_teardown
 }
 
 # usage_on -- a fresh fake endpoint, a valid shared login, usage enabled and its receiver running.
 usage_on() {
-  local i
   reset_state && rm -rf /etc/claude-code && start_fake
   login_with "$(ms_from_now 7200)"
   run claude-share usage enable
   [[ $status -eq 0 && "$output" == *"every user of this machine"* ]] || { echo "enable: $status $output"; return 1; }
-  claude-share usage receive >/tmp/cs-usage.log 2>&1 3>&- &
-  RECEIVER_PID=$!
-  for i in $(seq 50); do grep -q receiving /tmp/cs-usage.log && return 0; sleep 0.1; done
-  cat /tmp/cs-usage.log
-  return 1
+  start_usage_receiver
 }
 
 # member_p USER VERSION [ENV...] -- claude -p hi as USER, with ENV in their shell (what they set themselves).
