@@ -123,24 +123,29 @@ async function receive(sys: System, o: UsageOptions, io: Io): Promise<number> {
     month: old?.month ?? { month: '', bytes: {} },
   };
   const limiter = new RateLimit();
-  const conns = new Map<number, number>(); // connection id -> uid
+  const conns = new Map<number, { uid: number; name: string }>(); // connection id -> its owner, resolved at accept
   const open = new Map<number, number>(); // uid -> open connections
   const perDay = new Map<number, { day: string; rows: number }>();
   const lastLog = new Map<string, number>();
   // Names: only accounts are counted. A uid with none (a subuid a member maps, an unknown container) is refused, so a
   // member cannot spread a flood over 65,536 uids; names not in /etc/passwd cost a getent run, so they are rationed
   // and remembered.
-  const names = new Map<number, string | null>();
+  const names = new Map<number, string>(); // accounts only: as many as the machine has
+  const unknown = new Set<number>(); // uids with no account, at most 10,000 remembered
   const lookups = new RateLimit(USAGE_LIMITS.lookupBurst, USAGE_LIMITS.lookupPerSecond);
   const nameOf = (uid: number): string | null | undefined => {
     if (names.has(uid)) return names.get(uid);
+    if (unknown.has(uid)) return null;
     if (!lookups.take(-1, now())) return undefined;
-    if (names.size >= 10_000) names.clear();
     const n = sys.userNameOf(uid);
-    names.set(uid, n);
+    if (n) names.set(uid, n);
+    else {
+      if (unknown.size >= 10_000) unknown.clear();
+      unknown.add(uid);
+    }
     return n;
   };
-  const keyOf = (uid: number) => names.get(uid) ?? `uid:${uid}`;
+  const keyOf = (uid: number, name?: string) => name ?? names.get(uid) ?? `uid:${uid}`;
 
   /** One log line per kind and member per minute: a flood must not flood the journal too. */
   const say = (kind: string, uid: number, text: string) => {
@@ -171,8 +176,9 @@ async function receive(sys: System, o: UsageOptions, io: Io): Promise<number> {
   };
 
   const handle = (r: HttpRequest): { status: number; body: string } => {
-    const uid = conns.get(r.connection) ?? null;
-    if (uid === null) return { status: 403, body: '{"error":"the calling process is not known"}' };
+    const owner = conns.get(r.connection);
+    if (!owner) return { status: 403, body: '{"error":"the calling process is not known"}' };
+    const { uid, name } = owner;
     if (r.method !== 'POST') return { status: 405, body: '{"error":"POST only"}' };
     if (r.path !== '/v1/logs' && r.path !== '/v1/metrics') return { status: 404, body: '{}' };
     if (!limiter.take(uid, now())) {
@@ -198,7 +204,7 @@ async function receive(sys: System, o: UsageOptions, io: Io): Promise<number> {
       return { status: 400, body: '{"error":"not JSON"}' };
     }
     const t = now();
-    let rows: UsageRow[] = rowsFromOtlp(r.path, body, { uid, user: names.get(uid) ?? null }, t);
+    let rows: UsageRow[] = rowsFromOtlp(r.path, body, { uid, user: name }, t);
     if (!rows.length) return { status: 200, body: '{}' };
     const day = new Date(t).toISOString().slice(0, 10);
     const used = perDay.get(uid)?.day === day ? perDay.get(uid)! : { day, rows: 0 };
@@ -214,7 +220,7 @@ async function receive(sys: System, o: UsageOptions, io: Io): Promise<number> {
     }
     // One member's share of the month's file: a flood of long rows cannot fill it for the others.
     if (state.month.month !== file) state.month = { month: file, bytes: {} };
-    const k = keyOf(uid);
+    const k = keyOf(uid, name);
     const bytes = rows.reduce((n, row) => n + JSON.stringify(row).length + 1, 0);
     if (rows.length && (state.month.bytes[k] ?? 0) + bytes > USAGE_LIMITS.memberMonthBytes) {
       drop(uid, rows.length, `more than ${USAGE_LIMITS.memberMonthBytes} bytes this month`);
@@ -250,14 +256,14 @@ async function receive(sys: System, o: UsageOptions, io: Io): Promise<number> {
             return false;
           }
           open.set(uid, (open.get(uid) ?? 0) + 1);
-          conns.set(c.id, uid);
+          conns.set(c.id, { uid, name });
           return true;
         },
         request: handle,
         closed: (c) => {
-          const uid = conns.get(c.id);
+          const owner = conns.get(c.id);
           conns.delete(c.id);
-          if (uid !== undefined) open.set(uid, Math.max(0, (open.get(uid) ?? 1) - 1));
+          if (owner) open.set(owner.uid, Math.max(0, (open.get(owner.uid) ?? 1) - 1));
         },
       },
     );

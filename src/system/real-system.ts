@@ -541,12 +541,29 @@ export class RealSystem implements System {
     server.on('connection', (sock) => {
       const c = { id: ++lastId, remotePort: sock.remotePort ?? 0, localPort: sock.localPort ?? 0 };
       connectionIds.set(sock, c.id);
-      if (!h.accept(c)) return void sock.destroy();
-      sock.on('close', () => h.closed(c));
+      let ok = false;
+      try {
+        ok = h.accept(c);
+      } catch {
+        ok = false;
+      }
+      if (!ok) return void sock.destroy();
+      sock.on('close', () => {
+        try {
+          h.closed(c);
+        } catch {
+          // nothing to undo: the connection is gone either way
+        }
+      });
     });
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
-      server.listen(o.port, o.host, () => resolve());
+      server.listen(o.port, o.host, () => {
+        server.off('error', reject);
+        // Later errors (EMFILE at accept, say) cost one connection, never the server.
+        server.on('error', () => undefined);
+        resolve();
+      });
     });
     return { close: () => void server.close() };
   }
