@@ -66,6 +66,26 @@ describe('openDirPinned', () => {
   });
 });
 
+describe.runIf(root)('listDirPinned (status: when a member last started a session)', () => {
+  it("lists a member's directory through the pinned descriptor, at most max entries, with lstat of each; a member's link swapped in is never listed through", () => {
+    fs.mkdirSync(`${top}/alice/.claude/projects/p1`, { recursive: true });
+    fs.mkdirSync(`${top}/alice/.claude/projects/p2`);
+    fs.symlinkSync('/etc', `${top}/alice/.claude/projects/etc-link`);
+    for (const p of ['alice', 'alice/.claude', 'alice/.claude/projects', 'alice/.claude/projects/p1', 'alice/.claude/projects/p2']) fs.chownSync(`${top}/${p}`, M, M);
+    fs.lchownSync(`${top}/alice/.claude/projects/etc-link`, M, M);
+    const sys = new RealSystem();
+    const list = sys.listDirPinned(`${top}/alice/.claude/projects`, 10)!;
+    expect(list.map((e) => `${e.name}:${e.stat.type}`).sort()).toEqual(['etc-link:symlink', 'p1:dir', 'p2:dir']);
+    expect(sys.listDirPinned(`${top}/alice/.claude/projects`, 2)).toHaveLength(2);
+    // The member swaps projects for a link to /etc: nothing is listed (the walk refuses her link).
+    fs.renameSync(`${top}/alice/.claude/projects`, `${top}/alice/.claude/old`);
+    fs.symlinkSync('/etc', `${top}/alice/.claude/projects`);
+    fs.lchownSync(`${top}/alice/.claude/projects`, M, M);
+    expect(sys.listDirPinned(`${top}/alice/.claude/projects`, 10)).toBeNull();
+    expect(sys.listDirPinned(`${top}/nothing-here`, 10)).toBeNull();
+  });
+});
+
 describe.runIf(root)('RealSystem writes in a home, as root, for the member', () => {
   it('replaceFile gives the member the file through the descriptor and replaces a planted symlink, never following it', () => {
     fs.mkdirSync(`${top}/alice`);

@@ -86,7 +86,8 @@ const MAX_PROJECTS_DIR_BYTES = 1 << 20;
 /**
  * When the member last started a Claude session: the newest ctime of the project directories under
  * ~/.claude/projects (a new session adds its transcript there, which moves the directory's ctime; nobody can set a
- * ctime back). Only looked at, never followed: ~/.claude and projects must be the member's own directories.
+ * ctime back). Reached through the pinned walk and listed through that descriptor, never through a link a member
+ * swapped in; ~/.claude and projects must be the member's own directories, and a huge one is not listed.
  */
 export function lastSessionStart(sys: System, u: UserEntry): number | null {
   const own = (p: string) => {
@@ -97,11 +98,10 @@ export function lastSessionStart(sys: System, u: UserEntry): number | null {
   const dir = own(projects);
   // A directory of millions of names (a member's doing) is not listed: status stays quick for everyone.
   if (!own(`${u.home}/.claude`) || !dir || dir.size > MAX_PROJECTS_DIR_BYTES) return null;
+  const entries = sys.listDirPinned(projects, MAX_PROJECTS);
+  if (!entries) return null;
   let newest: number | null = null;
-  for (const name of sys.readdir(projects).slice(0, MAX_PROJECTS)) {
-    const st = sys.lstat(`${projects}/${name}`);
-    if (st?.type === 'dir') newest = Math.max(newest ?? 0, st.ctimeMs);
-  }
+  for (const e of entries) if (e.stat.type === 'dir') newest = Math.max(newest ?? 0, e.stat.ctimeMs);
   return newest;
 }
 

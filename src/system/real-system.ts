@@ -287,6 +287,30 @@ export class RealSystem implements System {
     }
   }
 
+  listDirPinned(path: string, max: number): { name: string; stat: FileStat }[] | null {
+    let fd: number;
+    try {
+      fd = openDirPinned(path);
+    } catch {
+      return null;
+    }
+    let dir: fs.Dir | null = null;
+    try {
+      dir = fs.opendirSync(`/proc/self/fd/${fd}`);
+      const out: { name: string; stat: FileStat }[] = [];
+      for (let e = dir.readSync(); e && out.length < max; e = dir.readSync()) {
+        const st = fs.lstatSync(`/proc/self/fd/${fd}/${e.name}`, { throwIfNoEntry: false });
+        if (st) out.push({ name: e.name, stat: toStat(st) });
+      }
+      return out;
+    } catch {
+      return null;
+    } finally {
+      dir?.closeSync();
+      fs.closeSync(fd);
+    }
+  }
+
   readFileNoFollow(path: string, opts: ReadOptions): SafeRead {
     let fd: number;
     try {

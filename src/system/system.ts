@@ -160,6 +160,12 @@ export interface System {
   readlink(path: string): string | null;
   readdir(path: string): string[];
   /**
+   * The first `max` entries of a directory a member may control, with what lstat says of each: reached through the
+   * pinned walk (never through a link a member could swap in) and listed through that very descriptor. null when it
+   * is not a directory or not safely reachable.
+   */
+  listDirPinned(path: string, max: number): { name: string; stat: FileStat }[] | null;
+  /**
    * Reads a regular file through one descriptor opened with O_NOFOLLOW|O_NONBLOCK, then checks it with fstat:
    * a planted symlink, FIFO, device, hard link or giant file is refused before a byte is read.
    */

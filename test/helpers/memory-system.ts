@@ -294,6 +294,19 @@ export class MemorySystem implements System {
     const p = this.real(path).replace(/\/$/, '');
     return [...this.files.keys()].filter((k) => k !== p && k.startsWith(p + '/') && !k.slice(p.length + 1).includes('/')).map((k) => k.slice(p.length + 1));
   }
+  listDirPinned(path: string, max: number) {
+    let p: string;
+    try {
+      p = this.pinned(path);
+    } catch {
+      return null;
+    }
+    const n = this.files.get(p);
+    if (!n || n.type !== 'dir') return null;
+    return this.readdir(p)
+      .slice(0, max)
+      .map((name) => ({ name, stat: this.lstat(`${p}/${name}`)! }));
+  }
   readFileNoFollow(path: string, opts: ReadOptions): SafeRead {
     this.calls.push(`read ${path}`);
     let p: string;
