@@ -177,6 +177,8 @@ describe('the receiver, on the in-memory system', () => {
 
   beforeEach(async () => {
     vi.useFakeTimers();
+    io.errors.length = 0;
+    io.lines.length = 0;
     sys = new MemorySystem();
     sys.addUser('alice', { uid: 1001 });
     sys.addUser('bob', { uid: 1002 });
@@ -244,6 +246,21 @@ describe('the receiver, on the in-memory system', () => {
       advance(1500);
       expect(state().dropped.alice.count).toBe(1);
     });
+  });
+
+  it("the month's file never grows past its cap: a batch that would cross it is dropped and counted, so the report can always read it", () => {
+    connect(1001);
+    const real = sys.lstat.bind(sys);
+    const spy = vi.spyOn(sys, 'lstat').mockImplementation((p: string) => {
+      const st = real(p);
+      return st && p === `${USAGE_DIR}/2026-11.jsonl` ? { ...st, size: USAGE_LIMITS.monthBytes - 10 } : st;
+    });
+    sys.appendRootOnly(`${USAGE_DIR}/2026-11.jsonl`, '');
+    expect(post(logsOf())).toMatchObject({ status: 200 });
+    expect(stored()).toEqual([]);
+    advance(1500);
+    expect(state().dropped.alice.count).toBe(1);
+    spy.mockRestore();
   });
 
   it('a connection whose owner the kernel does not show is refused, and nothing is stored', () => {

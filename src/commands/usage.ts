@@ -214,14 +214,15 @@ async function receive(sys: System, o: UsageOptions, io: Io): Promise<number> {
       rows = rows.slice(0, room);
     }
     const file = monthFile(t);
-    if (rows.length && monthBytes(sys, file) >= USAGE_LIMITS.monthBytes) {
+    const bytes = rows.reduce((n, row) => n + JSON.stringify(row).length + 1, 0);
+    // The file never grows past its cap (the report reads it whole, and refuses a larger one).
+    if (rows.length && monthBytes(sys, file) + bytes > USAGE_LIMITS.monthBytes) {
       drop(uid, rows.length, `${USAGE_DIR}/${file} is full (${USAGE_LIMITS.monthBytes} bytes)`);
       rows = [];
     }
     // One member's share of the month's file: a flood of long rows cannot fill it for the others.
     if (state.month.month !== file) state.month = { month: file, bytes: {} };
     const k = keyOf(uid, name);
-    const bytes = rows.reduce((n, row) => n + JSON.stringify(row).length + 1, 0);
     if (rows.length && (state.month.bytes[k] ?? 0) + bytes > USAGE_LIMITS.memberMonthBytes) {
       drop(uid, rows.length, `more than ${USAGE_LIMITS.memberMonthBytes} bytes this month`);
       rows = [];

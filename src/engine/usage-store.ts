@@ -39,11 +39,11 @@ export function monthBytes(sys: System, file: string): number {
   return sys.lstat(`${USAGE_DIR}/${file}`)?.size ?? 0;
 }
 
-/** Every row since `since` (month files read whole, root's and root-only; a line that is not a row is skipped). */
+/** Every row since `since` (month files read whole: the receiver never lets one pass USAGE_LIMITS.monthBytes; root's and root-only; a line that is not a row is skipped). */
 export function readRows(sys: System, since: number, now: number): UsageRow[] {
   const rows: UsageRow[] = [];
   for (const f of monthFilesSince(since, now)) {
-    const r = sys.readFileNoFollow(`${USAGE_DIR}/${f}`, { owner: 0, maxBytes: USAGE_LIMITS.monthBytes + USAGE_LIMITS.maxBodyBytes * 4 });
+    const r = sys.readFileNoFollow(`${USAGE_DIR}/${f}`, { owner: 0, maxBytes: USAGE_LIMITS.monthBytes });
     if (!r.ok) continue;
     for (const line of r.bytes.toString('utf8').split('\n')) {
       const row = line ? parseRow(line) : null;
