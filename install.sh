@@ -9,6 +9,7 @@ set -euo pipefail
 PREFIX=${PREFIX:-/usr/local}
 LIB="$PREFIX/lib/claude-share"
 BIN="$PREFIX/bin/claude-share"
+CS_BIN="$PREFIX/bin/cs"
 REPO_URL=${CLAUDE_SHARE_REPO:-https://github.com/claude-share/claude-share.git}
 REF=${REF:-main}
 NODE_MIN=18.19
@@ -19,8 +20,12 @@ die() { printf 'install.sh: error: %s\n' "$1" >&2; exit "${2:-1}"; }
 
 [[ $(id -u) -eq 0 ]] || die "run it as root: sudo $0 $*" 77
 
+# cs (workspace mode) is ours only when it links into $LIB: another program's cs is never touched.
+ours_cs() { [[ -L "$CS_BIN" && "$(readlink "$CS_BIN")" == "$LIB/"* ]]; }
+
 if [[ "${1:-}" == --uninstall ]]; then
   rm -f "$BIN"
+  if ours_cs; then rm -f "$CS_BIN"; fi
   rm -rf "$LIB"
   if [[ -e /etc/claude-share/config ]]; then
     say "removed $BIN and $LIB. The shared directory, its backups, /etc/claude-share and every home are untouched;"
@@ -100,4 +105,10 @@ rm -rf "$LIB.old"
 mkdir -p "$(dirname "$BIN")"
 ln -sfn "$LIB/dist/src/cli.js" "$BIN"
 say "installed $("$BIN" --version) at $BIN"
+if [[ ! -e "$CS_BIN" && ! -L "$CS_BIN" ]] || ours_cs; then
+  ln -sfn "$LIB/dist/src/cli/cs.js" "$CS_BIN"
+  say "linked $CS_BIN (workspace mode: cs live)"
+else
+  say "$CS_BIN is another program's: not replaced; workspace mode is 'claude-share cs live' here"
+fi
 say "next: sudo claude-share server init"

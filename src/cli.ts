@@ -27,6 +27,7 @@ export async function buildProgram(run: Run, done: (code: number) => void): Prom
     import('./cli/flags/container.js'),
     import('./cli/flags/usage.js'),
   ]);
+  const { registerClient, registerCs, registerTunnel } = await import('./cli/flags/workspace.js');
   const program = new Command('claude-share')
     .description('share one Claude Code login between the users of one Linux server')
     .version(`claude-share ${VERSION}`, '-V, --version')
@@ -44,6 +45,9 @@ export async function buildProgram(run: Run, done: (code: number) => void): Prom
   registerDoctor(program, run, done);
   registerLogin(program, run, done);
   registerUsage(program, run, done);
+  registerClient(program, run, done);
+  registerCs(program, run, done);
+  registerTunnel(program, run, done);
   for (const parent of [server, program]) {
     registerInit(parent, run, done);
     registerAddUser(parent, run, done);
@@ -51,7 +55,12 @@ export async function buildProgram(run: Run, done: (code: number) => void): Prom
     registerSync(parent, run, done);
   }
   registerVersion(program, run, done);
-  for (const c of allCommands(program)) if (EXAMPLES[c.name()]) c.addHelpText('after', helpFooter(c.name()));
+  for (const c of allCommands(program)) {
+    const group = c.parent?.name() ?? '';
+    if (WORKSPACE_GROUPS.includes(group)) {
+      if (WORKSPACE_EXAMPLES[`${group} ${c.name()}`]) c.addHelpText('after', workspaceFooter(`${group} ${c.name()}`));
+    } else if (EXAMPLES[c.name()]) c.addHelpText('after', helpFooter(c.name()));
+  }
   return program;
 }
 
@@ -85,6 +94,39 @@ const EXAMPLES: Record<string, string> = {
   receive: 'sudo claude-share usage receive   # what claude-share-usage.service runs',
 };
 
+/** Workspace mode's commands run as the member, on their machine (client, cs) or on the server (cs run, tunnel run). */
+const WORKSPACE_GROUPS = ['client', 'cs', 'tunnel'];
+const WORKSPACE_EXAMPLES: Record<string, string> = {
+  'client init': 'claude-share client init alice@server.example.org',
+  'client status': 'claude-share client status --json',
+  'client uninstall': 'claude-share client uninstall',
+  'cs live': 'cd ~/src/myproject && cs live',
+  'cs add': 'cs add ~/src/shared-lib',
+  'cs list': 'cs list',
+  'cs remove': 'cs remove ~/src/shared-lib',
+  'cs where': 'cs where',
+  'cs status': 'cs status --json',
+  'cs stop': 'cs stop',
+  'cs run': 'cs run test   # on the server, inside ~/.claude-share/mounts/<session>',
+  'tunnel serve': 'claude-share tunnel serve --session myproject-20261205-101500   # what cs live starts',
+  'tunnel mount': 'cd ~/src/myproject && claude-share tunnel mount',
+  'tunnel status': 'claude-share tunnel status --json',
+  'tunnel umount': 'claude-share tunnel umount myproject-20261205-101500',
+  'tunnel run': 'claude-share tunnel run test',
+};
+
+function workspaceFooter(key: string): string {
+  return `
+Runs as you, never as root${key.endsWith(' run') ? ' (on the server)' : ' (on your own machine)'}. Example:
+  ${WORKSPACE_EXAMPLES[key]}
+
+Exit codes: 0 ok, 2 a problem on one side that the message names (sshfs or FUSE missing, the server unreachable),
+64 usage (no profile: claude-share client init first), 65 bad input data, 69 the member's machine is not reachable
+(cs run), 77 refused (a key's forced command, a command off the list), 70 internal error; cs run exits with the
+named command's own code.
+`;
+}
+
 function helpFooter(name: string): string {
   return `
 Runs as root. Example:
@@ -111,6 +153,7 @@ function surviveClosedOutput() {
 
 export async function main(argv: string[]): Promise<number> {
   surviveClosedOutput();
+
   if (argv.length === 3 && (argv[2] === '--version' || argv[2] === '-V' || argv[2] === 'version')) {
     // --version, -V and version print the same line.
     process.stdout.write(`claude-share ${VERSION}\n`);

@@ -71,11 +71,34 @@ describe('argv → options', () => {
     [['doctor', '--all', '--json', '--claude', '/opt/claude/bin/claude'], 'doctor', { user: undefined, all: true, json: true, claude: '/opt/claude/bin/claude' }],
     [['login'], 'login', { as: undefined, run: false, acceptAccount: false }],
     [['login', '--as', 'alice', '--run', '--accept-account'], 'login', { as: 'alice', run: true, acceptAccount: true }],
+    [['client', 'init', 'alice@server.example.org', '--port', '2222'], 'client', { action: 'init', target: 'alice@server.example.org', port: 2222, json: false }],
+    [['client', 'status', '--json'], 'client', { action: 'client-status', json: true }],
+    [['client', 'uninstall'], 'client', { action: 'uninstall' }],
+    [['cs', 'live'], 'client', { action: 'live', noClaude: false, args: [] }],
+    [['cs', 'live', '--no-claude'], 'client', { action: 'live', noClaude: true }],
+    [['cs', 'live', '--', '-p', 'hi there'], 'client', { action: 'live', noClaude: false, args: ['-p', 'hi there'] }],
+    [['cs', 'add', '../lib'], 'client', { action: 'add', dir: '../lib' }],
+    [['cs', 'remove', '../lib'], 'client', { action: 'remove', dir: '../lib' }],
+    [['cs', 'list'], 'client', { action: 'list' }],
+    [['cs', 'where'], 'client', { action: 'where' }],
+    [['cs', 'status', '--json'], 'client', { action: 'status', json: true }],
+    [['cs', 'stop'], 'client', { action: 'stop' }],
+    [['cs', 'run', 'test'], 'tunnel', { action: 'run', name: 'test' }],
+    [['tunnel', 'serve', '--session', 'p-20261205-101500'], 'client', { action: 'serve', session: 'p-20261205-101500' }],
+    [['tunnel', 'mount'], 'client', { action: 'tunnel-mount' }],
+    [['tunnel', 'status', '--json'], 'client', { action: 'tunnel-status', json: true }],
+    [['tunnel', 'umount', 'p-20261205-101500'], 'client', { action: 'tunnel-umount', session: 'p-20261205-101500' }],
+    [['tunnel', 'ssh-command', '--key', 'session', '--session', 'p-20261205-101500', '--tag', 't'], 'tunnel', { action: 'ssh-command', key: 'session', session: 'p-20261205-101500' }],
+    [['tunnel', 'authorize', '--tag', 't'], 'tunnel', { action: 'authorize', tag: 't' }],
   ])('%j', async (argv, name, expected) => {
     const calls = await parse(argv);
     expect(calls).toHaveLength(1);
     expect(calls[0][0]).toBe(name);
     if (Object.keys(expected).length) expect(calls[0][1]).toMatchObject(expected);
+  });
+
+  it('client init --port out of range is a usage error (64)', async () => {
+    await expect(parse(['client', 'init', 'a@b', '--port', '70000'])).rejects.toMatchObject({ exitCode: 64 });
   });
 
   it('a non-numeric --debounce is a usage error (64)', async () => {
@@ -91,7 +114,8 @@ describe('help', () => {
   it('every command that acts says it runs as root, gives one example and lists the exit codes; the summary names them all', async () => {
     const program = await buildProgram((async () => 0) as Run, () => {});
     const all = (c: typeof program): (typeof program)[] => c.commands.flatMap((s) => [s, ...all(s)]);
-    const acting = all(program).filter((c) => !['completion', 'version', 'help', 'server', 'backups', 'token'].includes(c.name()));
+    const workspace = ['client', 'cs', 'tunnel'];
+    const acting = all(program).filter((c) => !['completion', 'version', 'help', 'server', 'backups', 'token', ...workspace].includes(c.name()) && !workspace.includes(c.parent?.name() ?? ''));
     expect(acting.map((c) => c.name()).sort()).toEqual([
       'add-container',
       'add-user',
@@ -131,5 +155,40 @@ describe('help', () => {
     }
     const server = program.commands.find((c) => c.name() === 'server')!;
     for (const name of server.commands.map((c) => c.name())) expect(server.description()).toContain(name);
+  });
+
+  it('workspace commands (client, cs, tunnel) say they run as the member, never root, with an example and the exit codes', async () => {
+    const program = await buildProgram((async () => 0) as Run, () => {});
+    const groups = ['client', 'cs', 'tunnel'].map((g) => program.commands.find((c) => c.name() === g)!);
+    const visible = groups.flatMap((g) => g.commands.filter((c) => !(c as unknown as { _hidden: boolean })._hidden).map((c) => [g.name(), c] as const));
+    expect(visible.map(([g, c]) => `${g} ${c.name()}`).sort()).toEqual(
+      [
+        'client init',
+        'client status',
+        'client uninstall',
+        'cs add',
+        'cs list',
+        'cs live',
+        'cs remove',
+        'cs run',
+        'cs status',
+        'cs stop',
+        'cs where',
+        'tunnel mount',
+        'tunnel run',
+        'tunnel serve',
+        'tunnel status',
+        'tunnel umount',
+      ].sort(),
+    );
+    for (const [g, c] of visible) {
+      let text = '';
+      c.configureOutput({ writeOut: (s) => (text += s) });
+      c.outputHelp();
+      expect(text, `${g} ${c.name()}`).toContain('Runs as you, never as root');
+      expect(text, `${g} ${c.name()}`).not.toContain('sudo');
+      expect(text, `${g} ${c.name()}`).toContain('Exit codes: 0 ok');
+    }
+    for (const g of groups) for (const c of g.commands.filter((c) => !(c as unknown as { _hidden: boolean })._hidden)) expect(g.description()).toContain(c.name());
   });
 });

@@ -111,6 +111,12 @@ run_suites() {
 exec "$node_bin" "$REPO/dist/src/cli.js" "\$@"
 EOF
   chmod 0755 /usr/local/bin/claude-share
+  # cs (workspace mode): the same program, as install.sh links it.
+  cat >/usr/local/bin/cs <<EOF
+#!/bin/sh
+exec "$node_bin" "$REPO/dist/src/cli/cs.js" "\$@"
+EOF
+  chmod 0755 /usr/local/bin/cs
 
   # Non-root test users must be able to run node on the repo's dist/ and
   # node_modules/: make every parent directory of the repo traversable
@@ -335,6 +341,11 @@ sandbox_init() {
       mount --bind "/dev/$n" "$r/dev/$n"
     fi
   done
+  # ...FUSE for the workspace suite's sshfs (test/workspace): a node of our own, 0666 as on any distribution, so
+  # the host's own /dev/fuse (0600 on some hosts) keeps its mode; a bind of it only if mknod is not allowed here...
+  if [[ -c /dev/fuse ]]; then
+    mknod -m 0666 "$r/dev/fuse" c 10 229 2>/dev/null || { touch "$r/dev/fuse" && mount --bind /dev/fuse "$r/dev/fuse"; }
+  fi
   # ...a private devpts instance gives su/expect/script their own pseudo-
   # terminals (gid 5 = tty on Debian/Ubuntu)...
   mkdir -p "$r/dev/pts" "$r/dev/shm"

@@ -50,6 +50,22 @@ export const COMMANDS = {
     () => true,
     true,
   ),
+  client: entry(
+    async () => {
+      const [{ runClient }, host] = await Promise.all([import('../commands/workspace.js'), workspaceHost()]);
+      return (_sys, o: import('../commands/workspace.js').ClientOptions) => runClient(host, o);
+    },
+    undefined,
+    true,
+  ),
+  tunnel: entry(
+    async () => {
+      const [{ runTunnelServerSide }, host] = await Promise.all([import('../commands/tunnel.js'), workspaceHost()]);
+      return (_sys, o: import('../commands/tunnel.js').TunnelOptions) => runTunnelServerSide(host, o);
+    },
+    undefined,
+    true,
+  ),
   completion: entry(async () => {
     const { completionScript } = await import('./completion.js');
     return (_sys, o: { shell: string; program: Command }) => (process.stdout.write(completionScript(o.shell, o.program)), 0);
@@ -59,6 +75,12 @@ export const COMMANDS = {
     return (_sys, _o: Record<string, never>, io) => (io.out(`claude-share ${VERSION}`), 0);
   }),
 };
+
+/** Workspace mode runs as the member, on their machine or through a forced command: not through System (root's). */
+async function workspaceHost() {
+  const [{ realWorkspaceHost }, { VERSION }, { fileURLToPath }] = await Promise.all([import('../system/workspace-host.js'), import('./version.js'), import('node:url')]);
+  return realWorkspaceHost(VERSION, fileURLToPath(new URL('../cli.js', import.meta.url)));
+}
 
 export type CommandId = keyof typeof COMMANDS;
 export type OptionsOf<K extends CommandId> = (typeof COMMANDS)[K] extends Entry<infer O> ? O : never;

@@ -1,0 +1,429 @@
+/**
+ * Workspace mode's reach into the machine (issue 16): processes (ssh, sftp-server, sshfs, fusermount3, claude),
+ * sockets, and the files of the user who runs it. Nothing here runs as root: on the laptop it is the member's own
+ * account, on the server the member's account through the forced command. The orchestration is in
+ * commands/workspace.ts and commands/tunnel.ts; the rules in core/workspace.ts and core/sftp-guard.ts.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as net from 'node:net';
+import * as os from 'node:os';
+import { SftpGuard, SftpProtocolError } from '../core/sftp-guard.js';
+import { FRAME, MAX_REQUEST, cleanEnv, frame, parseRunRequest } from '../core/workspace.js';
+
+export interface RunResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+export interface Proc {
+  pid: number;
+  /** resolves with a short reason when the process (or one of a pair) ended */
+  ended: Promise<string>;
+  stop(): void;
+}
+
+export interface CommandServer {
+  close(): Promise<void>;
+}
+
+export interface WorkspaceHost {
+  /** this claude-share's version, and how to run it again (node + cli.js) */
+  version: string;
+  self: string[];
+  env: Record<string, string | undefined>;
+  home: string;
+  user: string;
+  hostname(): string;
+  cwd(): string;
+  now(): Date;
+  which(program: string): string | null;
+  exists(path: string): boolean;
+  /** may this process read and write it (access(2)) */
+  readWrite(path: string): boolean;
+  realpath(path: string): string | null;
+  isDir(path: string): boolean;
+  readText(path: string, maxBytes?: number): string | null;
+  /** written whole through a temporary file and rename, with this mode */
+  writeText(path: string, text: string, mode: number): void;
+  mkdirp(path: string, mode: number): void;
+  remove(path: string): void;
+  listDir(path: string): string[];
+  run(program: string, args: string[], o?: { stdin?: string; timeoutMs?: number; env?: Record<string, string> }): Promise<RunResult>;
+  /** stdio inherited: a terminal handed over (stdinText: stdin is that text instead; the terminal stays for prompts) */
+  runInteractive(program: string, args: string[], o?: { cwd?: string; env?: Record<string, string>; stdinText?: string }): Promise<number>;
+  stdinIsTTY: boolean;
+  /** all of stdin, refused past maxBytes */
+  readStdin(maxBytes: number): Promise<string>;
+  /** a process of its own session, stdio to a log file; it outlives this one */
+  spawnDetached(program: string, args: string[], log: string): number;
+  spawnProc(program: string, args: string[], o?: { stdio?: 'inherit' | 'ignore'; logTo?: string }): Proc;
+  /** ssh's stdio joined to a local sftp-server's, with the guard between them */
+  sftpChannel(ssh: { program: string; args: string[] }, sftpServer: string, root: string, log: (line: string) => void): Proc;
+  serveCommands(socket: string, o: { allowed: Record<string, string[]>; dir: string; session: string; log: (line: string) => void }): Promise<CommandServer>;
+  /** the client side on the server: one named command through the forwarded socket, output streamed, exit code back */
+  runViaSocket(socket: string, name: string): Promise<number>;
+  alive(pid: number): boolean;
+  cmdline(pid: number): string[] | null;
+  kill(pid: number, signal?: NodeJS.Signals): void;
+  mountinfo(): { mountPoint: string; fsType: string }[];
+  sleep(ms: number): Promise<void>;
+  onSignal(handler: (sig: NodeJS.Signals) => void): void;
+  out(line: string): void;
+  err(line: string): void;
+}
+
+function endedOf(child: ChildProcess, what: string): Promise<string> {
+  return new Promise((resolve) => {
+    child.on('error', (e) => resolve(`${what}: ${e.message}`));
+    child.on('exit', (code, sig) => resolve(`${what} ended (${sig ?? `exit ${code}`})`));
+  });
+}
+
+export function realWorkspaceHost(version: string, cliPath: string): WorkspaceHost {
+  const info = os.userInfo();
+  const home = process.env.HOME && process.env.HOME.startsWith('/') ? process.env.HOME : info.homedir;
+  const host: WorkspaceHost = {
+    version,
+    self: [process.execPath, cliPath],
+    env: process.env,
+    home,
+    user: info.username,
+    hostname: () => os.hostname(),
+    cwd: () => process.cwd(),
+    now: () => new Date(),
+    which(program) {
+      for (const d of (process.env.PATH ?? '/usr/local/bin:/usr/bin:/bin').split(':')) {
+        if (!d.startsWith('/')) continue;
+        const p = `${d}/${program}`;
+        try {
+          fs.accessSync(p, fs.constants.X_OK);
+          if (fs.statSync(p).isFile()) return p;
+        } catch {
+          /* next */
+        }
+      }
+      return null;
+    },
+    exists: (p) => fs.existsSync(p),
+    readWrite(p) {
+      try {
+        fs.accessSync(p, fs.constants.R_OK | fs.constants.W_OK);
+        return true;
+      } catch {
+        return false;
+      }
+    },
+    realpath(p) {
+      try {
+        return fs.realpathSync.native(p);
+      } catch (e) {
+        const code = (e as NodeJS.ErrnoException).code;
+        if (code === 'ENOENT' || code === 'ENOTDIR') return null;
+        throw e;
+      }
+    },
+    isDir(p) {
+      try {
+        return fs.statSync(p).isDirectory();
+      } catch {
+        return false;
+      }
+    },
+    readText(p, maxBytes = 1 << 20) {
+      let fd: number;
+      try {
+        fd = fs.openSync(p, fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW | fs.constants.O_NONBLOCK);
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
+        throw e;
+      }
+      try {
+        const st = fs.fstatSync(fd);
+        if (!st.isFile()) throw new Error(`${p} is not a regular file`);
+        if (st.size > maxBytes) throw new Error(`${p} is larger than ${maxBytes} bytes`);
+        const buf = Buffer.alloc(st.size);
+        const n = fs.readSync(fd, buf, 0, st.size, 0);
+        return buf.subarray(0, n).toString('utf8');
+      } finally {
+        fs.closeSync(fd);
+      }
+    },
+    writeText(p, text, mode) {
+      const tmp = `${p}.claude-share-${process.pid}.tmp`;
+      fs.writeFileSync(tmp, text, { mode, flag: 'wx' });
+      try {
+        fs.chmodSync(tmp, mode);
+        fs.renameSync(tmp, p);
+      } catch (e) {
+        fs.rmSync(tmp, { force: true });
+        throw e;
+      }
+    },
+    mkdirp(p, mode) {
+      fs.mkdirSync(p, { recursive: true, mode });
+    },
+    remove: (p) => fs.rmSync(p, { recursive: true, force: true }),
+    listDir(p) {
+      try {
+        return fs.readdirSync(p);
+      } catch {
+        return [];
+      }
+    },
+    run(program, args, o = {}) {
+      return new Promise((resolve) => {
+        const child = spawn(program, args, { stdio: ['pipe', 'pipe', 'pipe'], env: o.env ?? process.env });
+        let stdout = '';
+        let stderr = '';
+        const timer = o.timeoutMs ? setTimeout(() => child.kill('SIGKILL'), o.timeoutMs) : undefined;
+        child.stdout!.on('data', (d) => (stdout += d));
+        child.stderr!.on('data', (d) => (stderr += d));
+        child.stdin!.on('error', () => {});
+        child.stdin!.end(o.stdin ?? '');
+        child.on('error', (e) => {
+          clearTimeout(timer);
+          resolve({ code: 127, stdout, stderr: stderr + e.message });
+        });
+        child.on('close', (code, sig) => {
+          clearTimeout(timer);
+          resolve({ code: code ?? 128 + (sig ? os.constants.signals[sig] : 0), stdout, stderr });
+        });
+      });
+    },
+    runInteractive(program, args, o = {}) {
+      return new Promise((resolve) => {
+        const child = spawn(program, args, { stdio: [o.stdinText === undefined ? 'inherit' : 'pipe', 'inherit', 'inherit'], cwd: o.cwd, env: o.env ?? process.env });
+        if (o.stdinText !== undefined) {
+          child.stdin!.on('error', () => {});
+          child.stdin!.end(o.stdinText);
+        }
+        // The terminal's Ctrl-C belongs to the child (ssh or claude), not to us.
+        const ignore = () => {};
+        process.on('SIGINT', ignore);
+        child.on('error', () => resolve(127));
+        child.on('exit', (code, sig) => {
+          process.off('SIGINT', ignore);
+          resolve(code ?? 128 + (sig ? os.constants.signals[sig] : 0));
+        });
+      });
+    },
+    stdinIsTTY: !!process.stdin.isTTY,
+    async readStdin(maxBytes) {
+      const chunks: Buffer[] = [];
+      let n = 0;
+      for await (const c of process.stdin as AsyncIterable<Buffer>) {
+        n += c.length;
+        if (n > maxBytes) throw new Error(`more than ${maxBytes} bytes on stdin`);
+        chunks.push(c);
+      }
+      return Buffer.concat(chunks).toString('utf8');
+    },
+    spawnDetached(program, args, log) {
+      const fd = fs.openSync(log, 'a', 0o600);
+      const child = spawn(program, args, { detached: true, stdio: ['ignore', fd, fd] });
+      fs.closeSync(fd);
+      child.unref();
+      return child.pid ?? -1;
+    },
+    spawnProc(program, args, o = {}) {
+      let fd: number | undefined;
+      if (o.logTo) fd = fs.openSync(o.logTo, 'a', 0o600);
+      const child = spawn(program, args, { stdio: o.stdio === 'inherit' ? 'inherit' : ['ignore', fd ?? 'ignore', fd ?? 'ignore'] });
+      if (fd !== undefined) fs.closeSync(fd);
+      return { pid: child.pid ?? -1, ended: endedOf(child, program.split('/').pop()!), stop: () => child.kill('SIGTERM') };
+    },
+    sftpChannel(ssh, sftpServer, root, log) {
+      const sf = spawn(sftpServer, ['-d', root, '-e'], { stdio: ['pipe', 'pipe', 'pipe'], cwd: root });
+      const ch = spawn(ssh.program, ssh.args, { stdio: ['pipe', 'pipe', 'pipe'] });
+      const guard = new SftpGuard({ root, fs: { realpath: (p) => host.realpath(p) }, readOnly: ['.claude-share'], onRefuse: (what) => log(`refused: ${what}`) });
+      const lines = (prefix: string) => (d: Buffer) =>
+        d
+          .toString('utf8')
+          .split('\n')
+          .filter(Boolean)
+          .forEach((l) => log(`${prefix}${l}`));
+      sf.stderr!.on('data', lines('sftp-server: '));
+      ch.stderr!.on('data', lines('remote: '));
+      for (const s of [sf.stdin!, ch.stdin!]) s.on('error', () => {});
+      const send = (o: { toServer: Uint8Array[]; toClient: Uint8Array[] }) => {
+        for (const b of o.toServer) sf.stdin!.write(b);
+        for (const b of o.toClient) ch.stdin!.write(b);
+      };
+      const stop = () => {
+        ch.kill('SIGTERM');
+        sf.kill('SIGTERM');
+      };
+      const feed = (fn: () => { toServer: Uint8Array[]; toClient: Uint8Array[] }) => {
+        try {
+          send(fn());
+        } catch (e) {
+          log(e instanceof SftpProtocolError ? `closed: ${e.message}` : `closed: guard error ${(e as Error).message}`);
+          stop();
+        }
+      };
+      // Requests the guard holds (a path check waiting for a rename's answer) are bounded: past 256 of them, sshfs
+      // is not read until sftp-server's answers release some.
+      ch.stdout!.on('data', (d: Buffer) => {
+        feed(() => guard.fromClient(d));
+        if (guard.held > 256) ch.stdout!.pause();
+      });
+      sf.stdout!.on('data', (d: Buffer) => {
+        feed(() => guard.fromServer(d));
+        if (guard.held <= 256 && ch.stdout!.isPaused()) ch.stdout!.resume();
+      });
+      const ended = Promise.race([endedOf(ch, 'the mount channel'), endedOf(sf, 'sftp-server')]).then((why) => {
+        stop();
+        return why;
+      });
+      return { pid: ch.pid ?? -1, ended, stop };
+    },
+    serveCommands(socket, o) {
+      const running = new Set<ChildProcess>();
+      const server = net.createServer((conn) => {
+        let line = '';
+        let started = false;
+        conn.on('error', () => {});
+        conn.on('data', (d) => {
+          if (started) return;
+          line += d.toString('utf8');
+          if (line.length > MAX_REQUEST) {
+            started = true;
+            conn.end(frame(FRAME.refused, 'the request is too long'));
+            return;
+          }
+          const nl = line.indexOf('\n');
+          if (nl < 0) return;
+          started = true;
+          const req = parseRunRequest(line.slice(0, nl), o.allowed);
+          if (typeof req === 'string') {
+            o.log(`refused: ${req}`);
+            conn.end(frame(FRAME.refused, req));
+            return;
+          }
+          o.log(`run ${req.name}: ${JSON.stringify(req.argv)}`);
+          const child = spawn(req.argv[0], req.argv.slice(1), {
+            cwd: o.dir,
+            env: cleanEnv(process.env, o.session),
+            stdio: ['ignore', 'pipe', 'pipe'],
+            detached: true,
+          });
+          running.add(child);
+          child.stdout!.on('data', (b) => conn.write(frame(FRAME.stdout, b)));
+          child.stderr!.on('data', (b) => conn.write(frame(FRAME.stderr, b)));
+          let reported = false;
+          const report = (code: number | null, sig: string | null, error?: string) => {
+            if (reported) return;
+            reported = true;
+            running.delete(child);
+            o.log(`${req.name}: ${error ?? (sig ? `signal ${sig}` : `exit ${code}`)}`);
+            conn.end(frame(FRAME.exit, JSON.stringify(error ? { code: 127, error } : { code: code ?? 128 + (sig ? os.constants.signals[sig as NodeJS.Signals] : 0), signal: sig })));
+          };
+          child.on('error', (e) => report(null, null, `${req.argv[0]}: ${e.message}`));
+          child.on('close', (code, sig) => report(code, sig));
+          // The server side went away (Ctrl-C in claude, a dropped link): the command's whole group stops.
+          conn.on('close', () => {
+            if (!reported && child.pid) {
+              try {
+                process.kill(-child.pid, 'SIGTERM');
+              } catch {
+                /* gone */
+              }
+            }
+          });
+        });
+      });
+      return new Promise((resolve, reject) => {
+        fs.rmSync(socket, { force: true });
+        server.once('error', reject);
+        const mask = process.umask(0o077);
+        server.listen(socket, () => {
+          process.umask(mask);
+          resolve({
+            close: () =>
+              new Promise((r) => {
+                for (const c of running) if (c.pid) process.kill(-c.pid, 'SIGTERM');
+                server.close(() => r());
+              }),
+          });
+        });
+      });
+    },
+    runViaSocket(socket, name) {
+      return new Promise((resolve) => {
+        const conn = net.connect(socket);
+        const reader = { buf: Buffer.alloc(0) };
+        let code: number | null = null;
+        conn.on('connect', () => conn.write(JSON.stringify({ v: 1, name }) + '\n'));
+        conn.on('data', (d: Buffer) => {
+          reader.buf = Buffer.concat([reader.buf, d]);
+          while (reader.buf.length >= 5) {
+            const type = reader.buf[0];
+            const len = reader.buf.readUInt32BE(1);
+            if (reader.buf.length < 5 + len) break;
+            const payload = reader.buf.subarray(5, 5 + len);
+            reader.buf = reader.buf.subarray(5 + len);
+            if (type === FRAME.stdout) process.stdout.write(payload);
+            else if (type === FRAME.stderr) process.stderr.write(payload);
+            else if (type === FRAME.refused) {
+              process.stderr.write(`claude-share: refused by the member's machine: ${payload.toString('utf8')}\n`);
+              code = 77;
+            } else if (type === FRAME.exit) {
+              const v = JSON.parse(payload.toString('utf8')) as { code: number; error?: string };
+              if (v.error) process.stderr.write(`claude-share: on the member's machine: ${v.error}\n`);
+              code = v.code;
+            }
+          }
+        });
+        conn.on('error', (e) => {
+          process.stderr.write(`claude-share: the member's machine is not reachable (${(e as NodeJS.ErrnoException).code ?? e.message}): is the session live? (cs live on the laptop)\n`);
+          code = 69;
+        });
+        conn.on('close', () => resolve(code ?? 69));
+        process.on('SIGINT', () => conn.destroy());
+      });
+    },
+    alive(pid) {
+      try {
+        process.kill(pid, 0);
+        return true;
+      } catch (e) {
+        return (e as NodeJS.ErrnoException).code === 'EPERM';
+      }
+    },
+    cmdline(pid) {
+      try {
+        return fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').slice(0, -1);
+      } catch {
+        return null;
+      }
+    },
+    kill(pid, signal = 'SIGTERM') {
+      try {
+        process.kill(pid, signal);
+      } catch {
+        /* gone */
+      }
+    },
+    mountinfo() {
+      const text = fs.readFileSync('/proc/self/mountinfo', 'utf8');
+      const unescape = (s: string) => s.replace(/\\([0-7]{3})/g, (_m, o: string) => String.fromCharCode(parseInt(o, 8)));
+      return text
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => {
+          const f = l.split(' ');
+          const dash = f.indexOf('-');
+          return { mountPoint: unescape(f[4]), fsType: f[dash + 1] };
+        });
+    },
+    sleep: (ms) => new Promise((r) => setTimeout(r, ms)),
+    onSignal(handler) {
+      for (const s of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) process.on(s, () => handler(s));
+    },
+    out: (line) => void process.stdout.write(line + '\n'),
+    err: (line) => void process.stderr.write(line + '\n'),
+  };
+  return host;
+}

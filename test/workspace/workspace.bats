@@ -1,0 +1,361 @@
+#!/usr/bin/env bats
+# Workspace mode between two hosts (issue 16). The e2e sandbox is the SERVER: claude-share members csw1 and csw2
+# (password "pw"), a real OpenSSH server on 10.77.0.1, FUSE and Debian's sshfs. The LAPTOP is a process in network and
+# UTS namespaces of its own (hostname cs-laptop, 10.77.0.2, a veth pair between them); its users cslap1 and cslap2
+# are plain accounts that are not members. Laptop commands run through nsenter into those namespaces. Both hosts
+# share the sandbox's filesystem, kept apart by the homes' permissions: the server's members cannot read
+# /home/cslap*, so whatever reaches the laptop's files went through the laptop's own sftp-server.
+#
+# Run with: sudo npm run test:workspace (test/workspace/run.sh).
+
+SERVER_IP=10.77.0.1
+LAPTOP_PID_FILE=/run/cs-workspace-laptop.pid
+
+setup_file() {
+  load ../../docker/e2e/test_helper
+  CS_RESET_PATHS+=(/etc/ssh-cs)
+  reset_state
+  hostname cs-server
+  init_with_login ws 3600 csw1 csw2
+  useradd -m -s /bin/bash cslap1
+  useradd -m -s /bin/bash cslap2
+  # The laptop: its own network and hostname, the same files.
+  unshare --net --uts sh -c 'hostname cs-laptop; exec sleep infinity' 3>&- &
+  echo $! >"$LAPTOP_PID_FILE"
+  local lp=$!
+  for _ in $(seq 50); do [[ $(readlink /proc/$lp/ns/net) != "$(readlink /proc/self/ns/net)" && $(nsenter -t "$lp" -u hostname) == cs-laptop ]] && break; sleep 0.1; done
+  ip link add csws type veth peer name cswl
+  ip link set cswl netns "$lp"
+  ip addr add "$SERVER_IP/24" dev csws
+  ip link set csws up
+  nsenter -t "$lp" -n sh -c 'ip addr add 10.77.0.2/24 dev cswl && ip link set cswl up && ip link set lo up'
+  # The server's sshd: password logins (client init's first connection), public keys, stream forwarding (defaults).
+  mkdir -p /etc/ssh-cs /run/sshd
+  ssh-keygen -q -t ed25519 -N '' -f /etc/ssh-cs/host_ed25519
+  cat >/etc/ssh-cs/sshd_config <<EOF
+ListenAddress $SERVER_IP
+HostKey /etc/ssh-cs/host_ed25519
+PidFile /run/cs-workspace-sshd.pid
+UsePAM no
+PasswordAuthentication yes
+KbdInteractiveAuthentication no
+PermitRootLogin no
+EOF
+  /usr/sbin/sshd -f /etc/ssh-cs/sshd_config -E /tmp/cs-sshd.log 3>&-
+  printf '#!/bin/sh\necho pw\n' >/usr/local/bin/cs-askpass
+  chmod 0755 /usr/local/bin/cs-askpass
+  # A line the member had before: it must survive every claude-share edit byte for byte.
+  install -d -m 0700 -o csw1 -g csw1 /home/csw1/.ssh
+  echo 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHd0aGF0ZXZlci10aGUtbWVtYmVyLWhhZC1iZWZvcmU1 mine@elsewhere' >/home/csw1/.ssh/authorized_keys
+  chown csw1:csw1 /home/csw1/.ssh/authorized_keys
+  chmod 0600 /home/csw1/.ssh/authorized_keys
+}
+
+teardown_file() {
+  load ../../docker/e2e/test_helper
+  for u in cslap1 cslap2 csw1 csw2; do pkill -KILL -u "$u" 2>/dev/null || true; done
+  awk '$3 == "fuse.sshfs" {print $2}' /proc/mounts | while read -r m; do umount -l "$m" 2>/dev/null || true; done
+  [[ -f /run/cs-workspace-sshd.pid ]] && kill "$(cat /run/cs-workspace-sshd.pid)" 2>/dev/null
+  [[ -f $LAPTOP_PID_FILE ]] && kill "$(cat "$LAPTOP_PID_FILE")" 2>/dev/null
+  ip link del csws 2>/dev/null || true
+  rm -f /usr/local/bin/cs-askpass
+  reset_state
+}
+
+setup() {
+  load ../../docker/e2e/test_helper
+  LP=$(cat "$LAPTOP_PID_FILE")
+}
+
+teardown() {
+  # A session a failed case left: stopped, so the next case starts clean.
+  for u in cslap1 cslap2; do lap "$u" 'cs stop' >/dev/null 2>&1 || true; done
+  return 0
+}
+
+# lap USER CMD -- CMD in a login shell of USER on the laptop (its namespaces); keepalives every second there.
+lap() {
+  local u=$1
+  shift
+  nsenter -t "$LP" -n -u -- su - "$u" -c "export CLAUDE_SHARE_KEEPALIVE=1; $*" 3>&-
+}
+# srv USER CMD -- CMD in a login shell of USER on the server.
+srv() {
+  local u=$1
+  shift
+  su - "$u" -c "$*" 3>&-
+}
+# init_client LAPTOP_USER MEMBER -- client init with the member's password (askpass: no terminal here).
+init_client() {
+  lap "$1" "SSH_ASKPASS=/usr/local/bin/cs-askpass SSH_ASKPASS_REQUIRE=force claude-share client init $2@$SERVER_IP"
+}
+# make_project USER -- ~/proj with a file, a subdir and the allow-list of named commands.
+make_project() {
+  lap "$1" "mkdir -p proj/sub proj/.claude-share && echo hello >proj/a.txt && echo deep >proj/sub/d.txt && cat >proj/.claude-share/commands" <<'EOF'
+# name = program args (no shell unless you name one)
+where = sh -c 'hostname; readlink /proc/self/ns/net; pwd; env'
+fail = sh -c 'exit 7'
+EOF
+}
+# json_get JSON EXPR -- a value out of JSON, with node (the server's and the laptop's own).
+json_get() { node -e 'const v = JSON.parse(process.argv[1]); console.log(eval("v" + process.argv[2]))' "$1" "$2"; }
+# wait_for SECONDS CMD -- until CMD succeeds.
+wait_for() {
+  local n=$(($1 * 5))
+  shift
+  for _ in $(seq "$n"); do
+    if eval "$*" >/dev/null 2>&1; then return 0; fi
+    sleep 0.2
+  done
+  echo "timed out: $*" >&2
+  return 1
+}
+sshfs_mounts() { awk '$3 == "fuse.sshfs" {print $2}' /proc/mounts; }
+
+@test "client init from nothing: a key made, installed on the server restricted to the tunnel, sshfs and FUSE checked, profile saved" {
+  run init_client cslap1 csw1
+  assert_success
+  assert_output --partial 'made the key'
+  assert_output --partial "sshfs:        $(sshfs --version 2>&1 | sed -n 's/^SSHFS version //p')"
+  assert_output --partial 'contain_symlinks'
+  assert_output --partial 'FUSE:         /dev/fuse'
+  assert_equal "$(stat -c '%U %a' /home/cslap1/.config/claude-share/profile.json)" 'cslap1 600'
+  # The server: the member's old line kept as it was; ours restricted to the forced command, no forwarding, no pty.
+  run cat /home/csw1/.ssh/authorized_keys
+  assert_line --index 0 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHd0aGF0ZXZlci10aGUtbWVtYmVyLWhhZC1iZWZvcmU1 mine@elsewhere'
+  assert_line --index 1 --regexp '^restrict,command="/usr/local/bin/claude-share tunnel ssh-command --key init --tag cslap1\.cs-laptop" ssh-ed25519 AAAA[A-Za-z0-9+/]+ claude-share:init:cslap1\.cs-laptop$'
+  assert_equal "${#lines[@]}" 2
+  assert_equal "$(stat -c '%U %a' /home/csw1/.ssh/authorized_keys)" 'csw1 600'
+  # That key runs nothing else: not a shell command, not a tunnel verb of a session key.
+  run lap cslap1 "ssh -o BatchMode=yes -o UserKnownHostsFile=.config/claude-share/known_hosts -i .config/claude-share/id_ed25519 csw1@$SERVER_IP id"
+  assert_failure 77
+  assert_output --partial 'runs only claude-share tunnel verbs'
+  refute_output --partial 'uid='
+  run lap cslap1 "ssh -o BatchMode=yes -o UserKnownHostsFile=.config/claude-share/known_hosts -i .config/claude-share/id_ed25519 csw1@$SERVER_IP tunnel prepare proj-20261205-000000"
+  assert_failure 77
+  # Again: the key is reused, the line replaced (not doubled).
+  run init_client cslap1 csw1
+  assert_success
+  assert_output --partial 'reusing the key'
+  assert_equal "$(grep -c 'claude-share:init:' /home/csw1/.ssh/authorized_keys)" 1
+  run lap cslap1 'claude-share client status --json'
+  assert_success
+  assert_equal "$(json_get "$output" .profile.server.sshfs.containSymlinks)" true
+}
+
+@test "client init refuses bad input before any change, naming the fix" {
+  for bad in 'nohost' 'csw1@-oProxyCommand=x' 'CSW1@host' 'csw1@host:99999'; do
+    run lap cslap2 "claude-share client init '$bad'"
+    assert_failure 64
+    assert_output --partial 'fix:'
+  done
+  run lap cslap2 'test -e .config/claude-share'
+  assert_failure
+  run lap cslap2 'cd /tmp && cs live --no-claude'
+  assert_failure 64
+  assert_output --partial 'client init USER@HOST first'
+}
+
+@test "cs live: the project is mounted on the server; files cross both ways; a named command runs on the laptop and its exit code comes back" {
+  init_client cslap1 csw1
+  make_project cslap1
+  run lap cslap1 'cd proj && cs live --no-claude'
+  assert_success
+  assert_output --regexp "claude-share live: csw1@$SERVER_IP \\(cs-server\\), session proj-[0-9]{8}-[0-9]{6}"
+  assert_output --regexp '/home/csw1/\.claude-share/mounts/proj-[0-9]{8}-[0-9]{6}  <=  /home/cslap1/proj'
+  assert_output --partial 'commands run on this machine: where, fail'
+  assert_output --partial 'stop with: cs stop'
+  main=$(lap cslap1 'cs where')
+  [[ $main == /home/csw1/.claude-share/mounts/proj-* ]]
+  sshfs_mounts | grep -qxF "$main"
+  # laptop -> server
+  assert_equal "$(srv csw1 "cat $main/a.txt $main/sub/d.txt")" "hello
+deep"
+  # server -> laptop: written by the laptop user's own sftp-server
+  srv csw1 "echo from-server >$main/b.txt"
+  assert_equal "$(cat /home/cslap1/proj/b.txt)" from-server
+  assert_equal "$(stat -c %U /home/cslap1/proj/b.txt)" cslap1
+  # and a file made on the laptop afterwards shows on the server
+  lap cslap1 'echo from-laptop >proj/c.txt'
+  wait_for 10 "[[ \$(su - csw1 -c 'cat $main/c.txt') == from-laptop ]]"
+  # A named command runs ON THE LAPTOP: its hostname, its network namespace, the laptop's project directory.
+  run srv csw1 "cd $main/sub && cs run where"
+  assert_success
+  assert_line --index 0 cs-laptop
+  assert_line --index 1 "$(readlink /proc/"$LP"/ns/net)"
+  refute_line --index 1 "$(readlink /proc/self/ns/net)"
+  assert_line --index 2 /home/cslap1/proj
+  assert_line 'CLAUDE_SHARE_SESSION='"${main##*/}"
+  refute_output --partial SSH_
+  run srv csw1 "cd $main && cs run fail"
+  assert_failure 7
+  # Off the list: refused with the list and the fix, nothing runs.
+  run srv csw1 "cd $main && cs run nope"
+  assert_failure 77
+  assert_output --partial '"nope" is not on this project'"'"'s list of commands (where, fail)'
+  run srv csw1 'cd /tmp && cs run where'
+  assert_failure 64
+  assert_output --partial 'not inside a live session'
+}
+
+@test "the mount cannot reach outside the project on the laptop: escaping links refused, the allow-list read-only" {
+  init_client cslap1 csw1
+  make_project cslap1
+  lap cslap1 'cd proj && cs live --no-claude'
+  main=$(lap cslap1 'cs where')
+  for target in /home/cslap1/.ssh ../../../etc ../..; do
+    run srv csw1 "ln -s $target $main/evil"
+    assert_failure
+    [[ ! -L /home/cslap1/proj/evil ]]
+  done
+  run srv csw1 "ln -s sub/d.txt $main/ok && cat $main/ok"
+  assert_success
+  assert_output deep
+  before=$(sha256sum </home/cslap1/proj/.claude-share/commands)
+  run srv csw1 "echo 'pwn = touch /tmp/pwned' >>$main/.claude-share/commands"
+  assert_failure
+  run srv csw1 "rm $main/.claude-share/commands"
+  assert_failure
+  run srv csw1 "mv $main/.claude-share $main/moved"
+  assert_failure
+  assert_equal "$(sha256sum </home/cslap1/proj/.claude-share/commands)" "$before"
+  # A link the laptop's owner made that leads out is not shown on the server (sshfs contain_symlinks).
+  lap cslap1 'ln -s /etc/hostname proj/outlink'
+  run srv csw1 "cat $main/outlink"
+  assert_failure
+  run lap cslap1 'grep -c refused .local/state/claude-share/*/serve.log'
+  assert_success
+  [[ $output -ge 3 ]]
+}
+
+@test "cs add, list, remove, where, status --json, stop: extra directories mounted under extras/<session>; stop leaves nothing behind" {
+  init_client cslap1 csw1
+  make_project cslap1
+  lap cslap1 'mkdir -p lib && echo L >lib/l.txt'
+  run lap cslap1 'cs add lib && cs add lib && cs list'
+  assert_success
+  assert_output --partial 'attached: /home/cslap1/lib'
+  assert_output --partial 'already attached: /home/cslap1/lib'
+  assert_line $'1-lib\t/home/cslap1/lib'
+  run lap cslap1 'cs add /nonexistent'
+  assert_failure 64
+  run lap cslap1 'cd proj && cs live --no-claude'
+  assert_success
+  run lap cslap1 'cs where'
+  assert_success
+  assert_equal "${#lines[@]}" 2
+  main=${lines[0]}
+  extra=${lines[1]}
+  [[ $extra == /home/csw1/.claude-share/extras/${main##*/}/1-lib ]]
+  assert_equal "$(srv csw1 "cat $extra/l.txt")" L
+  run lap cslap1 'cs status --json'
+  assert_success
+  assert_equal "$(json_get "$output" .session.phase)" live
+  assert_equal "$(json_get "$output" .session.main)" "$main"
+  assert_equal "$(json_get "$output" '.session.extras[0].local')" /home/cslap1/lib
+  assert_equal "$(json_get "$output" .session.sshfs.version)" "$(sshfs --version 2>&1 | sed -n 's/^SSHFS version //p')"
+  run lap cslap1 'cs remove lib && cs list'
+  assert_success
+  assert_output --partial 'no extra directories'
+  # The server knows the session's key while it lives...
+  assert_equal "$(grep -c "claude-share:session:${main##*/}:" /home/csw1/.ssh/authorized_keys)" 1
+  run lap cslap1 'cs stop'
+  assert_success
+  assert_output --partial "stopped ${main##*/}"
+  # ...and after stop: no mount, no process on either side, no session key, no mount point; the init key stays.
+  run sshfs_mounts
+  assert_output ''
+  run pgrep -u cslap1 -a .
+  assert_output ''
+  run pgrep -u csw1 -a .
+  assert_output ''
+  assert_equal "$(grep -c 'claude-share:session:' /home/csw1/.ssh/authorized_keys)" 0
+  assert_equal "$(grep -c 'claude-share:init:' /home/csw1/.ssh/authorized_keys)" 1
+  [[ ! -e $main && ! -e /home/csw1/.claude-share/extras/${main##*/} ]]
+  run lap cslap1 'ls .local/state/claude-share'
+  assert_output ''
+  # The laptop's files are all still there.
+  assert_equal "$(cat /home/cslap1/proj/a.txt /home/cslap1/lib/l.txt)" "hello
+L"
+}
+
+@test "the link drops (ip link set down, then up): the session reconnects at the same path and serves again" {
+  init_client cslap1 csw1
+  make_project cslap1
+  lap cslap1 'cd proj && cs live --no-claude'
+  main=$(lap cslap1 'cs where')
+  ip link set csws down
+  wait_for 30 "[[ \$(nsenter -t $LP -n -u -- su - cslap1 -c 'cs status --json' | node -pe 'JSON.parse(require(\"fs\").readFileSync(0)).session.phase') == reconnecting ]]"
+  ip link set csws up
+  wait_for 90 "[[ \$(nsenter -t $LP -n -u -- su - cslap1 -c 'cs status --json' | node -pe 'JSON.parse(require(\"fs\").readFileSync(0)).session.phase') == live ]]"
+  run lap cslap1 'cs status --json'
+  [[ $(json_get "$output" .session.reconnects) -ge 1 ]]
+  assert_equal "$(lap cslap1 'cs where')" "$main"
+  assert_equal "$(sshfs_mounts | grep -cxF "$main")" 1
+  assert_equal "$(srv csw1 "cat $main/a.txt")" hello
+  srv csw1 "echo after >$main/after.txt"
+  assert_equal "$(cat /home/cslap1/proj/after.txt)" after
+  run srv csw1 "cd $main && cs run fail"
+  assert_failure 7
+}
+
+@test "two members live at once: each sees their own project, nobody else's mount" {
+  init_client cslap1 csw1
+  init_client cslap2 csw2
+  make_project cslap1
+  make_project cslap2
+  lap cslap2 'echo two >proj/a.txt'
+  lap cslap1 'cd proj && cs live --no-claude'
+  lap cslap2 'cd proj && cs live --no-claude'
+  m1=$(lap cslap1 'cs where')
+  m2=$(lap cslap2 'cs where')
+  assert_equal "$(srv csw1 "cat $m1/a.txt")" hello
+  assert_equal "$(srv csw2 "cat $m2/a.txt")" two
+  run srv csw2 "ls $m1"
+  assert_failure
+  run srv csw1 "cat $m2/a.txt"
+  assert_failure
+  # Not even root enters a member's FUSE mount (no allow_other).
+  run ls "$m1"
+  assert_failure
+  run srv csw2 "cd $m2 && cs run where"
+  assert_line --index 2 /home/cslap2/proj
+}
+
+@test "cs live starts the remote claude in the mount (the real Claude Code from npm), or says clearly that it is missing" {
+  init_client cslap1 csw1
+  make_project cslap1
+  run lap cslap1 'cd proj && cs live'
+  assert_failure 2
+  assert_output --partial 'Claude Code is not installed for csw1 on cs-server'
+  assert_output --partial 'fix: install it on the server'
+  # A stand-in first, to see where and with what it starts...
+  install -d -o csw1 -g csw1 /home/csw1/.local/bin
+  printf '#!/bin/sh\necho "cwd=$(pwd) args=$*"\n' >/home/csw1/.local/bin/claude
+  chmod 0755 /home/csw1/.local/bin/claude
+  run lap cslap1 'cd proj && cs live -- -p "hello there"'
+  assert_success
+  assert_output --regexp 'cwd=/home/csw1/\.claude-share/mounts/proj-[0-9]{8}-[0-9]{6} args=-p hello there'
+  # ...then the real one.
+  local real=$CLAUDE_SHARE_REAL_CLIENT_CACHE/2.1.330/node_modules/@anthropic-ai/claude-code-linux-x64/claude
+  [[ -x $real ]]
+  ln -sf "$real" /home/csw1/.local/bin/claude
+  run lap cslap1 'cd proj && cs live -- --version'
+  assert_success
+  assert_output --partial '2.1.330 (Claude Code)'
+  rm -rf /home/csw1/.local/bin
+}
+
+@test "client uninstall removes exactly what claude-share installed on the server, and the local profile" {
+  init_client cslap1 csw1
+  make_project cslap1
+  lap cslap1 'cd proj && cs live --no-claude'
+  run lap cslap1 'claude-share client uninstall'
+  assert_success
+  run cat /home/csw1/.ssh/authorized_keys
+  assert_output 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHd0aGF0ZXZlci10aGUtbWVtYmVyLWhhZC1iZWZvcmU1 mine@elsewhere'
+  run sshfs_mounts
+  assert_output ''
+  run lap cslap1 'ls -A .config/claude-share .local/state/claude-share'
+  assert_failure
+}
