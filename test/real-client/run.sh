@@ -21,6 +21,9 @@ command -v openssl >/dev/null || { apt-get -o DPkg::Lock::Timeout=600 install -y
 
 versions=${CLAUDE_SHARE_REAL_CLIENT_VERSIONS:-$(grep -v '^#' "$here/versions" | xargs)}
 mkdir -p "$cache"
+# The workspace leg installs 2.1.330 into the same cache, perhaps at the same time: one installer at a time.
+exec 8>"$cache/.install.lock"
+flock 8
 for v in $versions; do
   [[ "$v" =~ ^[0-9]+\.[0-9]+\.[0-9]+$ ]] || { say "not a version: $v"; exit 64; }
   if [[ ! -e "$cache/$v/.complete" ]]; then
@@ -31,6 +34,7 @@ for v in $versions; do
   fi
 done
 chmod -R a+rX "$cache"
+flock -u 8
 
 # A new CA for every run, in a directory of its own (runs side by side never mix certificates): nothing outside this
 # run ever trusts it, and it is removed afterwards.

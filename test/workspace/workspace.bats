@@ -1,49 +1,19 @@
 #!/usr/bin/env bats
-# Workspace mode between two hosts (issue 16). The e2e sandbox is the SERVER: claude-share members csw1 and csw2
-# (password "pw"), a real OpenSSH server on 10.77.0.1, FUSE and Debian's sshfs. The LAPTOP is a process in network and
-# UTS namespaces of its own (hostname cs-laptop, 10.77.0.2, a veth pair between them); its users cslap1 and cslap2
-# are plain accounts that are not members. Laptop commands run through nsenter into those namespaces. Both hosts
-# share the sandbox's filesystem, kept apart by the homes' permissions: the server's members cannot read
-# /home/cslap*, so whatever reaches the laptop's files went through the laptop's own sftp-server.
+# Workspace mode between two hosts (issue 16), made by test/workspace/hosts.bash: the e2e sandbox is the SERVER
+# (members csw1 and csw2, sshd on 10.77.0.1, FUSE, sshfs), the LAPTOP has network and UTS namespaces of its own
+# (cs-laptop, 10.77.0.2; users cslap1 and cslap2, not members). Both share the sandbox's files, kept apart by the
+# homes' permissions: the members cannot read /home/cslap*, so whatever reaches the laptop's files went through the
+# laptop's own sftp-server.
 #
 # Run with: sudo npm run test:workspace (test/workspace/run.sh).
 
-SERVER_IP=10.77.0.1
-LAPTOP_PID_FILE=/run/cs-workspace-laptop.pid
-
 setup_file() {
   load ../../docker/e2e/test_helper
+  load hosts
   CS_RESET_PATHS+=(/etc/ssh-cs)
   reset_state
-  hostname cs-server
   init_with_login ws 3600 csw1 csw2
-  useradd -m -s /bin/bash cslap1
-  useradd -m -s /bin/bash cslap2
-  # The laptop: its own network and hostname, the same files.
-  unshare --net --uts sh -c 'hostname cs-laptop; exec sleep infinity' 3>&- &
-  echo $! >"$LAPTOP_PID_FILE"
-  local lp=$!
-  for _ in $(seq 50); do [[ $(readlink /proc/$lp/ns/net) != "$(readlink /proc/self/ns/net)" && $(nsenter -t "$lp" -u hostname) == cs-laptop ]] && break; sleep 0.1; done
-  ip link add csws type veth peer name cswl
-  ip link set cswl netns "$lp"
-  ip addr add "$SERVER_IP/24" dev csws
-  ip link set csws up
-  nsenter -t "$lp" -n sh -c 'ip addr add 10.77.0.2/24 dev cswl && ip link set cswl up && ip link set lo up'
-  # The server's sshd: password logins (client init's first connection), public keys, stream forwarding (defaults).
-  mkdir -p /etc/ssh-cs /run/sshd
-  ssh-keygen -q -t ed25519 -N '' -f /etc/ssh-cs/host_ed25519
-  cat >/etc/ssh-cs/sshd_config <<EOF
-ListenAddress $SERVER_IP
-HostKey /etc/ssh-cs/host_ed25519
-PidFile /run/cs-workspace-sshd.pid
-UsePAM no
-PasswordAuthentication yes
-KbdInteractiveAuthentication no
-PermitRootLogin no
-EOF
-  /usr/sbin/sshd -f /etc/ssh-cs/sshd_config -E /tmp/cs-sshd.log 3>&-
-  printf '#!/bin/sh\necho pw\n' >/usr/local/bin/cs-askpass
-  chmod 0755 /usr/local/bin/cs-askpass
+  ws_hosts_up cslap1 cslap2
   # A line the member had before: it must survive every claude-share edit byte for byte.
   install -d -m 0700 -o csw1 -g csw1 /home/csw1/.ssh
   echo 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHd0aGF0ZXZlci10aGUtbWVtYmVyLWhhZC1iZWZvcmU1 mine@elsewhere' >/home/csw1/.ssh/authorized_keys
@@ -53,18 +23,16 @@ EOF
 
 teardown_file() {
   load ../../docker/e2e/test_helper
-  for u in cslap1 cslap2 csw1 csw2; do pkill -KILL -u "$u" 2>/dev/null || true; done
-  awk '$3 == "fuse.sshfs" {print $2}' /proc/mounts | while read -r m; do umount -l "$m" 2>/dev/null || true; done
-  [[ -f /run/cs-workspace-sshd.pid ]] && kill "$(cat /run/cs-workspace-sshd.pid)" 2>/dev/null
-  [[ -f $LAPTOP_PID_FILE ]] && kill "$(cat "$LAPTOP_PID_FILE")" 2>/dev/null
-  ip link del csws 2>/dev/null || true
-  rm -f /usr/local/bin/cs-askpass
+  load hosts
+  ws_hosts_down cslap1 cslap2 csw1 csw2
   reset_state
 }
 
 setup() {
   load ../../docker/e2e/test_helper
-  LP=$(cat "$LAPTOP_PID_FILE")
+  load hosts
+  LP=$(cat "$WS_LAPTOP_PID_FILE")
+  SERVER_IP=$WS_SERVER_IP
 }
 
 teardown() {
@@ -73,22 +41,6 @@ teardown() {
   return 0
 }
 
-# lap USER CMD -- CMD in a login shell of USER on the laptop (its namespaces); keepalives every second there.
-lap() {
-  local u=$1
-  shift
-  nsenter -t "$LP" -n -u -- su - "$u" -c "export CLAUDE_SHARE_KEEPALIVE=1; $*" 3>&-
-}
-# srv USER CMD -- CMD in a login shell of USER on the server.
-srv() {
-  local u=$1
-  shift
-  su - "$u" -c "$*" 3>&-
-}
-# init_client LAPTOP_USER MEMBER -- client init with the member's password (askpass: no terminal here).
-init_client() {
-  lap "$1" "SSH_ASKPASS=/usr/local/bin/cs-askpass SSH_ASKPASS_REQUIRE=force claude-share client init $2@$SERVER_IP"
-}
 # make_project USER -- ~/proj with a file, a subdir and the allow-list of named commands.
 make_project() {
   lap "$1" "mkdir -p proj/sub proj/.claude-share && echo hello >proj/a.txt && echo deep >proj/sub/d.txt && cat >proj/.claude-share/commands" <<'EOF'
