@@ -378,6 +378,13 @@ describe('rule 4: SYMLINK (target, linkpath), in OpenSSH order', () => {
     refused(alone(sym(5, '../../x', 'sub/l')), OUTSIDE(5));
   });
 
+  it('refuses `..` after a name, and a target through a link that leads out', () => {
+    refused(alone(sym(1, 'sub/../file.txt', 'l')), OUTSIDE(1)); // lexically fine, but `sub` could be a link
+    refused(alone(sym(2, 'link-out/anything', 'l')), OUTSIDE(2));
+    refused(alone(sym(3, 'link-out', 'l')), OUTSIDE(3));
+    forwarded(alone(sym(4, './sub/./file', 'l')), sym(4, './sub/./file', at('l')));
+  });
+
   it('checks the second string as the link’s path (a guard reading them swapped would allow this)', () => {
     refused(alone(sym(1, 'sub', 'link-out/evil')), OUTSIDE(1));
     refused(alone(sym(2, 'sub', '../evil')), OUTSIDE(2));

@@ -342,6 +342,7 @@ async function live(h: WorkspaceHost, args: string[], noClaude: boolean): Promis
     cur = null;
   }
   let session: string;
+  const started = !cur;
   if (cur) {
     if (cur.live.dir !== dir) throw usageError(`session ${cur.live.session} is live for ${cur.live.dir}`, 'cs stop ends it; then cs live here');
     session = cur.live.session;
@@ -357,7 +358,10 @@ async function live(h: WorkspaceHost, args: string[], noClaude: boolean): Promis
     h.writeText(`${sdir}/session.json`, JSON.stringify(sf, null, 2) + '\n', 0o600);
     // A key for this session alone, installed through the init key; cs stop removes it, and it expires on its own.
     const kg = await h.run('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', `claude-share:session:${session}`, '-f', `${sdir}/key`], { timeoutMs: 30_000 });
-    if (kg.code !== 0) throw operatorError(`ssh-keygen failed: ${kg.stderr.trim()}`);
+    if (kg.code !== 0) {
+      h.remove(sdir);
+      throw operatorError(`ssh-keygen failed: ${kg.stderr.trim()}`);
+    }
     const auth = await h.run('ssh', [...sshBase(h, p, `${d.config}/id_ed25519`), target(p), 'tunnel', 'authorize-session', session], {
       stdin: h.readText(`${sdir}/key.pub`, 4096) ?? '',
       timeoutMs: 30_000,
@@ -368,21 +372,25 @@ async function live(h: WorkspaceHost, args: string[], noClaude: boolean): Promis
     }
     const pid = h.spawnDetached(h.self[0], [...h.self.slice(1), 'tunnel', 'serve', '--session', session], `${sdir}/serve.log`);
     h.writeText(`${d.state}/live.json`, JSON.stringify({ session, pid, dir } satisfies Live) + '\n', 0o600);
-    // Up to a minute for the connection and the mounts.
-    const deadline = h.now().getTime() + 60_000;
-    for (;;) {
-      const st = readJson<SessionState>(h, `${sdir}/state.json`);
-      if (st?.phase === 'live') break;
-      if (!h.alive(pid) || h.now().getTime() > deadline) {
-        const log = (h.readText(`${sdir}/serve.log`, 1 << 20) ?? '').trim().split('\n').slice(-8);
-        for (const l of log) h.err(`  ${l}`);
-        await stop(h);
-        throw operatorError(`the session did not come up${st?.error ? `: ${st.error}` : ''}`, `the lines above are the end of its log; claude-share client status checks the server`);
-      }
-      await h.sleep(200);
-    }
     cur = liveSession(h);
   }
+  // Up to a minute for the connection and the mounts (a session met again may be reconnecting).
+  const sdir = `${d.state}/${session}`;
+  const deadline = h.now().getTime() + 60_000;
+  for (;;) {
+    const st = readJson<SessionState>(h, `${sdir}/state.json`);
+    if (st?.phase === 'live' && st.remote) break;
+    if (!h.alive(cur!.live.pid) || h.now().getTime() > deadline) {
+      const log = (h.readText(`${sdir}/serve.log`, 1 << 20) ?? '').trim().split('\n').slice(-8);
+      for (const l of log) h.err(`  ${l}`);
+      // One this run started goes again; one met again (live before, reconnecting now) is left to reconnect.
+      if (started) await stop(h);
+      else throw operatorError(`session ${session} is not live now (${st?.phase ?? 'stopped'}${st?.error ? `: ${st.error}` : ''})`, 'wait for the server to answer (cs status), or cs stop');
+      throw operatorError(`the session did not come up${st?.error ? `: ${st.error}` : ''}`, `the lines above are the end of its log; claude-share client status checks the server`);
+    }
+    await h.sleep(200);
+  }
+  cur = liveSession(h);
   const st = cur!.state!;
   const sf = readJson<SessionFile>(h, `${d.state}/${session}/session.json`)!;
   for (const l of welcome({

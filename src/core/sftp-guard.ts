@@ -456,8 +456,24 @@ export class SftpGuard {
     if (this.isReadOnly(link.norm) || this.isReadOnly(link.at)) return READ_ONLY;
     const target = text(targetBytes);
     if (target === null || target.startsWith('/')) return OUTSIDE;
+    // `..` only at the start: after a name (`a/up/../x`) the kernel resolves it from wherever `a/up` leads, which
+    // a lexical check cannot know.
+    const parts = target.split('/').filter((c) => c !== '' && c !== '.');
+    if (parts.some((c, i) => c === '..' && parts.slice(0, i).some((p) => p !== '..'))) return OUTSIDE;
     // resolved from the directory the link really lands in, as the kernel will when following it
-    if (!this.inside(normalizeAbs(join(dirname(link.at), target)))) return OUTSIDE;
+    const resolved = normalizeAbs(join(dirname(link.at), target));
+    if (!this.inside(resolved)) return OUTSIDE;
+    // and what exists of it must resolve inside too: a target through a link that leads out (one the laptop's owner
+    // made) would hand the laptop's own programs a way out
+    for (let p = resolved; ; p = dirname(p)) {
+      const real = this.realpath(p);
+      if (real === undefined) return OUTSIDE;
+      if (real !== null) {
+        if (!this.inside(real)) return OUTSIDE;
+        break;
+      }
+      if (p === this.root || p === '/') break;
+    }
     return { send: packet(FXP.SYMLINK, id, [...sshString(targetBytes), ...sshString(encode(link.norm)), tail]) };
   }
 

@@ -23,6 +23,12 @@ import type { FileStat, UserEntry } from '../system/system.js';
  *   listens on loopback only, names the sender by the uid the kernel gives for the connection (/proc/net/tcp), never
  *   by the body, and bounds each member (body size, rate, connections, rows a day, a month's bytes) so that a flood
  *   neither fills root's disk nor crowds out the others. It runs apart from the watcher, which has no network.
+ * - Workspace mode never runs as root: on the server it is the member's own account (the forced command of a key the
+ *   member's laptop installed), on the laptop the member's own. There the SERVER is the hostile side: whatever runs
+ *   as the member on the server (Claude itself) reaches the laptop only through the SFTP guard (core/sftp-guard.ts:
+ *   every request confined to the published directory, its allow-list read-only) and the command runner (only names
+ *   from an allow-list read once at start; a fixed argv, a clean environment, never a shell string). Other members
+ *   see neither: the mount is FUSE without allow_other and the socket is in the member's 0700 home.
  *
  * The rules below decide, from what lstat/fstat said, whether root may act on something at all. They are pure:
  * the probe, the apply and the pinned walk all ask them.
