@@ -28,6 +28,22 @@ beforeAll(() => {
   mkdirSync(`${root}/.claude-share`);
   writeFileSync(`${root}/.claude-share/commands`, 'read only');
   symlinkSync('.claude-share', `${root}/alias`); // inside → the read-only area
+  symlinkSync('.', `${root}/self`); // inside → the root itself
+  // a repository, a nested one, and look-alikes (rule 6)
+  mkdirSync(`${root}/.git/objects/ab`, { recursive: true });
+  mkdirSync(`${root}/.git/refs/heads`, { recursive: true });
+  mkdirSync(`${root}/.git/hooks`);
+  mkdirSync(`${root}/.git/modules/x`, { recursive: true });
+  writeFileSync(`${root}/.git/config`, '[core]\n');
+  writeFileSync(`${root}/.git/HEAD`, 'ref: refs/heads/main\n');
+  writeFileSync(`${root}/.git/refs/heads/main`, '');
+  writeFileSync(`${root}/.git/modules/x/config`, '');
+  mkdirSync(`${root}/sub/.git/hooks`, { recursive: true });
+  writeFileSync(`${root}/sub/.git/hooks/pre-commit`, '');
+  mkdirSync(`${root}/.GIT`, { recursive: true }); // `.git` itself on a case-insensitive disk, another directory elsewhere
+  mkdirSync(`${root}/git`);
+  writeFileSync(`${root}/git/config`, '');
+  symlinkSync('.git', `${root}/to-git`); // inside → a `.git`
 });
 
 afterAll(() => rmSync(base, { recursive: true, force: true }));
@@ -105,6 +121,7 @@ const status = (id: number, code: number, msg = '') => pkt(101, u32(id), u32(cod
 const OUTSIDE = (id: number) => status(id, 3, 'claude-share: outside the published directory');
 const READ_ONLY = (id: number) => status(id, 3, 'claude-share: read-only');
 const UNSUPPORTED = (id: number) => status(id, 8, 'claude-share: not supported');
+const OWNER = (id: number) => status(id, 3, 'claude-share: owner and group cannot be changed');
 const OK = (id: number) => status(id, 0);
 
 const cat = (bufs: Uint8Array[]) => Buffer.concat(bufs);
@@ -465,6 +482,148 @@ describe('rule 5: read-only entries', () => {
     refused(g.fromClient(fsetstat(5, h)), READ_ONLY(5)); // close not yet answered: still refused
     g.fromServer(OK(4));
     forwarded(g.fromClient(fsetstat(6, h)), fsetstat(6, h));
+  });
+});
+
+describe('rule 6: git cannot be made to run anything on the laptop', () => {
+  const w = F.WRITE | F.CREAT | F.TRUNC;
+  const mkdir = (id: number, p: string) => req(T.MKDIR, id, str(p), NO_ATTRS);
+
+  it('inside any `.git`, config, config.worktree, hooks, commondir, gitdir are read-only; the rest stays writable', () => {
+    forwarded(alone(open(1, '.git/objects/ab/cd', w)), open(1, at('.git/objects/ab/cd'), w | F.EXCL));
+    forwarded(alone(open(2, '.git/refs/heads/main', w)), open(2, at('.git/refs/heads/main'), w));
+    forwarded(alone(open(3, '.git/config.lock', w)), open(3, at('.git/config.lock'), w | F.EXCL)); // only the rename onto config is refused
+    forwarded(alone(open(4, 'git/config', w)), open(4, at('git/config'), w)); // no dot: not git's
+    forwarded(alone(open(5, '.git/config', F.READ)), open(5, at('.git/config'), F.READ));
+    refused(alone(open(6, '.git/config', F.WRITE)), READ_ONLY(6));
+    refused(alone(open(7, 'sub/.git/hooks/pre-commit', F.WRITE | F.TRUNC)), READ_ONLY(7));
+    refused(alone(open(8, '.GIT/Config', w)), READ_ONLY(8)); // the same file on a case-insensitive disk
+    refused(alone(open(9, '.git/modules/x/config', F.APPEND)), READ_ONLY(9)); // a submodule's, as deep as it goes
+    refused(alone(open(10, '.git/hooks/post-checkout', w)), READ_ONLY(10));
+    refused(alone(open(11, '.git/config.worktree', w)), READ_ONLY(11));
+    refused(alone(open(12, '.git/commondir', w)), READ_ONLY(12));
+    refused(alone(open(13, '.git/modules/x/gitdir', w)), READ_ONLY(13));
+    refused(alone(open(14, 'to-git/config', F.WRITE)), READ_ONLY(14)); // through a symlink to the `.git`
+  });
+
+  it('refuses every writing request on them, and passes the same requests elsewhere in `.git`', () => {
+    refused(alone(req(T.SETSTAT, 1, str('.git/config'), u32(0x4), u32(0o644))), READ_ONLY(1));
+    refused(alone(ext(2, 'lsetstat@openssh.com', str('.git/hooks'), NO_ATTRS)), READ_ONLY(2));
+    refused(alone(one(T.REMOVE, 3, '.git/config')), READ_ONLY(3));
+    refused(alone(one(T.RMDIR, 4, '.git/hooks')), READ_ONLY(4));
+    refused(alone(mkdir(5, '.git/modules/x/hooks')), READ_ONLY(5));
+    refused(alone(two(T.RENAME, 6, '.git/config.lock', '.git/config')), READ_ONLY(6));
+    refused(alone(two(T.RENAME, 7, '.git/hooks', '.git/old-hooks')), READ_ONLY(7));
+    refused(alone(ext(8, 'posix-rename@openssh.com', str('.git/objects/ab'), str('.git/hooks'))), READ_ONLY(8));
+    refused(alone(ext(9, 'hardlink@openssh.com', str('.git/config'), str('.git/objects/ab/x'))), READ_ONLY(9));
+    refused(alone(ext(10, 'hardlink@openssh.com', str('.git/HEAD'), str('.git/hooks/pre-push'))), READ_ONLY(10));
+    refused(alone(two(T.SYMLINK, 11, '../file.txt', 'sub/.git/hooks/pre-push')), READ_ONLY(11));
+    const times = Buffer.concat([u32(0x8), u32(1), u32(2)]);
+    forwarded(alone(req(T.SETSTAT, 12, str('.git/HEAD'), times)), req(T.SETSTAT, 12, str(at('.git/HEAD')), times));
+    forwarded(alone(one(T.REMOVE, 13, '.git/refs/heads/main')), one(T.REMOVE, 13, at('.git/refs/heads/main')));
+    forwarded(alone(mkdir(14, '.git/objects/cd')), mkdir(14, at('.git/objects/cd')));
+    forwarded(alone(two(T.RENAME, 15, '.git/index.lock', '.git/index')), two(T.RENAME, 15, at('.git/index.lock'), at('.git/index')));
+    const hl = (id: number, a: string, b: string) => ext(id, 'hardlink@openssh.com', str(a), str(b));
+    forwarded(alone(hl(16, '.git/HEAD', '.git/ORIG_HEAD')), hl(16, at('.git/HEAD'), at('.git/ORIG_HEAD')));
+  });
+
+  it('an entry named `.git` is read-only itself, at any depth: no new repository, no gitdir pointer, no moving one', () => {
+    refused(alone(mkdir(1, '.git')), READ_ONLY(1));
+    refused(alone(mkdir(2, 'git/.git')), READ_ONLY(2)); // git init happens on the laptop
+    refused(alone(open(3, 'git/.git', F.WRITE | F.CREAT)), READ_ONLY(3)); // a `gitdir: …` pointer file
+    refused(alone(two(T.SYMLINK, 4, '../sub', 'git/.git')), READ_ONLY(4));
+    refused(alone(two(T.RENAME, 5, 'evil', 'sub/.git')), READ_ONLY(5));
+    refused(alone(two(T.RENAME, 6, 'sub/.git', 'stolen')), READ_ONLY(6));
+    refused(alone(ext(7, 'posix-rename@openssh.com', str('.git'), str('old.git'))), READ_ONLY(7));
+    refused(alone(one(T.REMOVE, 8, 'sub/.git')), READ_ONLY(8));
+    refused(alone(one(T.RMDIR, 9, '.git')), READ_ONLY(9));
+    refused(alone(req(T.SETSTAT, 10, str('.git'), u32(0x4), u32(0o777))), READ_ONLY(10));
+    refused(alone(ext(11, 'hardlink@openssh.com', str('file.txt'), str('git/.git'))), READ_ONLY(11));
+    refused(alone(mkdir(12, 'git/.Git')), READ_ONLY(12));
+    refused(alone(mkdir(13, 'git/.g\u200cit')), READ_ONLY(13)); // HFS+ ignores U+200C in names: `.git` there
+    forwarded(alone(mkdir(14, 'git/.github')), mkdir(14, at('git/.github')));
+    forwarded(alone(mkdir(15, 'git/x.git')), mkdir(15, at('git/x.git')));
+    forwarded(alone(open(16, '.gitignore', w)), open(16, at('.gitignore'), w | F.EXCL));
+    forwarded(alone(one(T.OPENDIR, 17, 'sub/.git')), one(T.OPENDIR, 17, at('sub/.git')));
+  });
+
+  it('nothing moves across the edge of a `.git`, and no symlink is made inside one', () => {
+    // out: the submodule's config would be writable out there, and could be moved back
+    refused(alone(two(T.RENAME, 1, '.git/modules/x', 'x')), READ_ONLY(1));
+    // in: a prepared copy
+    refused(alone(two(T.RENAME, 2, 'sub', '.git/modules/sub')), READ_ONLY(2));
+    refused(alone(ext(3, 'posix-rename@openssh.com', str('to-git/modules'), str('m'))), READ_ONLY(3)); // where it really is
+    refused(alone(ext(4, 'hardlink@openssh.com', str('file.txt'), str('.git/objects/ab/x'))), READ_ONLY(4));
+    // git would read .git/modules/y/config through the link, from a directory the server may write
+    refused(alone(two(T.SYMLINK, 5, '../../sub', '.git/modules/y')), READ_ONLY(5));
+    refused(alone(two(T.SYMLINK, 6, 'x', 'to-git/modules/z')), READ_ONLY(6));
+    // within a `.git` the names stay protected; a repository moved whole keeps its `.git`
+    forwarded(alone(two(T.RENAME, 7, '.git/modules/x', '.git/modules/y')), two(T.RENAME, 7, at('.git/modules/x'), at('.git/modules/y')));
+    forwarded(alone(two(T.RENAME, 8, 'sub', 'git/sub')), two(T.RENAME, 8, at('sub'), at('git/sub')));
+    // a link to it from outside is fine: writing through it is refused where it lands
+    forwarded(alone(two(T.SYMLINK, 9, '.git/config', 'peek')), two(T.SYMLINK, 9, '.git/config', at('peek')));
+  });
+});
+
+describe('modes and owners', () => {
+  const mode = (m: number) => Buffer.concat([u32(0x4), u32(m)]);
+
+  it('clears setuid, setgid and sticky from the mode of OPEN, MKDIR, SETSTAT, FSETSTAT and lsetstat', () => {
+    const creat = F.WRITE | F.CREAT;
+    forwarded(alone(req(T.OPEN, 1, str('new-suid'), u32(creat), mode(0o4755))), req(T.OPEN, 1, str(at('new-suid')), u32(creat | F.EXCL), mode(0o755)));
+    forwarded(alone(req(T.MKDIR, 2, str('sub/d'), mode(0o3777))), req(T.MKDIR, 2, str(at('sub/d')), mode(0o777)));
+    forwarded(alone(req(T.SETSTAT, 3, str('file.txt'), mode(0o4755))), req(T.SETSTAT, 3, str(at('file.txt')), mode(0o755)));
+    forwarded(alone(req(T.SETSTAT, 4, str('sub'), mode(0o41777))), req(T.SETSTAT, 4, str(at('sub')), mode(0o40777))); // type bits kept
+    forwarded(alone(req(T.FSETSTAT, 5, HANDLE, mode(0o6711))), req(T.FSETSTAT, 5, HANDLE, mode(0o711)));
+    const ls = (id: number, m: number) => ext(id, 'lsetstat@openssh.com', str('file.txt'), mode(m));
+    forwarded(alone(ls(6, 0o7644)), ext(6, 'lsetstat@openssh.com', str(at('file.txt')), mode(0o644)));
+  });
+
+  it('finds the mode among the other ATTRS fields, and touches nothing else', () => {
+    // size, permissions, times, one extended pair whose value looks like a setuid mode
+    const full = (m: number) => Buffer.concat([u32(0x1 | 0x4 | 0x8 | 0x80000000), u64(5), u32(m), u32(1), u32(2), u32(1), str('x@example.com'), str(u32(0o4755))]);
+    forwarded(alone(req(T.SETSTAT, 1, str('file.txt'), full(0o4755))), req(T.SETSTAT, 1, str(at('file.txt')), full(0o755)));
+    const opened = req(T.OPEN, 2, str('file.txt'), u32(F.WRITE), full(0o2644));
+    forwarded(alone(opened), req(T.OPEN, 2, str(at('file.txt')), u32(F.WRITE), full(0o644)));
+  });
+
+  it('refuses setting owner or group through any request that carries ATTRS', () => {
+    const uidgid = Buffer.concat([u32(0x2), u32(1000), u32(1000)]);
+    const { g, refusals } = guard();
+    refused(g.fromClient(req(T.SETSTAT, 1, str('file.txt'), uidgid)), OWNER(1));
+    refused(alone(req(T.FSETSTAT, 2, HANDLE, uidgid)), OWNER(2));
+    refused(alone(ext(3, 'lsetstat@openssh.com', str('file.txt'), uidgid)), OWNER(3));
+    refused(alone(req(T.MKDIR, 4, str('sub/d'), uidgid)), OWNER(4));
+    refused(alone(req(T.OPEN, 5, str('sub/new'), u32(F.WRITE | F.CREAT), uidgid)), OWNER(5));
+    refused(alone(req(T.SETSTAT, 6, str('file.txt'), u32(0x2 | 0x4), u32(0), u32(0), u32(0o644))), OWNER(6));
+    expect(refusals).toEqual(['setstat "file.txt": owner and group cannot be changed']);
+  });
+
+  it('refuses changing the root’s own attributes: SETSTAT of it by any name, FSETSTAT through a handle on it', () => {
+    const chmod = (id: number, p: string) => req(T.SETSTAT, id, str(p), mode(0o777));
+    refused(alone(chmod(1, '')), READ_ONLY(1));
+    refused(alone(chmod(2, '.')), READ_ONLY(2));
+    refused(alone(chmod(3, root)), READ_ONLY(3));
+    refused(alone(chmod(4, 'sub/..')), READ_ONLY(4));
+    refused(alone(chmod(5, 'self')), READ_ONLY(5)); // a symlink to it
+    refused(alone(req(T.SETSTAT, 6, str('.'), u32(0x8), u32(1), u32(2))), READ_ONLY(6));
+    forwarded(alone(chmod(7, 'sub')), chmod(7, at('sub')));
+    const { g } = guard();
+    forwarded(g.fromClient(open(8, '.', F.READ)), open(8, root, F.READ)); // open(2) of a directory, read-only, succeeds
+    const h = u32(5);
+    g.fromServer(pkt(102, u32(8), str(h)));
+    refused(g.fromClient(req(T.FSETSTAT, 9, str(h), mode(0o777))), READ_ONLY(9));
+    forwarded(g.fromClient(req(T.FSETSTAT, 10, str(u32(6)), mode(0o777))), req(T.FSETSTAT, 10, str(u32(6)), mode(0o777)));
+  });
+
+  it('throws on ATTRS cut short, wherever they are read', () => {
+    // the mode flag without a mode: nothing may be read or rewritten past the packet's end
+    expect(() => alone(req(T.SETSTAT, 1, str('file.txt'), u32(0x4)))).toThrow(SftpProtocolError);
+    expect(() => alone(req(T.MKDIR, 2, str('d'), u32(0x4), Buffer.from([0, 0])))).toThrow(SftpProtocolError);
+    expect(() => alone(req(T.FSETSTAT, 3, HANDLE, u32(0x2), u32(0)))).toThrow(SftpProtocolError); // uid, no gid
+    expect(() => alone(ext(4, 'lsetstat@openssh.com', str('file.txt'), u32(0x80000000), u32(1), str('a')))).toThrow(SftpProtocolError);
+    expect(() => alone(req(T.OPEN, 5, str('file.txt'), u32(F.READ), u32(0x1 | 0x4), u64(0)))).toThrow(SftpProtocolError);
+    expect(() => alone(req(T.SETSTAT, 6, str('file.txt')))).toThrow(SftpProtocolError); // no ATTRS at all
   });
 });
 

@@ -36,7 +36,9 @@ export async function runTunnelServerSide(h: WorkspaceHost, o: TunnelOptions): P
   return verb(h, v, o.tag);
 }
 
-async function verb(h: WorkspaceHost, v: TunnelVerb, tag: string | undefined): Promise<number> {
+async function verb(h0: WorkspaceHost, v: TunnelVerb, tag: string | undefined): Promise<number> {
+  // The kernel's mount table names the resolved path: a home reached through a symlink is compared resolved.
+  const h = { ...h0, home: h0.realpath(h0.home) ?? h0.home };
   switch (v.verb) {
     case 'check':
       h.out(JSON.stringify(await check(h)));
@@ -45,7 +47,7 @@ async function verb(h: WorkspaceHost, v: TunnelVerb, tag: string | undefined): P
       const key = parsePublicKey(await readStdin(h));
       if (!key) throw dataError('the session key is not one ssh-ed25519 public key');
       const expires = new Date(h.now().getTime() + SESSION_KEY_DAYS * 86400_000);
-      editAuthorizedKeys(h, (t) => putKey(t, authorizedKeyLine(serverCli(h), key, { kind: 'session', session: v.session, tag: tag!, expires })));
+      await editAuthorizedKeys(h, (t) => putKey(t, authorizedKeyLine(serverCli(h), key, { kind: 'session', session: v.session, tag: tag!, expires })));
       h.out(JSON.stringify({ authorized: v.session }));
       return EXIT.ok;
     }
@@ -55,7 +57,7 @@ async function verb(h: WorkspaceHost, v: TunnelVerb, tag: string | undefined): P
       const sessions = [...text.matchAll(/claude-share:session:([a-z0-9_-]+-\d{8}-\d{6}):([a-z0-9._-]+)\s*$/gm)].filter((m) => m[2] === tag).map((m) => m[1]);
       for (const s of sessions) await umount(h, s);
       let removed = 0;
-      editAuthorizedKeys(h, (t) => {
+      await editAuthorizedKeys(h, (t) => {
         const r = dropKeys(t, (c) => c === `claude-share:init:${tag}` || (c.startsWith('claude-share:session:') && c.endsWith(`:${tag}`)));
         removed = r.removed;
         return r.text;
@@ -100,13 +102,16 @@ async function readStdin(h: WorkspaceHost): Promise<string> {
   }
 }
 
-function editAuthorizedKeys(h: WorkspaceHost, edit: (text: string) => string): void {
+/** One edit at a time (two laptops, or a session starting while another stops): none is lost. */
+async function editAuthorizedKeys(h: WorkspaceHost, edit: (text: string) => string): Promise<void> {
   const dir = `${h.home}/.ssh`;
   const file = `${dir}/authorized_keys`;
   if (!h.exists(dir)) h.mkdirp(dir, 0o700);
-  const before = h.readText(file, 1 << 20) ?? '';
-  const after = edit(before);
-  if (after !== before) h.writeText(file, after, 0o600);
+  await h.exclusive(`${dir}/.claude-share.lock`, () => {
+    const before = h.readText(file, 1 << 20) ?? '';
+    const after = edit(before);
+    if (after !== before) h.writeText(file, after, 0o600);
+  });
 }
 
 /** At client init, from the member's own login (a password or a key they already had): the laptop's key, restricted. */
@@ -114,7 +119,7 @@ async function authorize(h: WorkspaceHost, tag: string): Promise<number> {
   if (!TAG_RE.test(tag)) throw usageError(`"${tag.slice(0, 64)}" is not a tag`, 'claude-share client init makes the tag; run that');
   const key = parsePublicKey(await readStdin(h));
   if (!key) throw dataError('stdin is not one ssh-ed25519 public key', 'claude-share client init sends it; run that');
-  editAuthorizedKeys(h, (t) => putKey(t, authorizedKeyLine(serverCli(h), key, { kind: 'init', tag })));
+  await editAuthorizedKeys(h, (t) => putKey(t, authorizedKeyLine(serverCli(h), key, { kind: 'init', tag })));
   h.out(JSON.stringify(await check(h)));
   return EXIT.ok;
 }
@@ -177,7 +182,7 @@ async function cleanSession(h: WorkspaceHost, session: string): Promise<{ unmoun
       h.kill(pid, 'SIGTERM');
       stopped++;
     }
-    h.remove(f);
+    h.rmFile(f);
   }
   const fusermount = h.which('fusermount3') ?? h.which('fusermount') ?? 'fusermount3';
   let unmounted = 0;
@@ -185,7 +190,7 @@ async function cleanSession(h: WorkspaceHost, session: string): Promise<{ unmoun
     const r = await h.run(fusermount, ['-u', '-z', m], { timeoutMs: 10_000 });
     if (r.code === 0) unmounted++;
   }
-  h.remove(remotePaths(h.home, session, []).socket);
+  h.rmFile(remotePaths(h.home, session, []).socket);
   return { unmounted, stopped };
 }
 
@@ -228,12 +233,14 @@ function status(h: WorkspaceHost, only?: string) {
 async function umount(h: WorkspaceHost, session: string) {
   const { unmounted, stopped } = await cleanSession(h, session);
   const root = `${h.home}/.claude-share`;
-  h.remove(`${root}/extras/${session}`);
-  const main = remotePaths(h.home, session, []).main;
-  // Never rm -r a mount point: if it were still mounted, that would delete the member's files on their machine.
-  if (!sessionMounts(h, session).includes(main) && h.listDir(main).length === 0) h.remove(main);
+  // Mount points go with rmdir only, never a recursive removal: if one were still mounted, that would delete the
+  // member's files on their machine. A directory that is not empty stays.
+  const extras = `${root}/extras/${session}`;
+  for (const e of h.listDir(extras)) h.rmdir(`${extras}/${e}`);
+  h.rmdir(extras);
+  h.rmdir(remotePaths(h.home, session, []).main);
   let keysRemoved = 0;
-  editAuthorizedKeys(h, (t) => {
+  await editAuthorizedKeys(h, (t) => {
     const r = dropKeys(t, (c) => c.startsWith(`claude-share:session:${session}:`));
     keysRemoved = r.removed;
     return r.text;

@@ -94,15 +94,32 @@ function profileOf(h: WorkspaceHost): Profile {
 
 const target = (p: Target) => `${p.user}@${p.host}`;
 
-/** ssh's options, the same for every connection: our own known_hosts, our key only, no prompt, keepalives. */
+/**
+ * What every connection overrides in the member's own ssh configuration: nothing of the laptop is forwarded (their
+ * agent, X11, a RemoteForward they configured for other hosts) and no local command runs, whatever ~/.ssh/config says
+ * or the server's side of authorized_keys allows. Host keys: ours (learnt at client init) and the member's own.
+ */
+function sshHardening(h: WorkspaceHost): string[] {
+  const files = [`${dirsOf(h).config}/known_hosts`, `${h.home}/.ssh/known_hosts`];
+  if (files.some((f) => f.includes('"'))) throw usageError('the home directory has a double quote in its path', 'ssh cannot be given such a known_hosts path');
+  return [
+    '-o', 'ForwardAgent=no',
+    '-o', 'ForwardX11=no',
+    '-o', 'ClearAllForwardings=yes',
+    '-o', 'PermitLocalCommand=no',
+    '-o', 'Tunnel=no',
+    '-o', `UserKnownHostsFile=${files.map((f) => `"${f}"`).join(' ')}`,
+  ]; // prettier-ignore
+}
+
+/** ssh's options, the same for every connection: our key only, no prompt, keepalives. */
 function sshBase(h: WorkspaceHost, p: Target, key: string): string[] {
-  const d = dirsOf(h);
   const k = keepalive(h);
   return [
+    ...sshHardening(h),
     '-o', 'BatchMode=yes',
     '-o', 'IdentitiesOnly=yes',
     '-o', `IdentityFile=${key}`,
-    '-o', `UserKnownHostsFile=${d.config}/known_hosts`,
     '-o', 'StrictHostKeyChecking=yes',
     '-o', `ServerAliveInterval=${k}`,
     '-o', 'ServerAliveCountMax=3',
@@ -112,17 +129,21 @@ function sshBase(h: WorkspaceHost, p: Target, key: string): string[] {
   ]; // prettier-ignore
 }
 
+/** A connection of its own, never a master the member's ssh configuration may have running. */
+const sshDirect = (h: WorkspaceHost, p: Target, key: string) => [...sshBase(h, p, key), '-o', 'ControlMaster=no', '-o', 'ControlPath=none'];
+
 function sftpServer(h: WorkspaceHost): string | null {
   return SFTP_SERVER_PATHS.find((p) => h.exists(p)) ?? null;
 }
 
+/** user.host.random: two laptops of the same name never take each other's keys on the server. */
 function laptopTag(h: WorkspaceHost): string {
   const t = `${h.user}.${h.hostname()}`
     .toLowerCase()
     .replace(/[^a-z0-9._-]+/g, '-')
     .replace(/^[^a-z0-9]+/, '')
-    .slice(0, 64);
-  return TAG_RE.test(t) ? t : 'laptop';
+    .slice(0, 48);
+  return `${TAG_RE.test(t) ? t : 'laptop'}.${h.randomHex(4)}`;
 }
 
 export async function runClient(h: WorkspaceHost, o: ClientOptions): Promise<number> {
@@ -152,7 +173,7 @@ export async function runClient(h: WorkspaceHost, o: ClientOptions): Promise<num
     case 'tunnel-umount': {
       const p = profileOf(h);
       const args = o.action === 'tunnel-status' ? ['status'] : ['umount', o.session];
-      const r = await h.run('ssh', [...sshBase(h, p, `${dirsOf(h).config}/id_ed25519`), target(p), 'tunnel', ...args], { timeoutMs: 60_000 });
+      const r = await h.run('ssh', [...sshDirect(h, p, `${dirsOf(h).config}/id_ed25519`), target(p), 'tunnel', ...args], { timeoutMs: 60_000 });
       if (r.code !== 0) throw operatorError(`${p.host} did not answer: ${r.stderr.trim().slice(0, 300)}`, 'claude-share client status shows the profile; is the server reachable?');
       if (o.action === 'tunnel-status' && !o.json) {
         const v = JSON.parse(r.stdout) as { hostname: string; sessions: { session: string; main: { path: string; mounted: boolean }; extras: { path: string; mounted: boolean }[] }[] };
@@ -186,7 +207,9 @@ async function init(h: WorkspaceHost, spec: string, port: number | undefined, js
   const d = dirsOf(h);
   h.mkdirp(d.config, 0o700);
   const key = `${d.config}/id_ed25519`;
-  const tag = laptopTag(h);
+  // The same laptop again (the key and a profile for this server): the same tag, so its line is replaced, not added.
+  const before = readJson<Profile>(h, `${d.config}/profile.json`);
+  const tag = before && before.host === t.host && before.user === t.user && before.port === t.port && TAG_RE.test(before.tag) && h.exists(key) ? before.tag : laptopTag(h);
   if (!h.exists(key)) {
     const r = await h.run('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', `claude-share:init:${tag}`, '-f', key], { timeoutMs: 30_000 });
     if (r.code !== 0) throw operatorError(`ssh-keygen failed: ${r.stderr.trim()}`);
@@ -196,7 +219,9 @@ async function init(h: WorkspaceHost, spec: string, port: number | undefined, js
   // The first connection is the member's own login (their password or key, their terminal): it installs our key,
   // restricted to the forced command. The host key is learnt here, once, and checked on every later connection.
   const first = await h.runInteractive('ssh', [
-    '-o', `UserKnownHostsFile=${d.config}/known_hosts`,
+    ...sshHardening(h),
+    '-o', 'ControlMaster=no',
+    '-o', 'ControlPath=none',
     '-o', 'StrictHostKeyChecking=accept-new',
     '-o', 'ConnectTimeout=15',
     '-o', 'LogLevel=ERROR',
@@ -211,7 +236,7 @@ async function init(h: WorkspaceHost, spec: string, port: number | undefined, js
     );
   if (first !== 0) throw operatorError(`could not install the key on ${t.host} (ssh exit ${first})`, `check that ssh -p ${t.port} ${target(t)} works with your password or key, then run this again`);
   // Then the key alone, as every later connection: it must work and the server must have what a mount needs.
-  const r = await h.run('ssh', [...sshBase(h, t, key), target(t), 'tunnel', 'check'], { timeoutMs: 30_000 });
+  const r = await h.run('ssh', [...sshDirect(h, t, key), target(t), 'tunnel', 'check'], { timeoutMs: 30_000 });
   if (r.code !== 0)
     throw operatorError(
       `the new key does not work on ${t.host}: ${r.stderr.trim().slice(0, 300)}`,
@@ -271,7 +296,7 @@ async function uninstall(h: WorkspaceHost): Promise<number> {
   const p = profileOf(h);
   const liveNow = readJson<Live>(h, `${d.state}/live.json`);
   if (liveNow && h.alive(liveNow.pid)) await stop(h);
-  const r = await h.run('ssh', [...sshBase(h, p, `${d.config}/id_ed25519`), target(p), 'tunnel', 'forget'], { timeoutMs: 60_000 });
+  const r = await h.run('ssh', [...sshDirect(h, p, `${d.config}/id_ed25519`), target(p), 'tunnel', 'forget'], { timeoutMs: 60_000 });
   if (r.code !== 0) throw operatorError(`could not remove the keys from ${p.host}: ${r.stderr.trim().slice(0, 300)}`, 'nothing was removed here; run it again when the server is reachable');
   h.out(`removed from ${p.host}: ${r.stdout.trim()}`);
   h.remove(d.config);
@@ -293,6 +318,8 @@ function editExtras(h: WorkspaceHost, action: 'add' | 'remove', dir: string): nu
   const list = extrasOf(h);
   if (action === 'add') {
     if (!real || !h.isDir(real)) throw usageError(`${dir} is not a directory`, 'cs add DIR, with a directory of this machine');
+    const bad = tooWide(h, real) ?? list.map((e) => (overlap(real, e) && real !== e ? `it overlaps ${e}, already attached` : null)).find(Boolean);
+    if (bad) throw usageError(`${real} cannot be attached: ${bad}`, 'attach a project-sized directory that no other attached one contains');
     if (list.includes(real)) {
       h.out(`already attached: ${real}`);
       return EXIT.ok;
@@ -308,6 +335,17 @@ function editExtras(h: WorkspaceHost, action: 'add' | 'remove', dir: string): nu
   h.writeText(`${dirsOf(h).config}/extras.json`, JSON.stringify(list, null, 2) + '\n', 0o600);
   h.out(`${action === 'add' ? 'attached' : 'detached'}: ${real ?? abs} (from the next cs live)`);
   return EXIT.ok;
+}
+
+/** One contains the other (or they are the same): two mounts would serve the same files, each guard blind to the other. */
+const overlap = (a: string, b: string) => a === b || a.startsWith(`${b}/`) || b.startsWith(`${a}/`);
+
+/** A directory too wide to publish: /, the home, or one that contains the home (its keys, its configuration). */
+function tooWide(h: WorkspaceHost, dir: string): string | null {
+  const home = h.realpath(h.home) ?? h.home;
+  if (dir === '/') return 'it is /';
+  if (dir === home || home.startsWith(`${dir}/`)) return `it is or contains your home ${home}`;
+  return null;
 }
 
 function listExtras(h: WorkspaceHost): number {
@@ -332,7 +370,8 @@ async function live(h: WorkspaceHost, args: string[], noClaude: boolean): Promis
   const d = dirsOf(h);
   const dir = h.realpath(h.cwd());
   if (!dir) throw usageError('the working directory is gone');
-  if (dir === '/' || dir === h.home) throw usageError(`refusing to publish ${dir} whole`, 'cd into a project directory and run cs live there');
+  const wide = tooWide(h, dir);
+  if (wide) throw usageError(`refusing to publish ${dir}: ${wide}`, 'cd into a project directory and run cs live there');
   const sftp = sftpServer(h);
   if (!sftp) throw operatorError('sftp-server is not installed on this machine', 'Debian: sudo apt-get install openssh-sftp-server');
   let cur = liveSession(h);
@@ -354,7 +393,10 @@ async function live(h: WorkspaceHost, args: string[], noClaude: boolean): Promis
     const sdir = `${d.state}/${session}`;
     h.mkdirp(d.state, 0o700);
     h.mkdirp(sdir, 0o700);
-    const sf: SessionFile = { session, dir, extras: extrasOf(h).filter((e) => h.isDir(e)), commands: parsed.commands };
+    const extras = extrasOf(h).filter((e) => h.isDir(e));
+    const clash = extras.find((e) => overlap(e, dir) || tooWide(h, e));
+    if (clash) throw usageError(`the attached directory ${clash} overlaps this project (or is too wide to publish)`, `cs remove ${clash}, or run cs live in another directory`);
+    const sf: SessionFile = { session, dir, extras, commands: parsed.commands };
     h.writeText(`${sdir}/session.json`, JSON.stringify(sf, null, 2) + '\n', 0o600);
     // A key for this session alone, installed through the init key; cs stop removes it, and it expires on its own.
     const kg = await h.run('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', `claude-share:session:${session}`, '-f', `${sdir}/key`], { timeoutMs: 30_000 });
@@ -362,7 +404,7 @@ async function live(h: WorkspaceHost, args: string[], noClaude: boolean): Promis
       h.remove(sdir);
       throw operatorError(`ssh-keygen failed: ${kg.stderr.trim()}`);
     }
-    const auth = await h.run('ssh', [...sshBase(h, p, `${d.config}/id_ed25519`), target(p), 'tunnel', 'authorize-session', session], {
+    const auth = await h.run('ssh', [...sshDirect(h, p, `${d.config}/id_ed25519`), target(p), 'tunnel', 'authorize-session', session], {
       stdin: h.readText(`${sdir}/key.pub`, 4096) ?? '',
       timeoutMs: 30_000,
     });
@@ -480,7 +522,7 @@ async function stop(h: WorkspaceHost): Promise<number> {
   const p = readJson<Profile>(h, `${d.config}/profile.json`);
   let remote = '';
   if (p) {
-    const r = await h.run('ssh', [...sshBase(h, p, `${d.config}/id_ed25519`), target(p), 'tunnel', 'umount', session], { timeoutMs: 60_000 });
+    const r = await h.run('ssh', [...sshDirect(h, p, `${d.config}/id_ed25519`), target(p), 'tunnel', 'umount', session], { timeoutMs: 60_000 });
     remote = r.code === 0 ? r.stdout.trim() : `not reached (${r.stderr.trim().slice(0, 200)}); its key expires on its own`;
   }
   h.remove(`${d.state}/${session}`);
@@ -517,20 +559,22 @@ async function serve(h: WorkspaceHost, session: string): Promise<number> {
   let procs: Proc[] = [];
   const remote = (args: string[], timeoutMs = 20_000) => h.run('ssh', [...base, '-S', ctl, '-o', 'ControlMaster=no', target(p), 'tunnel', ...args], { timeoutMs });
   let backoff = 1000;
+  // The control commands (-O) read no configuration (-F none): `-O forward` would otherwise also send every
+  // RemoteForward of the member's ~/.ssh/config to the master.
   while (!stopping) {
     const master = h.spawnProc('ssh', [...base, '-M', '-S', ctl, '-N', '-o', 'ControlPersist=no', '-o', 'ExitOnForwardFailure=yes', target(p)], { logTo: `${sdir}/serve.log` });
     procs = [master];
     try {
       let up = false;
       for (let i = 0; i < 100 && !up; i++) {
-        if ((await h.run('ssh', ['-S', ctl, '-O', 'check', target(p)], { timeoutMs: 5000 })).code === 0) up = true;
+        if ((await h.run('ssh', ['-F', 'none', '-S', ctl, '-O', 'check', target(p)], { timeoutMs: 5000 })).code === 0) up = true;
         else if (await Promise.race([master.ended.then(() => true), h.sleep(200).then(() => false)])) break;
       }
       if (!up) throw new Error('the connection did not come up');
       const prep = await remote(['prepare', session]);
       if (prep.code !== 0) throw new Error(`prepare: ${prep.stderr.trim()}`);
       const info = JSON.parse(prep.stdout) as { home: string; main: string; socket: string; sshfs: ServerCheck['sshfs'] };
-      const fwd = await h.run('ssh', ['-S', ctl, '-O', 'forward', '-R', `${info.socket}:${sdir}/cmd.sock`, target(p)], { timeoutMs: 10_000 });
+      const fwd = await h.run('ssh', ['-F', 'none', '-S', ctl, '-O', 'forward', '-R', `${info.socket}:${sdir}/cmd.sock`, target(p)], { timeoutMs: 10_000 });
       if (fwd.code !== 0) throw new Error(`the command socket was not forwarded: ${fwd.stderr.trim()}`);
       const dirs = [sf.dir, ...sf.extras];
       for (const [i, dir] of dirs.entries()) {
@@ -569,12 +613,14 @@ async function serve(h: WorkspaceHost, session: string): Promise<number> {
     await Promise.race([h.sleep(backoff), stopped]);
     backoff = Math.min(backoff * 2, 10_000);
   }
-  // Stopping: unmount and remove the session key on the server while the connection is still up.
+  // Stopping: the mount channels end first (sshfs sees its stream close and unmounts), then the server cleans up
+  // what is left and removes the session key, through the connection while it is still up.
   state.phase = 'stopping';
   save();
+  for (const x of procs.slice(1)) x.stop();
   const r = await remote(['umount', session], 15_000);
   log(`stop: ${r.code === 0 ? r.stdout.trim() : `the server was not reached (${r.stderr.trim()})`}`);
-  await h.run('ssh', ['-S', ctl, '-O', 'exit', target(p)], { timeoutMs: 5000 });
+  await h.run('ssh', ['-F', 'none', '-S', ctl, '-O', 'exit', target(p)], { timeoutMs: 5000 });
   for (const x of procs) x.stop();
   await commands.close();
   return EXIT.ok;

@@ -13,6 +13,19 @@
  *   cannot change between the check and the operation. sftp-server handles requests one at a time, in order.
  * - Handles opened on a read-only path are remembered, so FSETSTAT (chmod/chown/utimes through the handle) cannot
  *   change them either.
+ * - Git must not turn a write into a command run on the laptop (rule 6, always on): whatever the server writes into the
+ *   project is later read by the laptop's own git (a git-aware prompt runs `git status` on cd), and a repository's
+ *   configuration names programs (core.fsmonitor, core.hooksPath, hooks…). So, at any depth, an entry named `.git`
+ *   is read-only itself (no `git init` from the server, no gitdir-pointer file, no moving a repository's `.git`), and
+ *   inside any `.git` so is every component named `config`, `config.worktree`, `hooks`, `commondir` or `gitdir`, with
+ *   all under it; the rest of `.git` (objects, refs, index, HEAD, logs…) stays writable so git on the server works.
+ *   Because those names are protected wherever they sit under a `.git`, moving things within `.git` keeps them
+ *   protected; what could carry them out of protection (or a prepared copy in) is a rename or hardlink across the
+ *   edge of a `.git` directory, and a symlink inside one (git would read `config` through it), so both are refused.
+ *   Names are compared folded like read-only entries (case, Unicode normalisation, HFS+'s ignored code points).
+ * - Modes: setuid, setgid and sticky bits are cleared from every ATTRS forwarded (OPEN, MKDIR, SETSTAT, FSETSTAT,
+ *   lsetstat); setting owner or group is refused, and so is changing the root's own attributes (SETSTAT of the root,
+ *   or FSETSTAT through a handle OPEN gave on it).
  *
  * Pure: no builtin or package; the filesystem is reached only through the injected GuardFs.
  *
@@ -32,6 +45,7 @@ export const SSH_FX_OP_UNSUPPORTED = 8;
 
 export const REFUSE_OUTSIDE = 'claude-share: outside the published directory';
 export const REFUSE_READ_ONLY = 'claude-share: read-only';
+export const REFUSE_OWNER = 'claude-share: owner and group cannot be changed';
 export const REFUSE_UNSUPPORTED = 'claude-share: not supported';
 
 const FXP = {
@@ -65,6 +79,18 @@ const PFLAG_EXCL = 0x20;
 /** WRITE | APPEND | CREAT | TRUNC: an OPEN with any of these may change the file. */
 const PFLAGS_WRITING = 0x02 | 0x04 | 0x08 | 0x10;
 
+const ATTR_SIZE = 0x1;
+const ATTR_UIDGID = 0x2;
+const ATTR_PERMISSIONS = 0x4;
+const ATTR_ACMODTIME = 0x8;
+const ATTR_EXTENDED = 0x80000000;
+/** setuid, setgid, sticky: cleared from every mode forwarded */
+const MODE_SPECIAL = 0o7000;
+
+/** Rule 6: inside a `.git`, these names (and all under them) are what git reads as configuration or runs; folded. */
+const GIT_DIR = '.git';
+const GIT_SENSITIVE = new Set(['config', 'config.worktree', 'hooks', 'commondir', 'gitdir']);
+
 export interface GuardFs {
   /**
    * realpath(3) of an absolute path, or null when it does not exist (ENOENT/ENOTDIR); may throw for other errors
@@ -79,7 +105,9 @@ export interface GuardOptions {
   fs: GuardFs;
   /**
    * paths relative to root that are read-only through the mount (e.g. ['.claude-share']): any write, create, remove,
-   * rename, setstat, symlink or hardlink at or under them is refused
+   * rename, setstat, symlink or hardlink at or under them is refused. Git's own files are read-only in addition,
+   * always, whatever this says: any entry named `.git`, and `config`, `config.worktree`, `hooks`, `commondir`,
+   * `gitdir` (with all under them) inside any `.git`, at any depth (rule 6, see the top of the file).
    */
   readOnly?: string[];
   /** called once per refused request with a short reason (for a log); never receives file contents */
@@ -107,6 +135,7 @@ interface Refusal {
 }
 const OUTSIDE: Refusal = { code: SSH_FX_PERMISSION_DENIED, message: REFUSE_OUTSIDE };
 const READ_ONLY: Refusal = { code: SSH_FX_PERMISSION_DENIED, message: REFUSE_READ_ONLY };
+const OWNER: Refusal = { code: SSH_FX_PERMISSION_DENIED, message: REFUSE_OWNER };
 const UNSUPPORTED: Refusal = { code: SSH_FX_OP_UNSUPPORTED, message: REFUSE_UNSUPPORTED };
 const isRefusal = (v: object): v is Refusal => 'code' in v;
 
@@ -159,7 +188,7 @@ interface PathRule {
   /** changes the entry: refused in a read-only area */
   writes?: boolean;
   mutating?: boolean;
-  /** ATTRS follow the path (validated, forwarded unchanged) */
+  /** ATTRS follow the path (validated; special mode bits cleared, owner and group refused: see takeAttrs) */
   attrs?: boolean;
   /** expand-path: `~` and `~/x` mean the root (what sftp-server -d does); `~user` is refused */
   tilde?: boolean;
@@ -354,14 +383,15 @@ export class SftpGuard {
         const path = r.string();
         const flagsAt = r.pos;
         const pflags = r.u32();
-        skipAttrs(r);
+        const chown = setsOwner(takeAttrs(r, pkt));
         const tail = pkt.subarray(flagsAt + 4);
-        return { id, op, paths: [path], gate: 'paths', mutating: false, decide: () => this.open(id, path, pflags, tail) };
+        const decide = (): Verdict => (chown ? OWNER : this.open(id, path, pflags, tail));
+        return { id, op, paths: [path], gate: 'paths', mutating: false, decide };
       }
       case FXP.FSETSTAT: {
         const handle = handleKey(r.string());
-        skipAttrs(r);
-        const decide = (): Verdict => (this.readOnlyHandles.has(handle) ? READ_ONLY : { send: pkt });
+        const chown = setsOwner(takeAttrs(r, pkt));
+        const decide = (): Verdict => (chown ? OWNER : this.readOnlyHandles.has(handle) ? READ_ONLY : { send: pkt });
         return { id, op, paths: [], gate: 'handles', mutating: false, decide };
       }
       case FXP.RENAME:
@@ -400,15 +430,16 @@ export class SftpGuard {
   private onePath(type: number, id: number, op: string, head: Uint8Array[], rule: PathRule, r: Reader, pkt: Uint8Array): Request {
     const path = r.string();
     const tailAt = r.pos;
-    if (rule.attrs) skipAttrs(r);
+    const chown = rule.attrs === true && setsOwner(takeAttrs(r, pkt));
     const tail = pkt.subarray(tailAt);
     const decide = (): Verdict => {
+      if (chown) return OWNER;
       let s = text(path);
       if (rule.tilde && s !== null) s = untilde(s);
       const p = rule.follow ? this.follow(s) : this.noFollow(s, rule.rootOk === true);
       if (isRefusal(p)) return p;
       if (rule.mustExist && !p.exists) return OUTSIDE;
-      if (rule.writes && (this.isReadOnly(p.norm) || this.isReadOnly(p.at))) return READ_ONLY;
+      if (rule.writes && this.protects(p)) return READ_ONLY;
       return { send: packet(type, id, [...head, ...sshString(encode(p.norm)), tail]) };
     };
     return { id, op, paths: [path], gate: 'paths', mutating: rule.mutating === true, decide };
@@ -417,7 +448,9 @@ export class SftpGuard {
   /**
    * RENAME, posix-rename, hardlink: both entries acted on without following; neither may touch a read-only area.
    * hardlink's source is also checked as followed: link(2) follows a symlink there on macOS and the BSDs (not Linux),
-   * which would otherwise hard-link a file from outside the root into it.
+   * which would otherwise hard-link a file from outside the root into it. Neither may cross the edge of a `.git`
+   * directory (rule 6): whatever is inside one may hold git's protected names, which would leave protection on the
+   * way out (`.git/modules/x` moved out, its `config` edited, moved back), and a prepared copy could come in.
    */
   private twoPaths(type: number, id: number, op: string, head: Uint8Array[], r: Reader, pkt: Uint8Array): Request {
     const from = r.string();
@@ -433,6 +466,8 @@ export class SftpGuard {
       if (isRefusal(b)) return b;
       // moving a directory that holds a read-only entry would carry it out of protection
       if ([a.norm, a.at, followed.at, b.norm, b.at].some((p) => this.isReadOnly(p, true))) return READ_ONLY;
+      const inGit = (...ps: string[]) => ps.some((p) => this.inGitDir(p));
+      if (inGit(a.norm, a.at, followed.at) !== inGit(b.norm, b.at)) return READ_ONLY;
       return { send: packet(type, id, [...head, ...sshString(encode(a.norm)), ...sshString(encode(b.norm)), tail]) };
     };
     return { id, op, paths: [from, to], gate: 'paths', mutating: true, decide };
@@ -442,7 +477,8 @@ export class SftpGuard {
     const p = this.follow(text(path));
     if (isRefusal(p)) return p;
     if (!p.exists && (pflags & PFLAG_CREAT) === 0) return OUTSIDE;
-    const readOnly = this.isReadOnly(p.norm) || this.isReadOnly(p.at);
+    // a handle on the root itself is remembered too: FSETSTAT through it would chmod the root
+    const readOnly = this.protects(p);
     if (readOnly && (pflags & PFLAGS_WRITING) !== 0) return READ_ONLY;
     // realpath cannot tell "missing" from "dangling symlink"; O_EXCL makes open(2) refuse to follow the latter
     const flags = p.exists ? pflags : pflags | PFLAG_EXCL;
@@ -453,7 +489,8 @@ export class SftpGuard {
   private symlink(id: number, targetBytes: Uint8Array, linkBytes: Uint8Array, tail: Uint8Array): Verdict {
     const link = this.noFollow(text(linkBytes), false);
     if (isRefusal(link)) return link;
-    if (this.isReadOnly(link.norm) || this.isReadOnly(link.at)) return READ_ONLY;
+    // rule 6: git reads its files through a symlink in `.git` as it would the files themselves
+    if (this.protects(link) || this.inGitDir(link.norm) || this.inGitDir(link.at)) return READ_ONLY;
     const target = text(targetBytes);
     if (target === null || target.startsWith('/')) return OUTSIDE;
     // `..` only at the start: after a name (`a/up/../x`) the kernel resolves it from wherever `a/up` leads, which
@@ -522,13 +559,42 @@ export class SftpGuard {
     return within(p, this.root);
   }
 
+  /** A write to this place is refused: it is read-only (rules 5, 6), or the root itself (its mode, its owner). */
+  private protects(p: Place): boolean {
+    return p.at === this.root || this.isReadOnly(p.norm) || this.isReadOnly(p.at);
+  }
+
   /**
-   * At or under a read-only entry; with ancestors, also a directory that contains one. Compared case- and
-   * normalisation-folded: on a case-insensitive disk (macOS) `.CLAUDE-SHARE` is the same directory.
+   * At or under a read-only entry, or one of git's protected files (rule 6); with ancestors, also a directory that
+   * contains a read-only entry (for git's, see twoPaths). Compared case- and normalisation-folded: on a
+   * case-insensitive disk (macOS) `.CLAUDE-SHARE` is the same directory.
    */
   private isReadOnly(p: string, ancestors = false): boolean {
     const f = fold(p);
-    return this.readOnly.some((ro) => within(f, ro) || (ancestors && within(ro, f)));
+    return this.readOnly.some((ro) => within(f, ro) || (ancestors && within(ro, f))) || this.isGitProtected(p);
+  }
+
+  /**
+   * Rule 6: an entry named `.git` itself, or, inside any `.git`, a component named as in GIT_SENSITIVE and all
+   * under it. `p` is absolute, normalised and inside the root.
+   */
+  private isGitProtected(p: string): boolean {
+    const c = this.components(p);
+    const g = c.indexOf(GIT_DIR);
+    return g >= 0 && (c[c.length - 1] === GIT_DIR || c.slice(g + 1).some((x) => GIT_SENSITIVE.has(x)));
+  }
+
+  /** Strictly inside a `.git` directory (at any depth): `p` absolute, normalised and inside the root. */
+  private inGitDir(p: string): boolean {
+    return this.components(p).slice(0, -1).includes(GIT_DIR);
+  }
+
+  /** The folded components of `p` below the root (a `.git` above the root is none of the server's doing). */
+  private components(p: string): string[] {
+    const rel = within(p, this.root) ? p.slice(this.root.length) : p;
+    return fold(rel)
+      .split('/')
+      .filter((c) => c !== '');
   }
 }
 
@@ -568,9 +634,14 @@ function lastComponent(s: string): string {
   return t.slice(t.lastIndexOf('/') + 1);
 }
 
-/** Over-folds rather than under-folds (ſ → s, ß → ss, composed → decomposed): only ever refuses more. */
+const HFS_IGNORED = /[\u200c-\u200f\u202a-\u202e\u206a-\u206f\ufeff]/g;
+
+/**
+ * Over-folds rather than under-folds (ſ → s, ß → ss, composed → decomposed): only ever refuses more. Also drops the
+ * code points HFS+ ignores in names (as git's own is_hfs_dotgit does), so `.g\u200cit` is `.git` there.
+ */
 function fold(p: string): string {
-  return p.normalize('NFD').toUpperCase().toLowerCase().normalize('NFD');
+  return p.normalize('NFD').replace(HFS_IGNORED, '').toUpperCase().toLowerCase().normalize('NFD');
 }
 
 /** expand-path's `~` and `~/x` are sftp-server's start directory, the root; `~user` is someone's home: refused. */
@@ -679,20 +750,34 @@ class Reader {
   }
 }
 
-/** ATTRS (v3): flags, then size, uid/gid, permissions, atime/mtime and extended pairs as the flags say. */
-function skipAttrs(r: Reader): void {
+/**
+ * ATTRS (v3): flags, then size, uid/gid, permissions, atime/mtime and extended pairs as the flags say. Clears the
+ * setuid, setgid and sticky bits of the permissions in `pkt` itself (the packet `r` reads, the guard's own copy: see
+ * Framer.next), so whatever later forwards those bytes forwards the cleared mode. Returns the flags.
+ */
+function takeAttrs(r: Reader, pkt: Uint8Array): number {
   const flags = r.u32();
-  if (flags & 0x1) r.skip(8);
-  if (flags & 0x2) r.skip(8);
-  if (flags & 0x4) r.skip(4);
-  if (flags & 0x8) r.skip(8);
-  if (flags & 0x80000000) {
+  if (flags & ATTR_SIZE) r.skip(8);
+  if (flags & ATTR_UIDGID) r.skip(8);
+  if (flags & ATTR_PERMISSIONS) {
+    const at = r.pos;
+    const mode = r.u32();
+    if (mode & MODE_SPECIAL) pkt.set(u32(mode & ~MODE_SPECIAL), at);
+  }
+  if (flags & ATTR_ACMODTIME) r.skip(8);
+  if (flags & ATTR_EXTENDED) {
     // each pair takes at least 8 bytes, so a huge count fails fast on the packet end
     for (let n = r.u32(); n > 0; n--) {
       r.string();
       r.string();
     }
   }
+  return flags;
+}
+
+/** chown through the mount is refused: sftp-server runs as the laptop's user, it could only fail or surprise. */
+function setsOwner(attrFlags: number): boolean {
+  return (attrFlags & ATTR_UIDGID) !== 0;
 }
 
 /** Reassembles length-prefixed packets from arbitrary chunks; the length is checked before anything waits on it. */

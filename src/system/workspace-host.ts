@@ -8,6 +8,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as os from 'node:os';
+import { randomBytes } from 'node:crypto';
 import { SftpGuard, SftpProtocolError } from '../core/sftp-guard.js';
 import { FRAME, MAX_REQUEST, cleanEnv, frame, parseRunRequest } from '../core/workspace.js';
 
@@ -49,7 +50,14 @@ export interface WorkspaceHost {
   writeText(path: string, text: string, mode: number): void;
   mkdirp(path: string, mode: number): void;
   remove(path: string): void;
+  /** unlink(2) of a file (or socket); nothing when it is gone */
+  rmFile(path: string): void;
   listDir(path: string): string[];
+  /** rmdir(2): an empty directory only (never what a live mount shows); false when it was not removed */
+  rmdir(path: string): boolean;
+  /** fn while holding a lock directory (mkdir is atomic); waits up to 10 s, a lock older than 60 s is stale */
+  exclusive<T>(lock: string, fn: () => T): Promise<T>;
+  randomHex(bytes: number): string;
   run(program: string, args: string[], o?: { stdin?: string; timeoutMs?: number; env?: Record<string, string> }): Promise<RunResult>;
   /** stdio inherited: a terminal handed over (stdinText: stdin is that text instead; the terminal stays for prompts) */
   runInteractive(program: string, args: string[], o?: { cwd?: string; env?: Record<string, string>; stdinText?: string }): Promise<number>;
@@ -80,6 +88,9 @@ function endedOf(child: ChildProcess, what: string): Promise<string> {
     child.on('exit', (code, sig) => resolve(`${what} ended (${sig ?? `exit ${code}`})`));
   });
 }
+
+/** Control characters (tab aside), C1 and bidirectional overrides shown as \u{..}. */
+export const terminalSafe = (s: string) => s.replace(/[\u0000-\u0008\u000a-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g, (c) => `\\u{${c.codePointAt(0)!.toString(16)}}`);
 
 export function realWorkspaceHost(version: string, cliPath: string): WorkspaceHost {
   const info = os.userInfo();
@@ -165,6 +176,44 @@ export function realWorkspaceHost(version: string, cliPath: string): WorkspaceHo
       fs.mkdirSync(p, { recursive: true, mode });
     },
     remove: (p) => fs.rmSync(p, { recursive: true, force: true }),
+    rmFile(p) {
+      try {
+        fs.unlinkSync(p);
+      } catch {
+        /* gone, or not a file: left alone */
+      }
+    },
+    rmdir(p) {
+      try {
+        fs.rmdirSync(p);
+        return true;
+      } catch {
+        return false;
+      }
+    },
+    async exclusive(lock, fn) {
+      for (let i = 0; ; i++) {
+        try {
+          fs.mkdirSync(lock, { mode: 0o700 });
+          break;
+        } catch (e) {
+          if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+          try {
+            if (Date.now() - fs.statSync(lock).mtimeMs > 60_000) fs.rmdirSync(lock);
+          } catch {
+            /* gone meanwhile */
+          }
+          if (i >= 100) throw new Error(`${lock} is held by another claude-share`);
+          await new Promise((r) => setTimeout(r, 100));
+        }
+      }
+      try {
+        return fn();
+      } finally {
+        fs.rmdirSync(lock);
+      }
+    },
+    randomHex: (n) => randomBytes(n).toString('hex'),
     listDir(p) {
       try {
         return fs.readdirSync(p);
@@ -247,9 +296,22 @@ export function realWorkspaceHost(version: string, cliPath: string): WorkspaceHo
       sf.stderr!.on('data', lines('sftp-server: '));
       ch.stderr!.on('data', lines('remote: '));
       for (const s of [sf.stdin!, ch.stdin!]) s.on('error', () => {});
+      // Backpressure both ways: a side that does not read is not written past its pipe's buffer. sshfs is not read
+      // while sftp-server's stdin or sshfs's own stdin is full, or while the guard holds many requests; sftp-server
+      // is not read while sshfs's stdin is full.
+      const full = { toServer: false, toClient: false };
+      const flow = () => {
+        if (full.toServer || full.toClient || guard.held > 256) ch.stdout!.pause();
+        else ch.stdout!.resume();
+        if (full.toClient) sf.stdout!.pause();
+        else sf.stdout!.resume();
+      };
+      sf.stdin!.on('drain', () => ((full.toServer = false), flow()));
+      ch.stdin!.on('drain', () => ((full.toClient = false), flow()));
       const send = (o: { toServer: Uint8Array[]; toClient: Uint8Array[] }) => {
-        for (const b of o.toServer) sf.stdin!.write(b);
-        for (const b of o.toClient) ch.stdin!.write(b);
+        for (const b of o.toServer) if (!sf.stdin!.write(b)) full.toServer = true;
+        for (const b of o.toClient) if (!ch.stdin!.write(b)) full.toClient = true;
+        flow();
       };
       const stop = () => {
         ch.kill('SIGTERM');
@@ -263,16 +325,8 @@ export function realWorkspaceHost(version: string, cliPath: string): WorkspaceHo
           stop();
         }
       };
-      // Requests the guard holds (a path check waiting for a rename's answer) are bounded: past 256 of them, sshfs
-      // is not read until sftp-server's answers release some.
-      ch.stdout!.on('data', (d: Buffer) => {
-        feed(() => guard.fromClient(d));
-        if (guard.held > 256) ch.stdout!.pause();
-      });
-      sf.stdout!.on('data', (d: Buffer) => {
-        feed(() => guard.fromServer(d));
-        if (guard.held <= 256 && ch.stdout!.isPaused()) ch.stdout!.resume();
-      });
+      ch.stdout!.on('data', (d: Buffer) => feed(() => guard.fromClient(d)));
+      sf.stdout!.on('data', (d: Buffer) => feed(() => guard.fromServer(d)));
       const ended = Promise.race([endedOf(ch, 'the mount channel'), endedOf(sf, 'sftp-server')]).then((why) => {
         stop();
         return why;
@@ -280,11 +334,33 @@ export function realWorkspaceHost(version: string, cliPath: string): WorkspaceHo
       return { pid: ch.pid ?? -1, ended, stop };
     },
     serveCommands(socket, o) {
+      // At most MAX_RUNNING named commands at once, a request line within 10 s, output not read faster than the
+      // server takes it; when the server side goes away, the command's process group gets SIGTERM, then SIGKILL.
+      const MAX_RUNNING = 4;
       const running = new Set<ChildProcess>();
+      const killGroup = (child: ChildProcess) => {
+        if (!child.pid) return;
+        const pid = child.pid;
+        try {
+          process.kill(-pid, 'SIGTERM');
+        } catch {
+          return;
+        }
+        setTimeout(() => {
+          try {
+            process.kill(-pid, 'SIGKILL');
+          } catch {
+            /* gone */
+          }
+        }, 5000).unref();
+      };
       const server = net.createServer((conn) => {
         let line = '';
         let started = false;
         conn.on('error', () => {});
+        conn.setTimeout(10_000, () => {
+          if (!started) conn.destroy();
+        });
         conn.on('data', (d) => {
           if (started) return;
           line += d.toString('utf8');
@@ -296,10 +372,16 @@ export function realWorkspaceHost(version: string, cliPath: string): WorkspaceHo
           const nl = line.indexOf('\n');
           if (nl < 0) return;
           started = true;
+          conn.setTimeout(0);
           const req = parseRunRequest(line.slice(0, nl), o.allowed);
           if (typeof req === 'string') {
             o.log(`refused: ${req}`);
             conn.end(frame(FRAME.refused, req));
+            return;
+          }
+          if (running.size >= MAX_RUNNING) {
+            o.log(`refused ${req.name}: ${MAX_RUNNING} commands already running`);
+            conn.end(frame(FRAME.refused, `${MAX_RUNNING} named commands are already running on the member's machine; try again when one ends`));
             return;
           }
           o.log(`run ${req.name}: ${JSON.stringify(req.argv)}`);
@@ -310,8 +392,15 @@ export function realWorkspaceHost(version: string, cliPath: string): WorkspaceHo
             detached: true,
           });
           running.add(child);
-          child.stdout!.on('data', (b) => conn.write(frame(FRAME.stdout, b)));
-          child.stderr!.on('data', (b) => conn.write(frame(FRAME.stderr, b)));
+          const pipeOut = (from: NodeJS.ReadableStream, type: number) =>
+            from.on('data', (b: Buffer) => {
+              if (!conn.write(frame(type, b))) {
+                from.pause();
+                conn.once('drain', () => from.resume());
+              }
+            });
+          pipeOut(child.stdout!, FRAME.stdout);
+          pipeOut(child.stderr!, FRAME.stderr);
           let reported = false;
           const report = (code: number | null, sig: string | null, error?: string) => {
             if (reported) return;
@@ -322,15 +411,8 @@ export function realWorkspaceHost(version: string, cliPath: string): WorkspaceHo
           };
           child.on('error', (e) => report(null, null, `${req.argv[0]}: ${e.message}`));
           child.on('close', (code, sig) => report(code, sig));
-          // The server side went away (Ctrl-C in claude, a dropped link): the command's whole group stops.
           conn.on('close', () => {
-            if (!reported && child.pid) {
-              try {
-                process.kill(-child.pid, 'SIGTERM');
-              } catch {
-                /* gone */
-              }
-            }
+            if (!reported) killGroup(child);
           });
         });
       });
@@ -343,7 +425,7 @@ export function realWorkspaceHost(version: string, cliPath: string): WorkspaceHo
           resolve({
             close: () =>
               new Promise((r) => {
-                for (const c of running) if (c.pid) process.kill(-c.pid, 'SIGTERM');
+                for (const c of running) killGroup(c);
                 server.close(() => r());
               }),
           });
@@ -422,8 +504,9 @@ export function realWorkspaceHost(version: string, cliPath: string): WorkspaceHo
     onSignal(handler) {
       for (const s of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) process.on(s, () => handler(s));
     },
-    out: (line) => void process.stdout.write(line + '\n'),
-    err: (line) => void process.stderr.write(line + '\n'),
+    // What the other side sent reaches this terminal only without control characters (no escape sequences).
+    out: (line) => void process.stdout.write(terminalSafe(line) + '\n'),
+    err: (line) => void process.stderr.write(terminalSafe(line) + '\n'),
   };
   return host;
 }

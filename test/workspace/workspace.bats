@@ -47,6 +47,7 @@ make_project() {
 # name = program args (no shell unless you name one)
 where = sh -c 'hostname; readlink /proc/self/ns/net; pwd; env'
 fail = sh -c 'exit 7'
+slow = sleep 3
 EOF
 }
 # json_get JSON EXPR -- a value out of JSON, with node (the server's and the laptop's own).
@@ -75,7 +76,7 @@ sshfs_mounts() { awk '$3 == "fuse.sshfs" {print $2}' /proc/mounts; }
   # The server: the member's old line kept as it was; ours restricted to the forced command, no forwarding, no pty.
   run cat /home/csw1/.ssh/authorized_keys
   assert_line --index 0 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHd0aGF0ZXZlci10aGUtbWVtYmVyLWhhZC1iZWZvcmU1 mine@elsewhere'
-  assert_line --index 1 --regexp '^restrict,command="/usr/local/bin/claude-share tunnel ssh-command --key init --tag cslap1\.cs-laptop" ssh-ed25519 AAAA[A-Za-z0-9+/]+ claude-share:init:cslap1\.cs-laptop$'
+  assert_line --index 1 --regexp '^restrict,command="/usr/local/bin/claude-share tunnel ssh-command --key init --tag cslap1\.cs-laptop\.[0-9a-f]{8}" ssh-ed25519 AAAA[A-Za-z0-9+/]+ claude-share:init:cslap1\.cs-laptop\.[0-9a-f]{8}$'
   assert_equal "${#lines[@]}" 2
   assert_equal "$(stat -c '%U %a' /home/csw1/.ssh/authorized_keys)" 'csw1 600'
   # That key runs nothing else: not a shell command, not a tunnel verb of a session key.
@@ -115,7 +116,7 @@ sshfs_mounts() { awk '$3 == "fuse.sshfs" {print $2}' /proc/mounts; }
   assert_success
   assert_output --regexp "claude-share live: csw1@$SERVER_IP \\(cs-server\\), session proj-[0-9]{8}-[0-9]{6}"
   assert_output --regexp '/home/csw1/\.claude-share/mounts/proj-[0-9]{8}-[0-9]{6}  <=  /home/cslap1/proj'
-  assert_output --partial 'commands run on this machine: where, fail'
+  assert_output --partial 'commands run on this machine: where, fail, slow'
   assert_output --partial 'stop with: cs stop'
   main=$(lap cslap1 'cs where')
   [[ $main == /home/csw1/.claude-share/mounts/proj-* ]]
@@ -144,7 +145,22 @@ deep"
   # Off the list: refused with the list and the fix, nothing runs.
   run srv csw1 "cd $main && cs run nope"
   assert_failure 77
-  assert_output --partial '"nope" is not on this project'"'"'s list of commands (where, fail)'
+  assert_output --partial '"nope" is not on this project'"'"'s list of commands (where, fail, slow)'
+  # At most 4 at once on the laptop: a fifth is refused, the four run.
+  local pids=() i
+  for i in 1 2 3 4; do
+    (srv csw1 "cd $main && timeout 20 cs run slow" >"$BATS_TEST_TMPDIR/slow.$i" 2>&1; echo "exit $?" >>"$BATS_TEST_TMPDIR/slow.$i") &
+    pids+=($!)
+  done
+  sleep 1
+  run srv csw1 "cd $main && cs run slow"
+  assert_failure 77
+  assert_output --partial 'already running'
+  for i in "${pids[@]}"; do wait "$i"; done
+  for i in 1 2 3 4; do
+    run cat "$BATS_TEST_TMPDIR/slow.$i"
+    assert_output 'exit 0'
+  done
   run srv csw1 'cd /tmp && cs run where'
   assert_failure 64
   assert_output --partial 'not inside a live session'
@@ -171,6 +187,24 @@ deep"
   run srv csw1 "mv $main/.claude-share $main/moved"
   assert_failure
   assert_equal "$(sha256sum </home/cslap1/proj/.claude-share/commands)" "$before"
+  # git on the laptop never runs what the server wrote: .git's config and hooks are read-only, no new .git.
+  lap cslap1 'cd proj && git init -q'
+  before=$(sha256sum </home/cslap1/proj/.git/config)
+  run srv csw1 "printf '[core]\\n\\tfsmonitor = touch /tmp/pwned\\n' >>$main/.git/config"
+  assert_failure
+  run srv csw1 "echo 'touch /tmp/pwned' >$main/.git/hooks/post-checkout"
+  assert_failure
+  run srv csw1 "mkdir $main/sub/.git"
+  assert_failure
+  run srv csw1 "echo 'gitdir: ../evil' >$main/sub/.git"
+  assert_failure
+  assert_equal "$(sha256sum </home/cslap1/proj/.git/config)" "$before"
+  [[ ! -e /home/cslap1/proj/.git/hooks/post-checkout && ! -e /home/cslap1/proj/sub/.git ]]
+  run srv csw1 "echo ok >$main/.git/objects/probe && echo 0123 >$main/.git/refs/heads/probe"
+  assert_success
+  # setuid bits do not reach the laptop
+  srv csw1 "echo x >$main/tool && chmod 4755 $main/tool"
+  assert_equal "$(stat -c %a /home/cslap1/proj/tool)" 755
   # A link the laptop's owner made that leads out is not shown on the server (sshfs contain_symlinks).
   lap cslap1 'ln -s /etc/hostname proj/outlink'
   run srv csw1 "cat $main/outlink"
@@ -178,6 +212,36 @@ deep"
   run lap cslap1 'grep -c refused .local/state/claude-share/*/serve.log'
   assert_success
   [[ $output -ge 3 ]]
+}
+
+@test "the laptop's own ssh configuration cannot widen the connection; too-wide or overlapping directories are refused" {
+  init_client cslap1 csw1
+  make_project cslap1
+  # A RemoteForward for every host in the member's ~/.ssh/config: the session key may forward, so only the
+  # connection's own options keep it from opening a port on the server.
+  lap cslap1 "install -d -m 0700 .ssh && printf 'Host *\\n  RemoteForward $SERVER_IP:7777 127.0.0.1:22\\n  ForwardAgent yes\\n' >.ssh/config && chmod 0600 .ssh/config"
+  run lap cslap1 'cd proj && cs live --no-claude'
+  assert_success
+  run ss -ltnH "sport = :7777"
+  assert_output ''
+  lap cslap1 'cs stop && rm .ssh/config'
+  for d in . / ..; do
+    run lap cslap1 "cs add $d"
+    assert_failure 64
+    assert_output --partial 'cannot be attached'
+  done
+  lap cslap1 'mkdir -p lib/inner && cs add lib'
+  run lap cslap1 'cs add lib/inner'
+  assert_failure 64
+  assert_output --partial 'overlaps /home/cslap1/lib'
+  run lap cslap1 'cd lib && cs live --no-claude'
+  assert_failure 64
+  assert_output --partial 'overlaps this project'
+  run lap cslap1 'cd / && cs live --no-claude'
+  assert_failure 64
+  lap cslap1 'cs remove lib'
+  run sshfs_mounts
+  assert_output ''
 }
 
 @test "cs add, list, remove, where, status --json, stop: extra directories mounted under extras/<session>; stop leaves nothing behind" {
