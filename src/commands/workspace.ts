@@ -386,6 +386,9 @@ async function live(h: WorkspaceHost, args: string[], noClaude: boolean): Promis
     if (cur.live.dir !== dir) throw usageError(`session ${cur.live.session} is live for ${cur.live.dir}`, 'cs stop ends it; then cs live here');
     session = cur.live.session;
   } else {
+    const extras = extrasOf(h).filter((e) => h.isDir(e));
+    const clash = extras.find((e) => overlap(e, dir) || tooWide(h, e));
+    if (clash) throw usageError(`the attached directory ${clash} overlaps this project (or is too wide to publish)`, `cs remove ${clash}, or run cs live in another directory`);
     session = sessionName(dir, h.now());
     const allow = h.readText(`${dir}/.claude-share/commands`, 65536);
     const parsed = parseCommands(allow ?? '');
@@ -393,9 +396,6 @@ async function live(h: WorkspaceHost, args: string[], noClaude: boolean): Promis
     const sdir = `${d.state}/${session}`;
     h.mkdirp(d.state, 0o700);
     h.mkdirp(sdir, 0o700);
-    const extras = extrasOf(h).filter((e) => h.isDir(e));
-    const clash = extras.find((e) => overlap(e, dir) || tooWide(h, e));
-    if (clash) throw usageError(`the attached directory ${clash} overlaps this project (or is too wide to publish)`, `cs remove ${clash}, or run cs live in another directory`);
     const sf: SessionFile = { session, dir, extras, commands: parsed.commands };
     h.writeText(`${sdir}/session.json`, JSON.stringify(sf, null, 2) + '\n', 0o600);
     // A key for this session alone, installed through the init key; cs stop removes it, and it expires on its own.
