@@ -67,6 +67,7 @@ function guard(readOnly = ['.claude-share']) {
 }
 
 // ---- packets ----
+// The protocol's numbers written out again here, not imported from the module: a wrong number there must fail here.
 const T = {
   INIT: 1,
   OPEN: 3,

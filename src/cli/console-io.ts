@@ -1,4 +1,5 @@
 import type { Io, Prompter } from '../engine/io.js';
+import { readAllStdin } from '../system/stdin.js';
 
 /**
  * Prompts only on a terminal; colours only on a terminal, and never with NO_COLOR. Output lines are written in
@@ -33,14 +34,7 @@ export function consoleIo(yes: boolean, streaming = false): Io & { flush(): void
     readSecret: async (question, maxBytes) => {
       flush();
       if (process.stdin.isTTY) return prompts.password(question);
-      const chunks: Buffer[] = [];
-      let size = 0;
-      for await (const c of process.stdin as AsyncIterable<Buffer>) {
-        size += c.length;
-        if (size > maxBytes) throw new Error(`more than ${maxBytes} bytes on stdin`);
-        chunks.push(c);
-      }
-      return Buffer.concat(chunks).toString('utf8');
+      return readAllStdin(maxBytes);
     },
     flush,
   };

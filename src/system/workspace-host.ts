@@ -10,6 +10,7 @@ import * as net from 'node:net';
 import * as os from 'node:os';
 import { randomBytes } from 'node:crypto';
 import { SftpGuard, SftpProtocolError } from '../core/sftp-guard.js';
+import { readAllStdin } from './stdin.js';
 import { FRAME, MAX_REQUEST, cleanEnv, frame, parseRunRequest } from '../core/workspace.js';
 
 export interface RunResult {
@@ -259,16 +260,7 @@ export function realWorkspaceHost(version: string, cliPath: string): WorkspaceHo
       });
     },
     stdinIsTTY: !!process.stdin.isTTY,
-    async readStdin(maxBytes) {
-      const chunks: Buffer[] = [];
-      let n = 0;
-      for await (const c of process.stdin as AsyncIterable<Buffer>) {
-        n += c.length;
-        if (n > maxBytes) throw new Error(`more than ${maxBytes} bytes on stdin`);
-        chunks.push(c);
-      }
-      return Buffer.concat(chunks).toString('utf8');
-    },
+    readStdin: readAllStdin,
     spawnDetached(program, args, log) {
       const fd = fs.openSync(log, 'a', 0o600);
       const child = spawn(program, args, { detached: true, stdio: ['ignore', fd, fd] });
