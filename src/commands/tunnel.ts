@@ -261,7 +261,9 @@ async function enter(h: WorkspaceHost, session: string, args: string[]): Promise
 }
 
 /** `cs run NAME` on the server: the session is the one the working directory is in (or CLAUDE_SHARE_SESSION). */
-async function runNamed(h: WorkspaceHost, name: string): Promise<number> {
+async function runNamed(h0: WorkspaceHost, name: string): Promise<number> {
+  // The working directory comes resolved from the kernel: so must the home it is compared with.
+  const h = { ...h0, home: h0.realpath(h0.home) ?? h0.home };
   const root = `${h.home}/.claude-share`;
   const cwd = h.cwd();
   const m = new RegExp(`^${root.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}/(?:mounts|extras)/([^/]+)`).exec(cwd);

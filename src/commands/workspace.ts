@@ -16,6 +16,7 @@ import {
   extraName,
   parseCommands,
   parseTarget,
+  plainAbsolute,
   remotePaths,
   sessionName,
   welcome,
@@ -295,7 +296,7 @@ async function uninstall(h: WorkspaceHost): Promise<number> {
   const d = dirsOf(h);
   const p = profileOf(h);
   const liveNow = readJson<Live>(h, `${d.state}/live.json`);
-  if (liveNow && h.alive(liveNow.pid)) await stop(h);
+  if (liveNow && running(h, liveNow)) await stop(h);
   const r = await h.run('ssh', [...sshDirect(h, p, `${d.config}/id_ed25519`), target(p), 'tunnel', 'forget'], { timeoutMs: 60_000 });
   if (r.code !== 0) throw operatorError(`could not remove the keys from ${p.host}: ${r.stderr.trim().slice(0, 300)}`, 'nothing was removed here; run it again when the server is reachable');
   h.out(`removed from ${p.host}: ${r.stdout.trim()}`);
@@ -358,6 +359,13 @@ function listExtras(h: WorkspaceHost): number {
 // ---------------------------------------------------------------------------------------------------------------
 // cs live / where / status / stop
 
+/** The session's supervisor is still that process (a pid the kernel gave to another program since is not signalled). */
+function running(h: WorkspaceHost, live: Live): boolean {
+  if (!h.alive(live.pid)) return false;
+  const cmd = h.cmdline(live.pid);
+  return cmd === null || (cmd.includes('serve') && cmd.includes(live.session));
+}
+
 function liveSession(h: WorkspaceHost): { live: Live; state: SessionState | null } | null {
   const d = dirsOf(h);
   const live = readJson<Live>(h, `${d.state}/live.json`);
@@ -375,7 +383,7 @@ async function live(h: WorkspaceHost, args: string[], noClaude: boolean): Promis
   const sftp = sftpServer(h);
   if (!sftp) throw operatorError('sftp-server is not installed on this machine', 'Debian: sudo apt-get install openssh-sftp-server');
   let cur = liveSession(h);
-  if (cur && !h.alive(cur.live.pid)) {
+  if (cur && !running(h, cur.live)) {
     h.err(`claude-share: session ${cur.live.session} had stopped; cleaning it up`);
     await stop(h);
     cur = null;
@@ -422,7 +430,7 @@ async function live(h: WorkspaceHost, args: string[], noClaude: boolean): Promis
   for (;;) {
     const st = readJson<SessionState>(h, `${sdir}/state.json`);
     if (st?.phase === 'live' && st.remote) break;
-    if (!h.alive(cur!.live.pid) || h.now().getTime() > deadline) {
+    if (!running(h, cur!.live) || h.now().getTime() > deadline) {
       const log = (h.readText(`${sdir}/serve.log`, 1 << 20) ?? '').trim().split('\n').slice(-8);
       for (const l of log) h.err(`  ${l}`);
       // One this run started goes again; one met again (live before, reconnecting now) is left to reconnect.
@@ -461,7 +469,7 @@ async function live(h: WorkspaceHost, args: string[], noClaude: boolean): Promis
 
 function where(h: WorkspaceHost): number {
   const cur = liveSession(h);
-  if (!cur?.state?.remote || !h.alive(cur.live.pid)) throw usageError('no live session', 'cs live starts one');
+  if (!cur?.state?.remote || !running(h, cur.live)) throw usageError('no live session', 'cs live starts one');
   h.out(cur.state.remote.main);
   for (const e of cur.state.remote.extras) h.out(e);
   return EXIT.ok;
@@ -471,7 +479,7 @@ function status(h: WorkspaceHost, json: boolean): number {
   const d = dirsOf(h);
   const profile = readJson<Profile>(h, `${d.config}/profile.json`);
   const cur = liveSession(h);
-  const alive = !!cur && h.alive(cur.live.pid);
+  const alive = !!cur && running(h, cur.live);
   const sf = cur ? readJson<SessionFile>(h, `${d.state}/${cur.live.session}/session.json`) : null;
   const v = {
     profile: profile ? { user: profile.user, host: profile.host, port: profile.port, server: profile.server.hostname } : null,
@@ -513,10 +521,10 @@ async function stop(h: WorkspaceHost): Promise<number> {
     return EXIT.ok;
   }
   const { session, pid } = cur.live;
-  if (h.alive(pid)) {
+  if (running(h, cur.live)) {
     h.kill(pid, 'SIGTERM');
     for (let i = 0; i < 100 && h.alive(pid); i++) await h.sleep(150);
-    if (h.alive(pid)) h.kill(pid, 'SIGKILL');
+    if (running(h, cur.live)) h.kill(pid, 'SIGKILL');
   }
   // Whatever the supervisor could not do (it was gone, or the link was down), through the init key.
   const p = readJson<Profile>(h, `${d.config}/profile.json`);
@@ -574,6 +582,9 @@ async function serve(h: WorkspaceHost, session: string): Promise<number> {
       const prep = await remote(['prepare', session]);
       if (prep.code !== 0) throw new Error(`prepare: ${prep.stderr.trim()}`);
       const info = JSON.parse(prep.stdout) as { home: string; main: string; socket: string; sshfs: ServerCheck['sshfs'] };
+      // The server's answer goes into ssh's -R only as the path this session's socket must have there.
+      if (typeof info.home !== 'string' || !plainAbsolute(info.home) || /[\s:]/.test(info.home) || info.socket !== remotePaths(info.home, session, []).socket)
+        throw new Error("the server answered prepare with paths that are not this session's");
       const fwd = await h.run('ssh', ['-F', 'none', '-S', ctl, '-O', 'forward', '-R', `${info.socket}:${sdir}/cmd.sock`, target(p)], { timeoutMs: 10_000 });
       if (fwd.code !== 0) throw new Error(`the command socket was not forwarded: ${fwd.stderr.trim()}`);
       const dirs = [sf.dir, ...sf.extras];

@@ -279,12 +279,18 @@ export function realWorkspaceHost(version: string, cliPath: string): WorkspaceHo
       const sf = spawn(sftpServer, ['-d', root, '-e'], { stdio: ['pipe', 'pipe', 'pipe'], cwd: root });
       const ch = spawn(ssh.program, ssh.args, { stdio: ['pipe', 'pipe', 'pipe'] });
       const guard = new SftpGuard({ root, fs: { realpath: (p) => host.realpath(p) }, readOnly: ['.claude-share'], onRefuse: (what) => log(`refused: ${what}`) });
+      // What the other side writes to stderr goes to the log, up to 1,000 lines a channel: a server cannot fill the
+      // laptop's disk through it.
+      let logged = 0;
       const lines = (prefix: string) => (d: Buffer) =>
         d
           .toString('utf8')
           .split('\n')
           .filter(Boolean)
-          .forEach((l) => log(`${prefix}${l}`));
+          .forEach((l) => {
+            if (++logged <= 1000) log(`${prefix}${l.slice(0, 500)}`);
+            else if (logged === 1001) log(`${prefix}(more lines dropped)`);
+          });
       sf.stderr!.on('data', lines('sftp-server: '));
       ch.stderr!.on('data', lines('remote: '));
       for (const s of [sf.stdin!, ch.stdin!]) s.on('error', () => {});
