@@ -26,6 +26,14 @@
  * - Modes: setuid, setgid and sticky bits are cleared from every ATTRS forwarded (OPEN, MKDIR, SETSTAT, FSETSTAT,
  *   lsetstat); setting owner or group is refused, and so is changing the root's own attributes (SETSTAT of the root,
  *   or FSETSTAT through a handle OPEN gave on it).
+ * - Replies are judged too (rule 8), so a symlink the laptop's owner made that leads out of ROOT is useless on the
+ *   server whatever its sshfs does: `-o contain_symlinks` would hide such links, but only some builds have it (Debian
+ *   backports it into 3.7.3). A READLINK whose answer (a NAME with one name) is absolute, has `..` after a name (as for
+ *   SYMLINK, rule 4), or resolves lexically out of ROOT from the link's directory (both as named and where it really
+ *   is) is answered with a refusal instead. So is a REALPATH or expand-path answer that is not ROOT or under it:
+ *   sftp-server's realpath follows links (sshfs's mount-time REALPATH of its base path resolves to ROOT and passes),
+ *   and a link changed after the check would otherwise reveal a path of the laptop. The replacement takes the reply's
+ *   place, in order, and completes the request like the reply would have.
  *
  * Pure: no builtin or package; the filesystem is reached only through the injected GuardFs.
  *
@@ -47,6 +55,7 @@ export const REFUSE_OUTSIDE = 'claude-share: outside the published directory';
 export const REFUSE_READ_ONLY = 'claude-share: read-only';
 export const REFUSE_OWNER = 'claude-share: owner and group cannot be changed';
 export const REFUSE_UNSUPPORTED = 'claude-share: not supported';
+export const REFUSE_LINK_OUT = 'claude-share: link leads outside the published directory';
 
 const FXP = {
   INIT: 1,
@@ -71,6 +80,7 @@ const FXP = {
   SYMLINK: 20,
   STATUS: 101,
   HANDLE: 102,
+  NAME: 104,
   EXTENDED: 200,
 } as const;
 
@@ -117,7 +127,10 @@ export interface GuardOptions {
 export interface GuardOut {
   /** bytes to write to sftp-server's stdin (whole packets) */
   toServer: Uint8Array[];
-  /** bytes to write back to sshfs (responses from sftp-server passed through, plus our own refusals) */
+  /**
+   * bytes to write back to sshfs (responses from sftp-server passed through or, for a link or path that leads out of
+   * the root, replaced by a refusal; plus our own refusals)
+   */
   toClient: Uint8Array[];
 }
 
@@ -137,10 +150,17 @@ const OUTSIDE: Refusal = { code: SSH_FX_PERMISSION_DENIED, message: REFUSE_OUTSI
 const READ_ONLY: Refusal = { code: SSH_FX_PERMISSION_DENIED, message: REFUSE_READ_ONLY };
 const OWNER: Refusal = { code: SSH_FX_PERMISSION_DENIED, message: REFUSE_OWNER };
 const UNSUPPORTED: Refusal = { code: SSH_FX_OP_UNSUPPORTED, message: REFUSE_UNSUPPORTED };
+const LINK_OUT: Refusal = { code: SSH_FX_PERMISSION_DENIED, message: REFUSE_LINK_OUT };
 const isRefusal = (v: object): v is Refusal => 'code' in v;
 
-/** What a request does once released: forward these bytes, or answer with a refusal. */
-type Verdict = { send: Uint8Array; readOnlyOpen?: boolean } | Refusal;
+/**
+ * How a forwarded request's NAME reply is judged (rule 8): 'target', a READLINK's, is a link's target, checked as if
+ * the link were in each of `dirs`; 'resolved', a REALPATH's or expand-path's, is a path that must be the root or under it.
+ */
+type Answer = { kind: 'target'; dirs: string[] } | { kind: 'resolved' };
+
+/** What a request does once released: forward these bytes (and judge the reply as `answer` says), or refuse. */
+type Verdict = { send: Uint8Array; readOnlyOpen?: boolean; answer?: Answer } | Refusal;
 
 /**
  * When a queued request may be decided: 'order' as soon as it is at the head of the queue; 'paths' also only when no
@@ -167,6 +187,8 @@ interface InFlight {
   mutating: boolean;
   readOnlyOpen: boolean;
   closes?: string;
+  /** rule 8: the reply is judged, and `what` names the request in the refusal log */
+  answer?: Answer & { what: string };
 }
 
 /** Where a checked path lands: `norm` is what is forwarded, `at` the real location it acts on. */
@@ -190,6 +212,8 @@ interface PathRule {
   mutating?: boolean;
   /** ATTRS follow the path (validated; special mode bits cleared, owner and group refused: see takeAttrs) */
   attrs?: boolean;
+  /** rule 8: the NAME reply is a link's target (READLINK) or a resolved path (REALPATH, expand-path) */
+  answer?: Answer['kind'];
   /** expand-path: `~` and `~/x` mean the root (what sftp-server -d does); `~user` is refused */
   tilde?: boolean;
 }
@@ -197,10 +221,10 @@ interface PathRule {
 const PATH_RULES: Partial<Record<number, PathRule>> = {
   [FXP.SETSTAT]: { follow: true, mustExist: true, writes: true, attrs: true },
   [FXP.OPENDIR]: { follow: true },
-  [FXP.REALPATH]: { follow: true },
+  [FXP.REALPATH]: { follow: true, answer: 'resolved' },
   [FXP.STAT]: { follow: true },
   [FXP.LSTAT]: { follow: false, rootOk: true },
-  [FXP.READLINK]: { follow: false, rootOk: true },
+  [FXP.READLINK]: { follow: false, rootOk: true, answer: 'target' },
   [FXP.REMOVE]: { follow: false, writes: true, mutating: true },
   [FXP.RMDIR]: { follow: false, writes: true, mutating: true },
   [FXP.MKDIR]: { follow: false, writes: true, mutating: true, attrs: true },
@@ -208,7 +232,7 @@ const PATH_RULES: Partial<Record<number, PathRule>> = {
 
 const EXT_PATH_RULES: Partial<Record<string, PathRule>> = {
   'statvfs@openssh.com': { follow: true },
-  'expand-path@openssh.com': { follow: true, tilde: true },
+  'expand-path@openssh.com': { follow: true, tilde: true, answer: 'resolved' },
   'lsetstat@openssh.com': { follow: false, writes: true, attrs: true },
 };
 
@@ -307,13 +331,22 @@ export class SftpGuard {
     const out: GuardOut = { toServer: [], toClient: [] };
     this.responses.push(chunk);
     for (let pkt = this.responses.next(); pkt !== null; pkt = this.responses.next()) {
-      out.toClient.push(pkt);
       const type = pkt[4];
-      if (type === FXP.VERSION) continue;
+      if (type === FXP.VERSION) {
+        out.toClient.push(pkt);
+        continue;
+      }
       const r = new Reader(pkt, 5);
       const id = r.u32();
       const f = this.inFlight.get(id);
-      if (f === undefined) continue;
+      if (f === undefined) {
+        out.toClient.push(pkt);
+        continue;
+      }
+      // rule 8: the refusal takes the reply's place, and completes the request as the reply would have
+      if (f.answer !== undefined && type === FXP.NAME && this.leadsOut(f.answer, r)) {
+        this.refuse(out, id, f.answer.what, LINK_OUT);
+      } else out.toClient.push(pkt);
       this.inFlight.delete(id);
       this.pendingIds.delete(id);
       if (f.mutating) this.mutatingInFlight--;
@@ -346,18 +379,51 @@ export class SftpGuard {
       }
       if (isRefusal(v)) {
         this.pendingIds.delete(req.id);
-        this.refusedCount++;
-        out.toClient.push(statusPacket(req.id, v.code, v.message));
-        const paths = req.paths.map(quote).join(' ');
-        this.onRefuse?.(`${req.op}${paths ? ' ' + paths : ''}: ${v.message.replace(/^claude-share: /, '')}`);
+        this.refuse(out, req.id, describe(req), v);
         continue;
       }
       out.toServer.push(v.send);
       const readOnlyOpen = v.readOnlyOpen === true;
-      this.inFlight.set(req.id, { mutating: req.mutating, readOnlyOpen, closes: req.closes });
+      const answer = v.answer && { ...v.answer, what: describe(req) };
+      this.inFlight.set(req.id, { mutating: req.mutating, readOnlyOpen, closes: req.closes, answer });
       if (req.mutating) this.mutatingInFlight++;
       if (readOnlyOpen) this.readOnlyOpensInFlight++;
     }
+  }
+
+  /** Answer request `id` with a refusal, count it, and log it once (`what`: the operation and its paths). */
+  private refuse(out: GuardOut, id: number, what: string, v: Refusal): void {
+    this.refusedCount++;
+    out.toClient.push(statusPacket(id, v.code, v.message));
+    this.onRefuse?.(`${what}: ${v.message.replace(/^claude-share: /, '')}`);
+  }
+
+  /**
+   * Rule 8: whether a NAME reply (`r` just past its id) to a READLINK, REALPATH or expand-path leads out of the root.
+   * sftp-server sends exactly one name for these; anything else is a protocol error.
+   */
+  private leadsOut(answer: Answer, r: Reader): boolean {
+    const count = r.u32();
+    if (count !== 1) throw new SftpProtocolError(`NAME reply with ${count} names where one was asked for`);
+    const s = text(r.string());
+    if (answer.kind === 'resolved') return s === null || !s.startsWith('/') || !this.inside(normalizeAbs(s));
+    return s === null || answer.dirs.some((dir) => this.targetLeaves(s, dir));
+  }
+
+  /**
+   * Rules 4 and 8, lexically: a link in `dir` with this target leads out of the root when the target is absolute, has
+   * `..` after a name (`a/up/../x`: the kernel resolves it from wherever `a/up` leads, which a lexical check cannot
+   * know), or, resolved from `dir`, leaves the root. Linear in the target's length (it is untrusted).
+   */
+  private targetLeaves(target: string, dir: string): boolean {
+    if (target.startsWith('/')) return true;
+    let named = false;
+    for (const c of target.split('/')) {
+      if (c === '' || c === '.') continue;
+      if (c !== '..') named = true;
+      else if (named) return true;
+    }
+    return !this.inside(normalizeAbs(join(dir, target)));
   }
 
   /** Parse one whole request (throwing on malformed fields) into how it will be decided. */
@@ -440,7 +506,10 @@ export class SftpGuard {
       if (isRefusal(p)) return p;
       if (rule.mustExist && !p.exists) return OUTSIDE;
       if (rule.writes && this.protects(p)) return READ_ONLY;
-      return { send: packet(type, id, [...head, ...sshString(encode(p.norm)), tail]) };
+      const send = packet(type, id, [...head, ...sshString(encode(p.norm)), tail]);
+      // a READLINK's target is judged from the link's directory as named and as it really is (rule 8)
+      if (rule.answer === 'target') return { send, answer: { kind: 'target', dirs: [dirname(p.norm), dirname(p.at)] } };
+      return rule.answer === 'resolved' ? { send, answer: { kind: 'resolved' } } : { send };
     };
     return { id, op, paths: [path], gate: 'paths', mutating: rule.mutating === true, decide };
   }
@@ -492,14 +561,9 @@ export class SftpGuard {
     // rule 6: git reads its files through a symlink in `.git` as it would the files themselves
     if (this.protects(link) || this.inGitDir(link.norm) || this.inGitDir(link.at)) return READ_ONLY;
     const target = text(targetBytes);
-    if (target === null || target.startsWith('/')) return OUTSIDE;
-    // `..` only at the start: after a name (`a/up/../x`) the kernel resolves it from wherever `a/up` leads, which
-    // a lexical check cannot know.
-    const parts = target.split('/').filter((c) => c !== '' && c !== '.');
-    if (parts.some((c, i) => c === '..' && parts.slice(0, i).some((p) => p !== '..'))) return OUTSIDE;
     // resolved from the directory the link really lands in, as the kernel will when following it
+    if (target === null || this.targetLeaves(target, dirname(link.at))) return OUTSIDE;
     const resolved = normalizeAbs(join(dirname(link.at), target));
-    if (!this.inside(resolved)) return OUTSIDE;
     // and what exists of it must resolve inside too: a target through a link that leads out (one the laptop's owner
     // made) would hand the laptop's own programs a way out
     for (let p = resolved; ; p = dirname(p)) {
@@ -671,6 +735,12 @@ function text(b: Uint8Array): string | null {
 }
 
 const encode = (s: string): Uint8Array => utf8Encoder.encode(s);
+
+/** For the refusal log: the operation and its paths, never file contents. */
+function describe(req: Request): string {
+  const paths = req.paths.map(quote).join(' ');
+  return `${req.op}${paths ? ' ' + paths : ''}`;
+}
 
 /** For the refusal log: printable, bounded. */
 function quote(b: Uint8Array): string {

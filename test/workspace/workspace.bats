@@ -300,6 +300,9 @@ L"
   make_project cslap1
   lap cslap1 'cd proj && cs live --no-claude'
   main=$(lap cslap1 'cs where')
+  # A program that keeps its working directory as a path, as Claude does, started before the link drops.
+  rm -f /tmp/cs-go /tmp/cs-after-cwd
+  (srv csw1 "cd $main && while [ ! -e /tmp/cs-go ]; do sleep 0.2; done; cat \"\$PWD/a.txt\" >/tmp/cs-after-cwd 2>&1" &)
   ip link set csws down
   wait_for 30 "[[ \$(nsenter -t $LP -n -u -- su - cslap1 -c 'cs status --json' | node -pe 'JSON.parse(require(\"fs\").readFileSync(0)).session.phase') == reconnecting ]]"
   ip link set csws up
@@ -313,6 +316,9 @@ L"
   assert_equal "$(cat /home/cslap1/proj/after.txt)" after
   run srv csw1 "cd $main && cs run fail"
   assert_failure 7
+  touch /tmp/cs-go
+  wait_for 10 '[[ -s /tmp/cs-after-cwd ]]'
+  assert_equal "$(cat /tmp/cs-after-cwd)" hello
 }
 
 @test "two members live at once: each sees their own project, nobody else's mount" {
