@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, realpathSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readlinkSync, realpathSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -29,6 +29,7 @@ beforeAll(() => {
   writeFileSync(`${root}/.claude-share/commands`, 'read only');
   symlinkSync('.claude-share', `${root}/alias`); // inside → the read-only area
   symlinkSync('.', `${root}/self`); // inside → the root itself
+  symlinkSync(`${root}/file.txt`, `${root}/abs-in`); // absolute, inside (but not on the server)
   // a repository, a nested one, and look-alikes (rule 6)
   mkdirSync(`${root}/.git/objects/ab`, { recursive: true });
   mkdirSync(`${root}/.git/refs/heads`, { recursive: true });
@@ -44,6 +45,7 @@ beforeAll(() => {
   mkdirSync(`${root}/git`);
   writeFileSync(`${root}/git/config`, '');
   symlinkSync('.git', `${root}/to-git`); // inside → a `.git`
+  symlinkSync('sub/.git', `${root}/nested`); // inside → a directory two levels down
 });
 
 afterAll(() => rmSync(base, { recursive: true, force: true }));
@@ -124,6 +126,9 @@ const READ_ONLY = (id: number) => status(id, 3, 'claude-share: read-only');
 const UNSUPPORTED = (id: number) => status(id, 8, 'claude-share: not supported');
 const OWNER = (id: number) => status(id, 3, 'claude-share: owner and group cannot be changed');
 const OK = (id: number) => status(id, 0);
+const LINK_OUT = (id: number) => status(id, 3, 'claude-share: link leads outside the published directory');
+/** SSH_FXP_NAME as sftp-server sends it for READLINK and REALPATH (long name = name, no ATTRS), or for READDIR. */
+const names = (id: number, ...files: string[]) => pkt(104, u32(id), u32(files.length), ...files.flatMap((f) => [str(f), str(f), NO_ATTRS]));
 
 const cat = (bufs: Uint8Array[]) => Buffer.concat(bufs);
 const at = (rel: string) => (rel === '' ? root : `${root}/${rel}`);
@@ -401,6 +406,12 @@ describe('rule 4: SYMLINK (target, linkpath), in OpenSSH order', () => {
     refused(alone(sym(2, 'link-out/anything', 'l')), OUTSIDE(2));
     refused(alone(sym(3, 'link-out', 'l')), OUTSIDE(3));
     forwarded(alone(sym(4, './sub/./file', 'l')), sym(4, './sub/./file', at('l')));
+  });
+
+  it('judges a target of 80 000 `..` in linear time (one such packet once held the guard for most of a minute)', () => {
+    const started = Date.now();
+    refused(alone(sym(1, '../'.repeat(80_000) + 'x', 'l')), OUTSIDE(1));
+    expect(Date.now() - started).toBeLessThan(2000);
   });
 
   it('checks the second string as the link’s path (a guard reading them swapped would allow this)', () => {
@@ -685,6 +696,155 @@ describe('rule 7: no path check while a namespace change is in flight', () => {
     const out = g.fromClient(Buffer.concat([two(T.RENAME, 1, 'file.txt', '../stolen'), one(T.STAT, 2, 'file.txt')]));
     expect(cat(out.toClient)).toEqual(OUTSIDE(1));
     expect(cat(out.toServer)).toEqual(one(T.STAT, 2, at('file.txt')));
+  });
+});
+
+describe('rule 8: replies that lead out of the root', () => {
+  const rl = (id: number, p: string) => one(T.READLINK, id, p);
+  /** What sftp-server answers to READLINK of a fixture: the link's real target. */
+  const target = (id: number, rel: string) => names(id, readlinkSync(at(rel)));
+
+  /** Forwards `request`, feeds sftp-server's `reply` back, and returns what reached sshfs. */
+  function replyTo(g: SftpGuard, request: Buffer, reply: Buffer): Buffer {
+    const sent = g.fromClient(request);
+    expect(sent.toClient).toEqual([]);
+    expect(sent.toServer).toHaveLength(1);
+    const back = g.fromServer(reply);
+    expect(back.toServer).toEqual([]);
+    return cat(back.toClient);
+  }
+
+  it('READLINK: a target that stays inside passes unchanged; an absolute one is replaced, even one into the root', () => {
+    const { g, refusals } = guard();
+    expect(replyTo(g, rl(1, 'link-in'), target(1, 'link-in'))).toEqual(names(1, 'file.txt'));
+    expect(replyTo(g, rl(2, 'self'), target(2, 'self'))).toEqual(names(2, '.'));
+    expect(replyTo(g, rl(3, 'sub/up'), names(3, '../file.txt'))).toEqual(names(3, '../file.txt'));
+    expect(replyTo(g, rl(4, 'link-out'), target(4, 'link-out'))).toEqual(LINK_OUT(4));
+    expect(replyTo(g, rl(5, 'abs-in'), target(5, 'abs-in'))).toEqual(LINK_OUT(5));
+    expect(replyTo(g, rl(6, 'dangling-out'), target(6, 'dangling-out'))).toEqual(LINK_OUT(6));
+    expect(g.refused).toBe(3);
+    const why = ': link leads outside the published directory';
+    expect(refusals).toEqual([`readlink "link-out"${why}`, `readlink "abs-in"${why}`, `readlink "dangling-out"${why}`]);
+  });
+
+  it('READLINK: a relative target that climbs out of the root is replaced', () => {
+    const { g } = guard();
+    expect(replyTo(g, rl(1, 'link-up'), target(1, 'link-up'))).toEqual(LINK_OUT(1)); // ../outside
+    expect(replyTo(g, rl(2, 'sub/l'), names(2, '../../outside'))).toEqual(LINK_OUT(2));
+    expect(replyTo(g, rl(3, 'l'), names(3, '..'))).toEqual(LINK_OUT(3));
+    expect(replyTo(g, rl(4, 'sub/l'), names(4, '..'))).toEqual(names(4, '..')); // the root itself
+    expect(replyTo(g, rl(5, 'sub/l'), names(5, '../outside'))).toEqual(names(5, '../outside')); // root/outside
+    expect(g.refused).toBe(3);
+  });
+
+  it('READLINK: `..` after a name is replaced, even when it stays inside lexically', () => {
+    const { g } = guard();
+    expect(replyTo(g, rl(1, 'l'), names(1, 'sub/../file.txt'))).toEqual(LINK_OUT(1));
+    expect(replyTo(g, rl(2, 'sub/l'), names(2, '../sub/../file.txt'))).toEqual(LINK_OUT(2));
+    expect(replyTo(g, rl(3, 'l'), names(3, 'a/b/../../file.txt'))).toEqual(LINK_OUT(3));
+    // `.` is not a name
+    expect(replyTo(g, rl(4, 'sub/l'), names(4, './../file.txt'))).toEqual(names(4, './../file.txt'));
+    expect(g.refused).toBe(3);
+  });
+
+  it('READLINK: the target is judged from the link’s directory both as named and as it really is', () => {
+    const { g } = guard();
+    // named root/self/sub/l: ../../x is root/x; really root/sub/l: ../../x leaves the root
+    expect(replyTo(g, rl(1, 'self/sub/l'), names(1, '../../x'))).toEqual(LINK_OUT(1));
+    // named root/nested/l: ../../x leaves the root; really root/sub/.git/l: it is root/x
+    expect(replyTo(g, rl(2, 'nested/l'), names(2, '../../x'))).toEqual(LINK_OUT(2));
+    expect(replyTo(g, rl(3, 'nested/l'), names(3, '../x'))).toEqual(names(3, '../x'));
+    expect(g.refused).toBe(2);
+  });
+
+  it('READLINK answered with a STATUS (not a link) passes unchanged and completes the request; so does any other type', () => {
+    const { g } = guard();
+    const notALink = status(1, 4, 'Failure');
+    expect(replyTo(g, rl(1, 'file.txt'), notALink)).toEqual(notALink);
+    // the id is free again, and a reply to it is judged by the request that now holds it
+    expect(replyTo(g, rl(1, 'link-out'), target(1, 'link-out'))).toEqual(LINK_OUT(1));
+    const handle = pkt(102, u32(2), HANDLE);
+    expect(replyTo(g, rl(2, 'link-out'), handle)).toEqual(handle);
+    expect(g.refused).toBe(1);
+  });
+
+  it('throws on a NAME reply to READLINK or REALPATH with other than one name, or cut short', () => {
+    const tries: [Buffer, Buffer][] = [
+      [rl(1, 'link-in'), names(1)],
+      [rl(1, 'link-in'), names(1, 'file.txt', 'sub')],
+      [one(T.REALPATH, 1, ''), names(1, root, root)],
+      [rl(1, 'link-in'), pkt(104, u32(1), u32(1))],
+      [one(T.REALPATH, 1, ''), pkt(104, u32(1), u32(1), u32(50), Buffer.from('/short'))],
+    ];
+    for (const [request, reply] of tries) {
+      const { g } = guard();
+      g.fromClient(request);
+      expect(() => g.fromServer(reply)).toThrow(SftpProtocolError);
+    }
+  });
+
+  it('REALPATH and expand-path: the root and what is under it pass; an answer elsewhere is replaced', () => {
+    const { g, refusals } = guard();
+    // sshfs's REALPATH of its base path at mount time
+    expect(replyTo(g, one(T.REALPATH, 1, '.'), names(1, root))).toEqual(names(1, root));
+    expect(replyTo(g, one(T.REALPATH, 2, 'link-in'), names(2, at('file.txt')))).toEqual(names(2, at('file.txt')));
+    const x = (id: number, p: string) => ext(id, 'expand-path@openssh.com', str(p));
+    expect(replyTo(g, x(3, '~'), names(3, root))).toEqual(names(3, root));
+    // `later` is missing when checked; the laptop's owner makes it a link out before sftp-server resolves it
+    forwarded(g.fromClient(one(T.REALPATH, 4, 'later')), one(T.REALPATH, 4, at('later')));
+    symlinkSync(outside, at('later'));
+    try {
+      expect(cat(g.fromServer(names(4, realpathSync.native(at('later')))).toClient)).toEqual(LINK_OUT(4));
+    } finally {
+      rmSync(at('later'), { force: true });
+    }
+    expect(replyTo(g, x(5, '~/later'), names(5, outside))).toEqual(LINK_OUT(5));
+    expect(replyTo(g, one(T.REALPATH, 6, 'sub'), names(6, `${root}-sibling/sub`))).toEqual(LINK_OUT(6));
+    expect(replyTo(g, one(T.REALPATH, 7, 'sub'), names(7, `${root}/../outside`))).toEqual(LINK_OUT(7));
+    expect(replyTo(g, one(T.REALPATH, 8, 'sub'), names(8, 'sub'))).toEqual(LINK_OUT(8)); // not absolute
+    expect(g.refused).toBe(5);
+    expect(refusals[0]).toBe('realpath "later": link leads outside the published directory');
+  });
+
+  it('REALPATH of `link-out` is refused by its reply too, should the request’s check ever miss it', () => {
+    // a realpath that sees no links (the request check is rule 2's; this is what stands behind it)
+    const g = new SftpGuard({ root, fs: { realpath: (p) => p } });
+    expect(replyTo(g, one(T.REALPATH, 1, 'link-out'), names(1, realpathSync.native(at('link-out'))))).toEqual(LINK_OUT(1));
+    expect(replyTo(g, one(T.REALPATH, 2, 'link-in'), names(2, realpathSync.native(at('link-in'))))).toEqual(names(2, at('file.txt')));
+    expect(g.refused).toBe(1);
+  });
+
+  it('replaces a reply split byte by byte, once its last byte is in, and in its place among the others', () => {
+    const { g } = guard();
+    g.fromClient(Buffer.concat([rl(1, 'link-out'), one(T.STAT, 2, 'file.txt'), rl(3, 'link-in')]));
+    const first = target(1, 'link-out');
+    const attrs = pkt(105, u32(2), u32(0));
+    const input = Buffer.concat([first, attrs, target(3, 'link-in')]);
+    const outs = [...input].map((b) => g.fromServer(Uint8Array.of(b)));
+    const answered = outs.flatMap((o, i) => (o.toClient.length ? [i] : []));
+    expect(answered).toEqual([first.length - 1, first.length + attrs.length - 1, input.length - 1]);
+    expect(outs.every((o) => o.toServer.length === 0)).toBe(true);
+    expect(cat(outs.flatMap((o) => o.toClient))).toEqual(Buffer.concat([LINK_OUT(1), attrs, names(3, 'file.txt')]));
+    expect(g.refused).toBe(1);
+  });
+
+  it('keeps the order of replies in one chunk, judges only NAME replies to READLINK and REALPATH, and releases held requests after', () => {
+    const { g } = guard();
+    const requests = [read(1), req(T.READDIR, 2, HANDLE), rl(3, 'link-out'), one(T.STAT, 4, 'file.txt'), rl(5, 'link-in'), two(T.RENAME, 6, 'a', 'b')];
+    const sent = [read(1), req(T.READDIR, 2, HANDLE), rl(3, at('link-out')), one(T.STAT, 4, at('file.txt')), rl(5, at('link-in')), two(T.RENAME, 6, at('a'), at('b'))];
+    forwarded(g.fromClient(Buffer.concat(requests)), ...sent);
+    // held behind the RENAME (rule 7)
+    expect(g.fromClient(Buffer.concat([one(T.STAT, 7, '../x'), one(T.READLINK, 8, 'link-up')]))).toEqual({ toServer: [], toClient: [] });
+    const data = pkt(103, u32(1), str('/etc/passwd'));
+    const listing = names(2, '.', '..', '/etc'); // READDIR's names are not judged
+    const attrs = pkt(105, u32(4), u32(0));
+    const out = g.fromServer(Buffer.concat([data, listing, target(3, 'link-out'), attrs, target(5, 'link-in'), OK(6)]));
+    expect(cat(out.toClient)).toEqual(Buffer.concat([data, listing, LINK_OUT(3), attrs, names(5, 'file.txt'), OK(6), OUTSIDE(7)]));
+    expect(cat(out.toServer)).toEqual(rl(8, at('link-up')));
+    expect(cat(g.fromServer(target(8, 'link-up')).toClient)).toEqual(LINK_OUT(8));
+    // every id is free again
+    forwarded(g.fromClient(Buffer.concat([rl(3, 'link-in'), rl(8, 'link-in')])), rl(3, at('link-in')), rl(8, at('link-in')));
+    expect(g.refused).toBe(3);
   });
 });
 

@@ -301,8 +301,9 @@ L"
   lap cslap1 'cd proj && cs live --no-claude'
   main=$(lap cslap1 'cs where')
   # A program that keeps its working directory as a path, as Claude does, started before the link drops.
-  rm -f /tmp/cs-go /tmp/cs-after-cwd
-  (srv csw1 "cd $main && while [ ! -e /tmp/cs-go ]; do sleep 0.2; done; cat \"\$PWD/a.txt\" >/tmp/cs-after-cwd 2>&1" &)
+  rm -f /tmp/cs-go /tmp/cs-in /tmp/cs-after-cwd
+  (srv csw1 "cd $main && touch /tmp/cs-in && while [ ! -e /tmp/cs-go ]; do sleep 0.2; done; cat \"\$PWD/a.txt\" >/tmp/cs-after-cwd 2>&1" &)
+  wait_for 20 '[[ -e /tmp/cs-in ]]'
   ip link set csws down
   wait_for 30 "[[ \$(nsenter -t $LP -n -u -- su - cslap1 -c 'cs status --json' | node -pe 'JSON.parse(require(\"fs\").readFileSync(0)).session.phase') == reconnecting ]]"
   ip link set csws up
