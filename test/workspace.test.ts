@@ -72,6 +72,13 @@ describe('the allow-list of named commands', () => {
     expect(r.commands).toEqual({ test: ['npm', 'test'], build: ['make', '-j4'], where: ['sh', '-c', 'hostname; pwd'], q: ['echo', 'a b', 'c'] });
   });
 
+  it("names that are Object's own (constructor, toString) are commands like any other", () => {
+    const r = parseCommands('constructor = true\ntoString = false\n');
+    expect(r.problems).toEqual(['line 2: "toString" is not a command name (a-z, 0-9, _ and -, starting with a letter)']);
+    expect(r.commands).toEqual({ constructor: ['true'] });
+    expect(parseRunRequest('{"name":"constructor"}', r.commands)).toEqual({ name: 'constructor', argv: ['true'] });
+  });
+
   it('reports what does not parse and keeps the rest', () => {
     const r = parseCommands('ok = true\nno equals\nBad = x\nok = again\nempty =\nq = echo "open\nctl = a\u0007b\n');
     expect(Object.keys(r.commands)).toEqual(['ok']);

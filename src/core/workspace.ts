@@ -145,7 +145,7 @@ export function parseCommands(text: string): NamedCommands {
     if (eq < 0) return problems.push(`${where}: no "=" (write name = program args)`);
     const name = line.slice(0, eq).trim();
     if (!COMMAND_NAME_RE.test(name)) return problems.push(`${where}: "${name.slice(0, 32)}" is not a command name (a-z, 0-9, _ and -, starting with a letter)`);
-    if (name in commands) return problems.push(`${where}: "${name}" is named twice`);
+    if (Object.hasOwn(commands, name)) return problems.push(`${where}: "${name}" is named twice`);
     if (Object.keys(commands).length >= MAX_COMMANDS) return problems.push(`${where}: more than ${MAX_COMMANDS} commands`);
     const argv = splitWords(line.slice(eq + 1));
     if (typeof argv === 'string') return problems.push(`${where}: ${argv}`);

@@ -11,7 +11,7 @@ import * as os from 'node:os';
 import { randomBytes } from 'node:crypto';
 import { SftpGuard, SftpProtocolError } from '../core/sftp-guard.js';
 import { readAllStdin } from './stdin.js';
-import { FRAME, MAX_REQUEST, cleanEnv, frame, parseRunRequest } from '../core/workspace.js';
+import { FRAME, FrameReader, MAX_REQUEST, cleanEnv, frame, parseRunRequest } from '../core/workspace.js';
 
 export interface RunResult {
   code: number;
@@ -433,33 +433,32 @@ export function realWorkspaceHost(version: string, cliPath: string): WorkspaceHo
     runViaSocket(socket, name) {
       return new Promise((resolve) => {
         const conn = net.connect(socket);
-        const reader = { buf: Buffer.alloc(0) };
+        const reader = new FrameReader();
         let code: number | null = null;
+        const fail = (line: string, c: number) => {
+          process.stderr.write(`claude-share: ${line}\n`);
+          code = c;
+        };
         conn.on('connect', () => conn.write(JSON.stringify({ v: 1, name }) + '\n'));
         conn.on('data', (d: Buffer) => {
-          reader.buf = Buffer.concat([reader.buf, d]);
-          while (reader.buf.length >= 5) {
-            const type = reader.buf[0];
-            const len = reader.buf.readUInt32BE(1);
-            if (reader.buf.length < 5 + len) break;
-            const payload = reader.buf.subarray(5, 5 + len);
-            reader.buf = reader.buf.subarray(5 + len);
+          const frames = reader.push(d);
+          if (typeof frames === 'string') return (fail(`${frames} from the member's machine`, 70), void conn.destroy());
+          for (const { type, payload } of frames) {
             if (type === FRAME.stdout) process.stdout.write(payload);
             else if (type === FRAME.stderr) process.stderr.write(payload);
-            else if (type === FRAME.refused) {
-              process.stderr.write(`claude-share: refused by the member's machine: ${payload.toString('utf8')}\n`);
-              code = 77;
-            } else if (type === FRAME.exit) {
-              const v = JSON.parse(payload.toString('utf8')) as { code: number; error?: string };
-              if (v.error) process.stderr.write(`claude-share: on the member's machine: ${v.error}\n`);
-              code = v.code;
+            else if (type === FRAME.refused) fail(`refused by the member's machine: ${payload.toString('utf8')}`, 77);
+            else if (type === FRAME.exit) {
+              try {
+                const v = JSON.parse(payload.toString('utf8')) as { code: number; error?: string };
+                if (v.error) process.stderr.write(`claude-share: on the member's machine: ${v.error}\n`);
+                code = Number.isInteger(v.code) && v.code >= 0 && v.code <= 255 ? v.code : 70;
+              } catch {
+                fail("the member's machine answered something else than an exit code", 70);
+              }
             }
           }
         });
-        conn.on('error', (e) => {
-          process.stderr.write(`claude-share: the member's machine is not reachable (${(e as NodeJS.ErrnoException).code ?? e.message}): is the session live? (cs live on the laptop)\n`);
-          code = 69;
-        });
+        conn.on('error', (e) => fail(`the member's machine is not reachable (${(e as NodeJS.ErrnoException).code ?? e.message}): is the session live? (cs live on the laptop)`, 69));
         conn.on('close', () => resolve(code ?? 69));
         process.on('SIGINT', () => conn.destroy());
       });
