@@ -105,8 +105,12 @@ describe('the allow-list of named commands', () => {
   });
 
   it("a named command's environment: the laptop's own, nothing from the server", () => {
-    const env = cleanEnv({ PATH: '/bin', HOME: '/home/a', SSH_CONNECTION: 'x', LD_PRELOAD: '/tmp/evil.so', NODE_OPTIONS: '--require x' }, S);
+    const env = cleanEnv({ PATH: '/bin', HOME: '/home/a', SSH_CONNECTION: 'x', LD_PRELOAD: '/tmp/evil.so', NODE_OPTIONS: '--require x' }, S, ['/home/a/p']);
     expect(env).toEqual({ CLAUDE_SHARE_SESSION: S, PATH: '/bin', HOME: '/home/a' });
+    // PATH: no relative entry, none inside a published directory (the server writes there)
+    const path = cleanEnv({ PATH: '.:node_modules/.bin::/home/a/p/bin:/home/a/p/:/home/a/lib/x:/usr/bin:/home/a/pp:/x/../home/a/p' }, S, ['/home/a/p', '/home/a/lib']).PATH;
+    expect(path).toBe('/usr/bin:/home/a/pp');
+    expect(cleanEnv({ PATH: '.' }, S, []).PATH).toBe('/usr/local/bin:/usr/bin:/bin');
   });
 
   it('frames survive any split and refuse what is malformed', () => {
@@ -224,4 +228,11 @@ it('the welcome names the server, the session, each mount and where it comes fro
     '  commands run on this machine: test (on the server: cs run NAME)',
     '  stop with: cs stop',
   ]);
+});
+
+it('what the other side sent reaches the terminal without control characters, and JSON stays JSON', async () => {
+  const { terminalSafe } = await import('../src/system/workspace-host.js');
+  expect(terminalSafe('a\tb\u001b]52;c;ZXZpbA==\u0007\u009b2J\u202e')).toBe('a\tb\\u001b]52;c;ZXZpbA==\\u0007\\u009b2J\\u202e');
+  const json = JSON.stringify({ path: '/home/a/\u0085x\u202ey' });
+  expect(JSON.parse(terminalSafe(json))).toEqual({ path: '/home/a/\u0085x\u202ey' });
 });

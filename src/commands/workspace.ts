@@ -209,8 +209,9 @@ async function init(h: WorkspaceHost, spec: string, port: number | undefined, js
   h.mkdirp(d.config, 0o700);
   const key = `${d.config}/id_ed25519`;
   // The same laptop again (the key and a profile for this server): the same tag, so its line is replaced, not added.
-  const before = readJson<Profile>(h, `${d.config}/profile.json`);
-  const tag = before && before.host === t.host && before.user === t.user && before.port === t.port && TAG_RE.test(before.tag) && h.exists(key) ? before.tag : laptopTag(h);
+  // The key's own comment names the tag it was made with (a failed init, rerun, must not leave a second line).
+  const commented = /\bclaude-share:init:([a-z0-9._-]+)\s*$/.exec(h.readText(`${key}.pub`, 4096) ?? '')?.[1];
+  const tag = commented && TAG_RE.test(commented) && h.exists(key) ? commented : laptopTag(h);
   if (!h.exists(key)) {
     const r = await h.run('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', `claude-share:init:${tag}`, '-f', key], { timeoutMs: 30_000 });
     if (r.code !== 0) throw operatorError(`ssh-keygen failed: ${r.stderr.trim()}`);
@@ -524,7 +525,12 @@ async function stop(h: WorkspaceHost): Promise<number> {
   if (running(h, cur.live)) {
     h.kill(pid, 'SIGTERM');
     for (let i = 0; i < 100 && h.alive(pid); i++) await h.sleep(150);
-    if (running(h, cur.live)) h.kill(pid, 'SIGKILL');
+    if (running(h, cur.live)) {
+      h.kill(pid, 'SIGKILL');
+      // its master connection would outlive it
+      const prof = readJson<Profile>(h, `${d.config}/profile.json`);
+      if (prof) await h.run('ssh', ['-F', 'none', '-S', `${d.state}/${session}/ctl`, '-O', 'exit', target(prof)], { timeoutMs: 3000 });
+    }
   }
   // Whatever the supervisor could not do (it was gone, or the link was down), through the init key.
   const p = readJson<Profile>(h, `${d.config}/profile.json`);
@@ -556,7 +562,7 @@ async function serve(h: WorkspaceHost, session: string): Promise<number> {
   const save = () => h.writeText(`${sdir}/state.json`, JSON.stringify(state, null, 2) + '\n', 0o600);
   save();
   const base = sshBase(h, p, key);
-  const commands = await h.serveCommands(`${sdir}/cmd.sock`, { allowed: sf.commands, dir: sf.dir, session, log });
+  const commands = await h.serveCommands(`${sdir}/cmd.sock`, { allowed: sf.commands, dir: sf.dir, published: [sf.dir, ...sf.extras], session, log });
   let stopping = false;
   let wake: () => void = () => {};
   const stopped = new Promise<string>((r) => (wake = () => r('stop')));
@@ -624,15 +630,16 @@ async function serve(h: WorkspaceHost, session: string): Promise<number> {
     await Promise.race([h.sleep(backoff), stopped]);
     backoff = Math.min(backoff * 2, 10_000);
   }
-  // Stopping: the mount channels end first (sshfs sees its stream close and unmounts), then the server cleans up
-  // what is left and removes the session key, through the connection while it is still up.
+  // Stopping, within cs stop's 15 s even when the link is half dead: the named commands first (they run here), then
+  // the mount channels (sshfs sees its stream close and unmounts), then the server cleans up what is left and
+  // removes the session key, through the connection if it still answers.
   state.phase = 'stopping';
   save();
-  for (const x of procs.slice(1)) x.stop();
-  const r = await remote(['umount', session], 15_000);
-  log(`stop: ${r.code === 0 ? r.stdout.trim() : `the server was not reached (${r.stderr.trim()})`}`);
-  await h.run('ssh', ['-F', 'none', '-S', ctl, '-O', 'exit', target(p)], { timeoutMs: 5000 });
-  for (const x of procs) x.stop();
   await commands.close();
+  for (const x of procs.slice(1)) x.stop();
+  const r = await remote(['umount', session], 8_000);
+  log(`stop: ${r.code === 0 ? r.stdout.trim() : `the server was not reached (${r.stderr.trim()})`}`);
+  await h.run('ssh', ['-F', 'none', '-S', ctl, '-O', 'exit', target(p)], { timeoutMs: 3000 });
+  for (const x of procs) x.stop();
   return EXIT.ok;
 }

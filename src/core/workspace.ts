@@ -176,11 +176,17 @@ function splitWords(s: string): string[] | string {
   return out;
 }
 
-/** The environment a named command gets: nothing from the server, only what the laptop's own session had. */
-export function cleanEnv(env: Record<string, string | undefined>, session: string): Record<string, string> {
+/**
+ * The environment a named command gets: nothing from the server, only what the laptop's own session had. PATH keeps
+ * only absolute entries outside the published directories: `.`, `node_modules/.bin` or a project's `bin/` on it would
+ * let a file the server wrote stand in for the program the member named.
+ */
+export function cleanEnv(env: Record<string, string | undefined>, session: string, published: string[]): Record<string, string> {
   const out: Record<string, string> = { CLAUDE_SHARE_SESSION: session };
-  for (const k of ['PATH', 'HOME', 'USER', 'LOGNAME', 'LANG', 'LC_ALL', 'TZ', 'TMPDIR', 'SHELL']) if (env[k] !== undefined) out[k] = env[k]!;
-  out.PATH ??= '/usr/local/bin:/usr/bin:/bin';
+  for (const k of ['HOME', 'USER', 'LOGNAME', 'LANG', 'LC_ALL', 'TZ', 'TMPDIR', 'SHELL']) if (env[k] !== undefined) out[k] = env[k]!;
+  const inside = (d: string) => published.some((p) => d === p || d.startsWith(`${p}/`));
+  const path = (env.PATH ?? '').split(':').filter((d) => d.startsWith('/') && !d.split('/').includes('..') && !inside(d.replace(/\/+$/, '')));
+  out.PATH = path.length ? path.join(':') : '/usr/local/bin:/usr/bin:/bin';
   return out;
 }
 

@@ -11,6 +11,7 @@ import * as os from 'node:os';
 import { randomBytes } from 'node:crypto';
 import { SftpGuard, SftpProtocolError } from '../core/sftp-guard.js';
 import { readAllStdin } from './stdin.js';
+import { operatorError } from '../core/errors.js';
 import { FRAME, FrameReader, MAX_REQUEST, cleanEnv, frame, parseRunRequest } from '../core/workspace.js';
 
 export interface RunResult {
@@ -70,7 +71,7 @@ export interface WorkspaceHost {
   spawnProc(program: string, args: string[], o?: { stdio?: 'inherit' | 'ignore'; logTo?: string }): Proc;
   /** ssh's stdio joined to a local sftp-server's, with the guard between them */
   sftpChannel(ssh: { program: string; args: string[] }, sftpServer: string, root: string, log: (line: string) => void): Proc;
-  serveCommands(socket: string, o: { allowed: Record<string, string[]>; dir: string; session: string; log: (line: string) => void }): Promise<CommandServer>;
+  serveCommands(socket: string, o: { allowed: Record<string, string[]>; dir: string; published: string[]; session: string; log: (line: string) => void }): Promise<CommandServer>;
   /** the client side on the server: one named command through the forwarded socket, output streamed, exit code back */
   runViaSocket(socket: string, name: string): Promise<number>;
   alive(pid: number): boolean;
@@ -90,8 +91,8 @@ function endedOf(child: ChildProcess, what: string): Promise<string> {
   });
 }
 
-/** Control characters (tab aside), C1 and bidirectional overrides shown as \u{..}. */
-export const terminalSafe = (s: string) => s.replace(/[\u0000-\u0008\u000a-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g, (c) => `\\u{${c.codePointAt(0)!.toString(16)}}`);
+/** Control characters (tab aside), C1 and bidirectional overrides shown as \uXXXX (inside a JSON string, the same character). */
+export const terminalSafe = (s: string) => s.replace(/[\u0000-\u0008\u000a-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 
 export function realWorkspaceHost(version: string, cliPath: string): WorkspaceHost {
   const info = os.userInfo();
@@ -200,18 +201,27 @@ export function realWorkspaceHost(version: string, cliPath: string): WorkspaceHo
         } catch (e) {
           if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
           try {
-            if (Date.now() - fs.statSync(lock).mtimeMs > 60_000) fs.rmdirSync(lock);
+            // Stale: renamed away first, so a fresh lock made meanwhile by another process is never the one removed.
+            if (Date.now() - fs.statSync(lock).mtimeMs > 60_000) {
+              const away = `${lock}.stale-${process.pid}`;
+              fs.renameSync(lock, away);
+              fs.rmdirSync(away);
+            }
           } catch {
             /* gone meanwhile */
           }
-          if (i >= 100) throw new Error(`${lock} is held by another claude-share`);
+          if (i >= 100) throw operatorError(`${lock} is held by another claude-share run`, `wait a minute and run it again (a lock older than a minute is taken over), or remove ${lock}`);
           await new Promise((r) => setTimeout(r, 100));
         }
       }
       try {
         return fn();
       } finally {
-        fs.rmdirSync(lock);
+        try {
+          fs.rmdirSync(lock);
+        } catch (e) {
+          if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+        }
       }
     },
     randomHex: (n) => randomBytes(n).toString('hex'),
@@ -228,8 +238,19 @@ export function realWorkspaceHost(version: string, cliPath: string): WorkspaceHo
         let stdout = '';
         let stderr = '';
         const timer = o.timeoutMs ? setTimeout(() => child.kill('SIGKILL'), o.timeoutMs) : undefined;
-        child.stdout!.on('data', (d) => (stdout += d));
-        child.stderr!.on('data', (d) => (stderr += d));
+        // What the other side answers is bounded: past 1 MiB the program is stopped (a server cannot grow us).
+        const cap = (add: (d: Buffer) => void) => (d: Buffer) => {
+          if (stdout.length + stderr.length > 1 << 20) child.kill('SIGKILL');
+          else add(d);
+        };
+        child.stdout!.on(
+          'data',
+          cap((d) => (stdout += d)),
+        );
+        child.stderr!.on(
+          'data',
+          cap((d) => (stderr += d)),
+        );
         child.stdin!.on('error', () => {});
         child.stdin!.end(o.stdin ?? '');
         child.on('error', (e) => {
@@ -352,7 +373,10 @@ export function realWorkspaceHost(version: string, cliPath: string): WorkspaceHo
           }
         }, 5000).unref();
       };
+      const conns = new Set<net.Socket>();
       const server = net.createServer((conn) => {
+        conns.add(conn);
+        conn.on('close', () => conns.delete(conn));
         let line = '';
         let started = false;
         conn.on('error', () => {});
@@ -385,7 +409,7 @@ export function realWorkspaceHost(version: string, cliPath: string): WorkspaceHo
           o.log(`run ${req.name}: ${JSON.stringify(req.argv)}`);
           const child = spawn(req.argv[0], req.argv.slice(1), {
             cwd: o.dir,
-            env: cleanEnv(process.env, o.session),
+            env: cleanEnv(process.env, o.session, o.published),
             stdio: ['ignore', 'pipe', 'pipe'],
             detached: true,
           });
@@ -409,6 +433,12 @@ export function realWorkspaceHost(version: string, cliPath: string): WorkspaceHo
           };
           child.on('error', (e) => report(null, null, `${req.argv[0]}: ${e.message}`));
           child.on('close', (code, sig) => report(code, sig));
+          // A daemon the command left behind may hold its output open for ever: the slot is free when the command
+          // itself exits, and its exit code goes back at most 2 s later.
+          child.on('exit', (code, sig) => {
+            running.delete(child);
+            setTimeout(() => report(code, sig), 2000).unref();
+          });
           conn.on('close', () => {
             if (!reported) killGroup(child);
           });
@@ -421,11 +451,22 @@ export function realWorkspaceHost(version: string, cliPath: string): WorkspaceHo
         server.listen(socket, () => {
           process.umask(mask);
           resolve({
-            close: () =>
-              new Promise((r) => {
-                for (const c of running) killGroup(c);
-                server.close(() => r());
-              }),
+            // Stopping: every command's group gets SIGTERM, then SIGKILL after 2 s (not left to a timer that the
+            // exiting process would never run); open connections are cut, not waited for (a dead link never closes).
+            close: async () => {
+              const groups = [...running];
+              for (const c of groups) killGroup(c);
+              for (let i = 0; i < 20 && groups.some((c) => c.exitCode === null && c.signalCode === null); i++) await new Promise((r) => setTimeout(r, 100));
+              for (const c of groups)
+                if (c.pid && c.exitCode === null && c.signalCode === null)
+                  try {
+                    process.kill(-c.pid, 'SIGKILL');
+                  } catch {
+                    /* gone */
+                  }
+              for (const conn of conns) conn.destroy();
+              server.close();
+            },
           });
         });
       });

@@ -5,11 +5,12 @@
 ws_say() { printf 'workspace: %s\n' "$*" >&2; }
 ws_apt_install() {
   # policy-rc.d says no: installing openssh-server must not start an sshd on this machine.
-  local had=1
+  local had=1 rc=0
   [[ -e /usr/sbin/policy-rc.d ]] || { had=0; printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d; chmod 0755 /usr/sbin/policy-rc.d; }
   apt-get -o DPkg::Lock::Timeout=600 install -y -qq --no-install-recommends "$@" >/dev/null 2>&1 ||
-    { apt-get -o DPkg::Lock::Timeout=600 update -qq && apt-get -o DPkg::Lock::Timeout=600 install -y -qq --no-install-recommends "$@" >/dev/null; }
+    { apt-get -o DPkg::Lock::Timeout=600 update -qq && apt-get -o DPkg::Lock::Timeout=600 install -y -qq --no-install-recommends "$@" >/dev/null; } || rc=$?
   [[ $had == 1 ]] || rm -f /usr/sbin/policy-rc.d
+  return "$rc"
 }
 ws_deps() {
   [[ $(id -u) -eq 0 ]] || { ws_say "run it as root (it creates users and network namespaces in a disposable sandbox)"; exit 77; }
