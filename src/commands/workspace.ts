@@ -9,6 +9,7 @@
 import { EXIT, dataError, operatorError, usageError } from '../core/errors.js';
 import {
   MAX_EXTRAS,
+  SESSION_RE,
   SFTP_SERVER_PATHS,
   TAG_RE,
   WORKSPACE_PROTOCOL,
@@ -173,9 +174,15 @@ export async function runClient(h: WorkspaceHost, o: ClientOptions): Promise<num
     case 'tunnel-status':
     case 'tunnel-umount': {
       const p = profileOf(h);
+      if (o.action === 'tunnel-umount' && !SESSION_RE.test(o.session))
+        throw usageError(`"${o.session.slice(0, 64)}" is not a session name`, 'claude-share tunnel status lists them (name-YYYYMMDD-HHMMSS)');
       const args = o.action === 'tunnel-status' ? ['status'] : ['umount', o.session];
       const r = await h.run('ssh', [...sshDirect(h, p, `${dirsOf(h).config}/id_ed25519`), target(p), 'tunnel', ...args], { timeoutMs: 60_000 });
-      if (r.code !== 0) throw operatorError(`${p.host} did not answer: ${r.stderr.trim().slice(0, 300)}`, 'claude-share client status shows the profile; is the server reachable?');
+      if (r.code !== 0)
+        throw operatorError(
+          `${p.host} ${r.code === 255 ? 'was not reached' : `refused (exit ${r.code})`}: ${r.stderr.trim().slice(0, 300)}`,
+          'claude-share client status shows the profile; claude-share client init again if the two sides differ',
+        );
       if (o.action === 'tunnel-status' && !o.json) {
         const v = JSON.parse(r.stdout) as { hostname: string; sessions: { session: string; main: { path: string; mounted: boolean }; extras: { path: string; mounted: boolean }[] }[] };
         if (!v.sessions.length) h.out(`${v.hostname}: no session of yours`);
@@ -185,10 +192,8 @@ export async function runClient(h: WorkspaceHost, o: ClientOptions): Promise<num
     }
     case 'tunnel-mount': {
       const code = await live(h, [], true);
-      if (code !== EXIT.ok) return code;
-      h.out('mounted until Ctrl-C');
-      await new Promise<void>((r) => h.onSignal(() => r()));
-      return stop(h);
+      if (code === EXIT.ok) h.out('mounted; claude-share tunnel umount SESSION (or cs stop) ends it');
+      return code;
     }
   }
 }

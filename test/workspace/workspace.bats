@@ -369,6 +369,41 @@ L"
   rm -rf /home/csw1/.local/bin
 }
 
+@test "tunnel status, umount and mount: the low-level steps, for debugging" {
+  init_client cslap1 csw1
+  make_project cslap1
+  lap cslap1 'cd proj && cs live --no-claude'
+  main=$(lap cslap1 'cs where')
+  s=${main##*/}
+  run lap cslap1 'claude-share tunnel status'
+  assert_success
+  assert_line "$s"$'\tmounted\t'"$main"
+  run lap cslap1 'claude-share tunnel status --json'
+  assert_equal "$(json_get "$output" '.sessions[0].main.mounted')" true
+  # umount from the laptop, behind the supervisor's back: the server unmounts and drops the session's key
+  run lap cslap1 "claude-share tunnel umount $s"
+  assert_success
+  assert_output --partial '"keysRemoved":1'
+  run sshfs_mounts
+  refute_output --partial "$main"
+  assert_equal "$(grep -c 'claude-share:session:' /home/csw1/.ssh/authorized_keys)" 0
+  run lap cslap1 "claude-share tunnel umount ../$s"
+  assert_failure 64
+  assert_output --partial 'is not a session name'
+  lap cslap1 'cs stop' >/dev/null
+  # mount: the directory mounted, no claude; cs stop ends it and leaves nothing
+  run lap cslap1 'cd proj && claude-share tunnel mount'
+  assert_success
+  assert_output --partial 'mounted; claude-share tunnel umount SESSION (or cs stop) ends it'
+  sshfs_mounts | grep -q "/home/csw1/.claude-share/mounts/proj-"
+  run lap cslap1 'cs stop'
+  assert_success
+  run sshfs_mounts
+  assert_output ''
+  run pgrep -u cslap1 -a .
+  assert_output ''
+}
+
 @test "client uninstall removes exactly what claude-share installed on the server, and the local profile" {
   init_client cslap1 csw1
   make_project cslap1

@@ -75,7 +75,7 @@ export const registerTunnel: Register = (parent, run, done) => {
     .action(async (o) => done(await run('client', { action: 'serve', session: o.session })));
   tunnel
     .command('mount')
-    .description('publish this directory and mount it on the server in the foreground, until Ctrl-C (cs live --no-claude, attached)')
+    .description('publish this directory and mount it on the server, without starting claude (cs live --no-claude)')
     .action(async () => done(await run('client', { action: 'tunnel-mount' })));
   tunnel
     .command('status')
